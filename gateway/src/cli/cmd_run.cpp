@@ -1,0 +1,113 @@
+// passerelle run: serve in the role the configuration names.
+
+#include "cli/commands.h"
+#include "exchange/batch_delivery.h"
+#include "exchange/batch_receiver.h"
+#include "exchange/gateway.h"
+#include "exchange/sink_dispatcher.h"
+#include "transport/exchange_server.h"
+#include "transport/http_error.h"
+
+#include <Poco/Logger.h>
+
+#include <csignal>
+#include <ctime>
+#include <iostream>
+
+namespace passerelle::cli {
+
+namespace {
+
+// Blocks SIGINT/SIGTERM in every thread started after this, so that only the
+// main thread receives them, through waitForStop().
+class StopSignals {
+public:
+    StopSignals() {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGINT);
+        sigaddset(&set_, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    }
+    // True when a stop was requested, false when the timeout passed first.
+    bool waitForStop(int seconds) {
+        timespec timeout{seconds, 0};
+        return sigtimedwait(&set_, nullptr, &timeout) > 0;
+    }
+
+private:
+    sigset_t set_;
+};
+
+int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
+    exchange::SinkDispatcher sink(gateway);
+    exchange::BatchReceiver receiver(gateway, [&sink] { sink.notify(); });
+    std::map<transport::Route, transport::RouteHandler> routes;
+    routes[{"POST", "/v1/batches"}] = [&receiver](auto& request, auto& response, const auto& peer) {
+        receiver.handle(request, response, peer);
+    };
+    routes[{"GET", "/v1/health"}] = [&gateway](auto&, auto& response, const auto&) {
+        transport::sendJson(response, Poco::Net::HTTPResponse::HTTP_OK,
+                            "{\"status\":\"ok\",\"party\":\"" + gateway.config().party + "\"}");
+    };
+    transport::ExchangeServer server(gateway.config(), std::move(routes));
+    sink.start();
+    sink.notify();  // batches stored before a restart go to the sink first
+    server.start();
+    std::cout << "passerelle: region gateway '" << gateway.config().party << "' listening on https://"
+              << gateway.config().listenHost << ":" << server.port() << " (exchange API, mutual TLS)" << std::endl;
+    while (!signals.waitForStop(3600)) {
+    }
+    Poco::Logger::get("passerelle").information("stop requested: finishing requests in progress");
+    server.stop();
+    sink.stop();
+    std::cout << "passerelle: region gateway stopped" << std::endl;
+    return kExitOk;
+}
+
+int runInstitution(exchange::Gateway& gateway, StopSignals& signals, int retrySeconds) {
+    exchange::BatchDelivery delivery(gateway);
+    std::cout << "passerelle: institution gateway '" << gateway.config().party
+              << "' running: delivering its outbox every " << retrySeconds << " s" << std::endl;
+    do {
+        for (const auto& [party, peer] : gateway.config().peers) {
+            delivery.deliverPending(party, "gateway");
+        }
+    } while (!signals.waitForStop(retrySeconds));
+    std::cout << "passerelle: institution gateway stopped" << std::endl;
+    return kExitOk;
+}
+
+}  // namespace
+
+Command runCommand() {
+    CommandSpec spec;
+    spec.name = "run";
+    spec.summary = "serve in the role the configuration names (region: receive; institution: deliver the outbox)";
+    spec.usage = "passerelle run --config FILE";
+    spec.options = {configOption(),
+                    {"retry-every", true, "institution: seconds between outbox delivery rounds (default 30)",
+                     "SECONDS"}};
+    spec.details =
+        "The Region's gateway listens on gateway.listen for batches over mutual TLS, stores each one,\n"
+        "answers with a signed receipt and hands the records to its sink plugin. An institution's\n"
+        "gateway retries every batch still waiting in its outbox. Stops cleanly on SIGTERM or Ctrl-C.";
+    return {spec, [](const ParsedOptions& options) {
+                StopSignals signals;
+                auto gateway = exchange::Gateway::open(options.value("config"));
+                if (gateway->config().role == config::Role::Region) {
+                    return runRegion(*gateway, signals);
+                }
+                int retry = 30;
+                if (auto v = options.optional("retry-every")) {
+                    try {
+                        retry = std::stoi(*v);
+                    } catch (const std::exception&) {
+                        throw UsageError("--retry-every expects a number of seconds");
+                    }
+                    if (retry < 1) throw UsageError("--retry-every must be at least 1");
+                }
+                return runInstitution(*gateway, signals, retry);
+            }};
+}
+
+}  // namespace passerelle::cli

@@ -1,0 +1,114 @@
+// passerelle transfer: one job, once, end to end.
+
+#include "cli/commands.h"
+#include "common/errors.h"
+#include "exchange/batch_delivery.h"
+#include "exchange/batch_preparer.h"
+#include "exchange/gateway.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <iostream>
+#include <unistd.h>
+
+namespace passerelle::cli {
+
+namespace {
+
+int transfer(const ParsedOptions& options) {
+    auto gateway = exchange::Gateway::open(options.value("config"));
+    if (gateway->config().role != config::Role::Institution) {
+        throw ConfigError(gateway->config().file.string() +
+                          ": key 'gateway.role': transfers are sent by an institution's gateway");
+    }
+    const std::string jobName = options.value("job");
+    const config::JobSettings& job = gateway->config().job(jobName);
+    const bool json = options.has("json");
+
+    exchange::BatchPreparer preparer(*gateway);
+    if (isatty(STDERR_FILENO)) {
+        preparer.onProgress([](std::uint64_t rows) { std::cerr << "\r  reading: " << rows << " rows" << std::flush; });
+    }
+    const exchange::PreparedBatch prepared = preparer.prepare(jobName, "operator");
+    if (isatty(STDERR_FILENO)) std::cerr << "\r";
+
+    // Older batches still waiting for this recipient go first, then this one.
+    exchange::BatchDelivery delivery(*gateway);
+    const auto outcomes = delivery.deliverPending(job.recipient, "operator");
+    const exchange::DeliveryOutcome* ours = nullptr;
+    std::uint64_t olderDelivered = 0;
+    for (const auto& o : outcomes) {
+        if (prepared.batchId && o.batchId == *prepared.batchId) {
+            ours = &o;
+        } else if (o.receipted) {
+            ++olderDelivered;
+        }
+    }
+
+    const bool receipted = ours != nullptr && ours->receipted;
+    if (json) {
+        Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+        o.set("job", jobName);
+        o.set("purpose", job.purpose);
+        o.set("recipient", job.recipient);
+        o.set("rows_read", prepared.rowsRead);
+        o.set("quarantined", prepared.quarantined);
+        o.set("sealed", prepared.sealed);
+        o.set("batch_id", prepared.batchId.value_or(""));
+        o.set("receipted", receipted);
+        o.set("delivered", receipted ? prepared.sealed : 0);
+        o.set("receiver_ledger_index", receipted ? ours->receipt.ledgerIndex : 0);
+        o.set("quarantine_report", prepared.quarantineReport.string());
+        o.set("error", ours && !ours->receipted ? ours->error : "");
+        o.set("older_batches_delivered", olderDelivered);
+        o.stringify(std::cout);
+        std::cout << std::endl;
+    } else {
+        std::cout << "job " << jobName << ": purpose " << job.purpose << ", to " << job.recipient << "\n"
+                  << "  rows read     " << prepared.rowsRead << "\n"
+                  << "  quarantined   " << prepared.quarantined;
+        if (prepared.quarantined > 0) std::cout << "   (reasons: " << prepared.quarantineReport.string() << ")";
+        std::cout << "\n  sealed        " << prepared.sealed;
+        if (prepared.batchId) std::cout << "   batch " << *prepared.batchId;
+        std::cout << "\n";
+        if (receipted) {
+            std::cout << "  delivered     " << prepared.sealed << "   receipted by " << job.recipient
+                      << " (its ledger entry " << ours->receipt.ledgerIndex << ")\n";
+        } else if (ours != nullptr) {
+            std::cout << "  NOT delivered: " << ours->error << "\n"
+                      << "  the batch stays in the outbox and is retried by 'passerelle run' or the next transfer\n";
+        }
+        if (olderDelivered > 0) {
+            std::cout << "  also delivered " << olderDelivered << " older batch(es) waiting in the outbox\n";
+        }
+    }
+    if (!prepared.batchId) {
+        if (prepared.rowsRead == 0) {
+            std::cerr << "passerelle transfer: the export has no rows: nothing to send\n";
+            return kExitOk;
+        }
+        std::cerr << "passerelle transfer: every row was quarantined: nothing sent (see "
+                  << prepared.quarantineReport.string() << ")\n";
+        return kExitFailed;
+    }
+    return receipted ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+Command transferCommand() {
+    CommandSpec spec;
+    spec.name = "transfer";
+    spec.summary = "run one job now: read, validate, seal, record, deliver, wait for the receipt";
+    spec.usage = "passerelle transfer --config FILE --job NAME [--json]";
+    spec.options = {configOption(),
+                    {"job", true, "the job to run ([job.NAME] in the configuration)", "NAME"},
+                    {"json", false, "print the summary as one JSON object"}};
+    spec.details =
+        "Rows that fail validation are quarantined: listed with their line, field and reason (never\n"
+        "their value) in the quarantine report, and never sent. Exit 0 only when the batch was\n"
+        "receipted by the recipient; otherwise it stays in the outbox and the exit code is 1.";
+    return {spec, transfer};
+}
+
+}  // namespace passerelle::cli

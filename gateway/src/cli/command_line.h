@@ -1,0 +1,50 @@
+#pragma once
+// A small command-line reader: each command declares its options, so an
+// unknown or incomplete option is refused with the command's usage.
+
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace passerelle::cli {
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct OptionSpec {
+    std::string name;  // without the leading "--"
+    bool takesValue = true;
+    std::string help;
+    std::string valueName = "VALUE";
+};
+
+struct CommandSpec {
+    std::string name;     // e.g. "audit verify"
+    std::string summary;  // one line
+    std::string usage;    // e.g. "passerelle transfer --config FILE --job NAME"
+    std::vector<OptionSpec> options;
+    std::string details;  // extra paragraphs for --help
+};
+
+class ParsedOptions {
+public:
+    bool has(const std::string& name) const { return values_.contains(name); }
+    std::string value(const std::string& name) const;  // throws UsageError when missing
+    std::optional<std::string> optional(const std::string& name) const;
+
+    std::map<std::string, std::string> values_;
+};
+
+// Throws UsageError for an unknown option or a missing value; "--help" sets "help".
+ParsedOptions parseOptions(const CommandSpec& spec, const std::vector<std::string>& args);
+std::string helpText(const CommandSpec& spec);
+
+// Every command understands these.
+OptionSpec configOption();
+
+}  // namespace passerelle::cli

@@ -1,0 +1,31 @@
+#pragma once
+// The passerelle commands. Each returns the process exit code; errors that a
+// user can act on are thrown as passerelle::Error and printed by main.
+
+#include "cli/command_line.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace passerelle::cli {
+
+struct Command {
+    CommandSpec spec;
+    std::function<int(const ParsedOptions&)> run;
+};
+
+Command runCommand();
+Command transferCommand();
+Command auditVerifyCommand();
+Command keysInitCommand();
+Command keysExportPublicCommand();
+Command checkConfigCommand();
+
+// Exit codes, documented in --help.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;    // the operation ran and did not succeed
+inline constexpr int kExitUsage = 2;     // wrong command line
+inline constexpr int kExitConfig = 3;    // configuration, keys or plugins are wrong
+
+}  // namespace passerelle::cli

@@ -1,0 +1,275 @@
+#include "config/gateway_config.h"
+
+#include "common/errors.h"
+#include "config/config_reader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+namespace passerelle::config {
+
+namespace {
+
+bool isIdentifier(std::string_view s) {
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+           });
+}
+
+std::string identifier(const ConfigReader& r, const std::string& key) {
+    std::string v = r.required(key);
+    if (!isIdentifier(v)) {
+        r.fail(key, "must be lower-case letters, digits, '-' or '_' (at most 64)");
+    }
+    return v;
+}
+
+std::vector<record::Field> fieldList(const ConfigReader& r, const std::string& key) {
+    std::vector<record::Field> fields;
+    for (const std::string& name : r.list(key)) {
+        if (name == "nir" || name == "social_security_number") {
+            r.fail(key, "the French social-security number (NIR) is never accepted by passerelle");
+        }
+        auto field = record::fieldFromName(name);
+        if (!field) {
+            r.fail(key, "'" + name + "' is not a field of the trainee record (see docs/configuration.md)");
+        }
+        if (std::find(fields.begin(), fields.end(), *field) != fields.end()) {
+            r.fail(key, "field '" + name + "' is listed twice");
+        }
+        fields.push_back(*field);
+    }
+    return fields;
+}
+
+void readGateway(const ConfigReader& r, GatewayConfig& c) {
+    r.refuseUnknown("gateway", {"role", "party", "name", "uai", "state_dir", "keys_dir", "plugins_dir",
+                                "listen", "max_batch_bytes"});
+    const std::string role = r.required("gateway.role");
+    if (role == "institution") {
+        c.role = Role::Institution;
+    } else if (role == "region") {
+        c.role = Role::Region;
+    } else {
+        r.fail("gateway.role", "must be 'institution' or 'region'");
+    }
+    c.party = identifier(r, "gateway.party");
+    c.name = r.optional("gateway.name", c.party);
+    if (c.role == Role::Institution) {
+        c.uai = r.required("gateway.uai");
+        if (c.uai.size() != 8) {
+            r.fail("gateway.uai", "a UAI is 7 digits and a check letter");
+        }
+    }
+    c.stateDir = r.path("gateway.state_dir");
+    c.keysDir = r.path("gateway.keys_dir", (c.stateDir / "keys").string());
+    c.pluginsDir = r.path("gateway.plugins_dir", PASSERELLE_DEFAULT_PLUGIN_DIR);
+    c.maxBatchBytes = r.number("gateway.max_batch_bytes", c.maxBatchBytes, 1024, 1ull << 40);
+    if (c.role == Role::Region) {
+        const std::string listen = r.required("gateway.listen");
+        const auto colon = listen.rfind(':');
+        unsigned port = 0;
+        if (colon == std::string::npos ||
+            std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port).ec != std::errc() ||
+            port > 65535) {
+            r.fail("gateway.listen", "expected HOST:PORT, e.g. 127.0.0.1:8443 (port 0 picks a free one)");
+        }
+        c.listenHost = listen.substr(0, colon);
+        c.listenPort = static_cast<std::uint16_t>(port);
+    }
+}
+
+void readTls(const ConfigReader& r, GatewayConfig& c) {
+    r.refuseUnknown("tls", {"certificate", "private_key", "ca"});
+    c.tls.certificate = r.path("tls.certificate");
+    c.tls.privateKey = r.path("tls.private_key");
+    c.tls.ca = r.path("tls.ca");
+}
+
+void readPeers(const ConfigReader& r, GatewayConfig& c) {
+    for (const std::string& party : r.children("peer")) {
+        const std::string section = "peer." + party;
+        if (!isIdentifier(party)) {
+            r.fail(section, "a peer is named by its party id: lower-case letters, digits, '-' or '_'");
+        }
+        r.refuseUnknown(section, {"url", "public_keys", "accept_purposes"});
+        PeerSettings p;
+        p.party = party;
+        p.publicKeysFile = r.path(section + ".public_keys");
+        if (c.role == Role::Institution) {
+            p.url = r.required(section + ".url");
+            if (!p.url.starts_with("https://")) {
+                r.fail(section + ".url", "must be an https:// URL (exchanges always use mutual TLS)");
+            }
+            while (p.url.ends_with('/')) p.url.pop_back();
+        }
+        p.acceptPurposes = r.list(section + ".accept_purposes");
+        c.peers.emplace(party, std::move(p));
+    }
+}
+
+void readPurposes(const ConfigReader& r, GatewayConfig& c) {
+    for (const std::string& id : r.children("purpose")) {
+        const std::string section = "purpose." + id;
+        if (!isIdentifier(id)) {
+            r.fail(section, "a purpose id is lower-case letters, digits, '-' or '_'");
+        }
+        r.refuseUnknown(section, {"description", "legal_basis", "fields", "required", "pseudonym_domain"});
+        PurposeSettings p;
+        p.id = id;
+        p.description = r.required(section + ".description");
+        p.legalBasis = r.required(section + ".legal_basis");
+        p.fields = fieldList(r, section + ".fields");
+        if (p.fields.empty()) {
+            r.fail(section + ".fields", "a purpose must allow at least one field");
+        }
+        p.required = r.has(section + ".required") ? fieldList(r, section + ".required") : std::vector<record::Field>{};
+        const bool wantsPseudonym =
+            std::find(p.fields.begin(), p.fields.end(), record::Field::pseudonym) != p.fields.end();
+        p.pseudonymDomain = r.optional(section + ".pseudonym_domain", "");
+        if (wantsPseudonym && !isIdentifier(p.pseudonymDomain)) {
+            r.fail(section + ".pseudonym_domain",
+                   "required when the purpose carries the pseudonym field (lower-case identifier)");
+        }
+        c.purposes.emplace(id, std::move(p));
+    }
+}
+
+void readJobs(const ConfigReader& r, GatewayConfig& c) {
+    for (const std::string& name : r.children("job")) {
+        const std::string section = "job." + name;
+        if (!isIdentifier(name)) {
+            r.fail(section, "a job name is lower-case letters, digits, '-' or '_'");
+        }
+        if (c.role != Role::Institution) {
+            r.fail(section, "jobs run on an institution's gateway; this one has role 'region'");
+        }
+        r.refuseUnknown(section, {"purpose", "recipient", "source", "source.*", "map.*"});
+        JobSettings j;
+        j.name = name;
+        j.purpose = r.required(section + ".purpose");
+        if (!c.purposes.contains(j.purpose)) {
+            r.fail(section + ".purpose", "no [purpose." + j.purpose + "] section defines it");
+        }
+        j.recipient = r.required(section + ".recipient");
+        if (!c.peers.contains(j.recipient)) {
+            r.fail(section + ".recipient", "no [peer." + j.recipient + "] section defines it");
+        }
+        j.source = r.required(section + ".source");
+        for (const std::string& key : r.leaves(section + ".source")) {
+            j.sourceSettings.emplace_back(key, r.optional(section + ".source." + key, ""));
+        }
+        // Relative paths in source settings resolve like every other path.
+        for (auto& [key, value] : j.sourceSettings) {
+            if (key == "path" && !value.empty() && std::filesystem::path(value).is_relative()) {
+                value = (r.file().parent_path() / value).lexically_normal().string();
+            }
+        }
+        const PurposeSettings& purpose = c.purposes.at(j.purpose);
+        for (const std::string& fieldName : r.leaves(section + ".map")) {
+            const std::string key = section + ".map." + fieldName;
+            auto field = record::fieldFromName(fieldName);
+            if (!field) {
+                r.fail(key, "'" + fieldName + "' is not a field of the trainee record");
+            }
+            if (*field == record::Field::pseudonym) {
+                r.fail(key, "the pseudonym is computed by the gateway, not read from the export");
+            }
+            j.mapping.push_back({*field, r.required(key)});
+        }
+        if (j.mapping.empty()) {
+            r.fail(section + ".map", "a job needs at least one map.<field> = <column> line");
+        }
+        for (record::Field f : purpose.required) {
+            const bool mapped = std::any_of(j.mapping.begin(), j.mapping.end(),
+                                            [f](const ColumnMapping& m) { return m.field == f; });
+            if (!mapped) {
+                r.fail(section + ".map." + std::string(record::nameOf(f)),
+                       "purpose '" + j.purpose + "' requires this field but the job does not map it");
+            }
+        }
+        c.jobs.emplace(name, std::move(j));
+    }
+}
+
+void readSink(const ConfigReader& r, GatewayConfig& c) {
+    if (!r.has("sink.plugin")) {
+        if (c.role == Role::Region) {
+            r.fail("sink.plugin", "the Region's gateway needs a sink (e.g. sink.csv)");
+        }
+        return;
+    }
+    SinkSettings s;
+    s.plugin = r.required("sink.plugin");
+    r.refuseUnknown("sink", {"plugin", "settings.*"});
+    for (const std::string& key : r.leaves("sink.settings")) {
+        std::string value = r.optional("sink.settings." + key, "");
+        if (key == "directory" && std::filesystem::path(value).is_relative()) {
+            value = (r.file().parent_path() / value).lexically_normal().string();
+        }
+        s.settings.emplace_back(key, value);
+    }
+    c.sink = std::move(s);
+}
+
+}  // namespace
+
+std::string_view roleName(Role role) { return role == Role::Institution ? "institution" : "region"; }
+
+GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
+    ConfigReader r(std::filesystem::absolute(file).lexically_normal());
+    static const std::set<std::string> sections = {"gateway", "tls", "peer", "purpose", "job", "sink"};
+    for (const std::string& top : r.children("")) {
+        if (!sections.contains(top)) {
+            r.fail(top, "unknown section (expected gateway, tls, peer.*, purpose.*, job.*, sink)");
+        }
+    }
+    GatewayConfig c;
+    c.file = r.file();
+    readGateway(r, c);
+    readTls(r, c);
+    readPeers(r, c);
+    readPurposes(r, c);
+    readJobs(r, c);
+    readSink(r, c);
+    if (c.role == Role::Region) {
+        for (const auto& [party, peer] : c.peers) {
+            for (const std::string& purpose : peer.acceptPurposes) {
+                if (!c.purposes.contains(purpose)) {
+                    r.fail("peer." + party + ".accept_purposes", "no [purpose." + purpose + "] section defines it");
+                }
+            }
+        }
+    }
+    return c;
+}
+
+const PeerSettings& GatewayConfig::peer(const std::string& party) const {
+    auto it = peers.find(party);
+    if (it == peers.end()) {
+        throw ConfigError(file.string() + ": no [peer." + party + "] section");
+    }
+    return it->second;
+}
+
+const PurposeSettings& GatewayConfig::purpose(const std::string& id) const {
+    auto it = purposes.find(id);
+    if (it == purposes.end()) {
+        throw ConfigError(file.string() + ": no [purpose." + id + "] section");
+    }
+    return it->second;
+}
+
+const JobSettings& GatewayConfig::job(const std::string& name) const {
+    auto it = jobs.find(name);
+    if (it == jobs.end()) {
+        std::string known;
+        for (const auto& [n, j] : jobs) known += (known.empty() ? "" : ", ") + n;
+        throw ConfigError(file.string() + ": no job named '" + name + "' (jobs here: " +
+                          (known.empty() ? "none" : known) + ")");
+    }
+    return it->second;
+}
+
+}  // namespace passerelle::config

@@ -1,0 +1,187 @@
+#include "exchange/batch_receiver.h"
+
+#include "common/clock.h"
+#include "common/errors.h"
+#include "exchange/receipt.h"
+#include "privacy/batch_errors.h"
+#include "privacy/envelope.h"
+#include "privacy/manifest.h"
+#include "transport/http_error.h"
+
+#include <Poco/Logger.h>
+
+#include <sodium.h>
+
+namespace passerelle::exchange {
+
+namespace {
+
+using Status = Poco::Net::HTTPResponse::HTTPStatus;
+
+Poco::Logger& log() { return Poco::Logger::get("passerelle.receiver"); }
+
+std::string stagingName() {
+    unsigned char random[8];
+    randombytes_buf(random, sizeof random);
+    static const char* hex = "0123456789abcdef";
+    std::string name = ".incoming-";
+    for (unsigned char b : random) {
+        name += hex[b >> 4];
+        name += hex[b & 15];
+    }
+    return name;
+}
+
+// Removes a staging folder on every path out of the handler.
+struct StagingFolder {
+    std::filesystem::path path;
+    ~StagingFolder() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+}  // namespace
+
+void BatchReceiver::refuse(const transport::PeerIdentity& peer, const std::string& purpose,
+                           const std::string& batchId, const std::string& reason) {
+    ledger::LedgerEntry entry;
+    entry.actor = peer.subject;
+    entry.operation = "batch-refused";
+    entry.purpose = purpose;
+    entry.counterpart = peer.commonName;
+    entry.batch_id = batchId;
+    entry.outcome = "refused";
+    entry.reason = reason;
+    gateway_.ledger().append(entry);
+}
+
+void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                           const transport::PeerIdentity& peer) {
+    const config::GatewayConfig& config = gateway_.config();
+    const auto peerIt = config.peers.find(peer.commonName);
+    if (peerIt == config.peers.end()) {
+        const std::string reason = "certificate '" + peer.commonName + "' is not a configured peer";
+        refuse(peer, "", "", reason);
+        throw transport::HttpError(Status::HTTP_FORBIDDEN, "unknown_party", reason);
+    }
+    const config::PeerSettings& peerSettings = peerIt->second;
+    if (!request.hasContentLength()) {
+        throw transport::HttpError(Status::HTTP_LENGTH_REQUIRED, "length_required",
+                                   "a batch must be sent with a Content-Length");
+    }
+    if (request.getContentLength64() > static_cast<Poco::Int64>(config.maxBatchBytes)) {
+        const std::string reason = "batch of " + std::to_string(request.getContentLength64()) +
+                                   " bytes exceeds the limit of " + std::to_string(config.maxBatchBytes);
+        refuse(peer, "", "", reason);
+        throw transport::HttpError(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "batch_too_large", reason);
+    }
+
+    StagingFolder staging{gateway_.inboxDir() / stagingName()};
+    privacy::Manifest manifest;
+    std::string senderMismatch;
+    try {
+        manifest = privacy::receiveEnvelope(
+            request.stream(), staging.path,
+            [&](const std::string& sender) -> privacy::SignPublicKey {
+                if (sender != peer.commonName) {
+                    senderMismatch = "the manifest names sender '" + sender + "' but the certificate is '" +
+                                     peer.commonName + "'";
+                    throw BatchError(senderMismatch);
+                }
+                return gateway_.peerKeys(sender).sign;
+            },
+            config.maxBatchBytes);
+    } catch (const Error& e) {
+        if (!senderMismatch.empty()) {
+            refuse(peer, "", "", senderMismatch);
+            throw transport::HttpError(Status::HTTP_FORBIDDEN, "sender_mismatch", senderMismatch);
+        }
+        const std::string reason = std::string("invalid batch: ") + e.what();
+        refuse(peer, "", "", reason);
+        throw transport::HttpError(Status::HTTP_BAD_REQUEST, "invalid_batch", reason);
+    }
+
+    if (manifest.recipient != config.party ||
+        manifest.recipient_key_id != gateway_.keys().publicKeys().box.id()) {
+        const std::string reason = "batch is sealed for '" + manifest.recipient + "' (key " +
+                                   manifest.recipient_key_id + "), not for this gateway";
+        refuse(peer, manifest.purpose, manifest.batch_id, reason);
+        throw transport::HttpError(Status::HTTP_FORBIDDEN, "wrong_recipient", reason);
+    }
+    const auto& accepted = peerSettings.acceptPurposes;
+    if (std::find(accepted.begin(), accepted.end(), manifest.purpose) == accepted.end()) {
+        const std::string reason =
+            "party '" + peer.commonName + "' may not send batches for purpose '" + manifest.purpose + "'";
+        refuse(peer, manifest.purpose, manifest.batch_id, reason);
+        throw transport::HttpError(Status::HTTP_FORBIDDEN, "purpose_not_allowed", reason);
+    }
+
+    std::lock_guard lock(commitMutex_);
+    if (auto known = gateway_.store().inboxBatch(manifest.batch_id)) {
+        if (known->payloadDigest != manifest.payload_digest || known->sender != manifest.sender) {
+            throw transport::HttpError(Status::HTTP_CONFLICT, "batch_id_conflict",
+                                       "batch " + manifest.batch_id + " was already received with other content");
+        }
+        log().information("batch %s from %s received again: same receipt returned", manifest.batch_id,
+                          manifest.sender);
+        transport::sendJson(response, Status::HTTP_OK, SignedReceipt{known->receipt, known->receiptSignature}.body());
+        return;
+    }
+
+    // Durable first: the batch folder is in place before anything is promised.
+    const std::filesystem::path finalDir = gateway_.inboxDir() / manifest.batch_id;
+    std::error_code ec;
+    std::filesystem::remove_all(finalDir, ec);  // left by a crash before the inbox row was written
+    std::filesystem::rename(staging.path, finalDir, ec);
+    if (ec) {
+        throw StoreError("cannot store batch " + manifest.batch_id + " in " + finalDir.string() + ": " +
+                         ec.message());
+    }
+
+    const std::string receivedAt = formatUtc(std::chrono::system_clock::now());
+    const config::PurposeSettings& purpose = config.purpose(manifest.purpose);
+    ledger::LedgerEntry entry;
+    entry.actor = peer.subject;
+    entry.operation = "batch-received";
+    entry.purpose = manifest.purpose;
+    entry.legal_basis = purpose.legalBasis;
+    entry.counterpart = manifest.sender;
+    entry.fields = manifest.fields;
+    entry.record_count = manifest.record_count;
+    entry.batch_id = manifest.batch_id;
+    entry.payload_digest = manifest.payload_digest;
+    entry.outcome = "stored";
+    const std::uint64_t index = gateway_.ledger().append(entry);
+
+    Receipt receipt;
+    receipt.batchId = manifest.batch_id;
+    receipt.sender = manifest.sender;
+    receipt.receiver = config.party;
+    receipt.purpose = manifest.purpose;
+    receipt.recordCount = manifest.record_count;
+    receipt.payloadDigest = manifest.payload_digest;
+    receipt.receivedAt = receivedAt;
+    receipt.ledgerIndex = index;
+    receipt.ledgerHead = gateway_.ledger().headHash();
+    receipt.receiverKeyId = gateway_.keys().publicKeys().sign.id();
+    const SignedReceipt signedReceipt = signReceipt(receipt, gateway_.keys());
+
+    store::InboxBatch row;
+    row.batchId = manifest.batch_id;
+    row.sender = manifest.sender;
+    row.purpose = manifest.purpose;
+    row.recordCount = manifest.record_count;
+    row.payloadDigest = manifest.payload_digest;
+    row.receivedAt = receivedAt;
+    row.receipt = signedReceipt.json;
+    row.receiptSignature = signedReceipt.signature;
+    gateway_.store().addToInbox(row);
+
+    log().information("batch %s from %s stored (%s records, purpose %s)", manifest.batch_id, manifest.sender,
+                      std::to_string(manifest.record_count), manifest.purpose);
+    transport::sendJson(response, Status::HTTP_OK, signedReceipt.body());
+    if (onStored_) onStored_();
+}
+
+}  // namespace passerelle::exchange

@@ -1,0 +1,48 @@
+#pragma once
+// One party's gateway, opened from its configuration: keys, ledger, state
+// store and the public keys of its peers. Everything a command needs.
+
+#include "config/gateway_config.h"
+#include "ledger/ledger.h"
+#include "privacy/party_keys.h"
+#include "store/state_store.h"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace passerelle::exchange {
+
+class Gateway {
+public:
+    // Loads and checks everything; throws ConfigError / KeyError naming the file.
+    static std::unique_ptr<Gateway> open(const std::filesystem::path& configFile);
+    explicit Gateway(config::GatewayConfig config);
+
+    const config::GatewayConfig& config() const { return config_; }
+    const privacy::PartyKeys& keys() const { return *keys_; }
+    ledger::Ledger& ledger() { return *ledger_; }
+    store::StateStore& store() { return *store_; }
+
+    // The peer's published keys; throws ConfigError when the party is unknown.
+    const privacy::PublicKeys& peerKeys(const std::string& party) const;
+
+    std::filesystem::path outboxDir() const { return config_.stateDir / "outbox"; }
+    std::filesystem::path inboxDir() const { return config_.stateDir / "inbox"; }
+    std::filesystem::path quarantineDir() const { return config_.stateDir / "quarantine"; }
+    std::filesystem::path ledgerFile() const { return config_.stateDir / "ledger.db"; }
+
+    static std::filesystem::path ledgerFileOf(const config::GatewayConfig& config) {
+        return config.stateDir / "ledger.db";
+    }
+
+private:
+    config::GatewayConfig config_;
+    std::unique_ptr<privacy::PartyKeys> keys_;
+    std::unique_ptr<ledger::Ledger> ledger_;
+    std::unique_ptr<store::StateStore> store_;
+    std::map<std::string, privacy::PublicKeys> peerKeys_;
+};
+
+}  // namespace passerelle::exchange

@@ -1,0 +1,127 @@
+#include "exchange/receipt.h"
+
+#include "common/encoding.h"
+#include "common/errors.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <sstream>
+
+namespace passerelle::exchange {
+
+namespace {
+
+std::string compact(const Poco::JSON::Object& object) {
+    std::ostringstream out;
+    object.stringify(out);
+    return out.str();
+}
+
+Poco::JSON::Object::Ptr parseObject(const std::string& json, const char* what) {
+    try {
+        auto value = Poco::JSON::Parser().parse(json);
+        auto object = value.extract<Poco::JSON::Object::Ptr>();
+        if (!object) throw BatchError(std::string(what) + " is not a JSON object");
+        return object;
+    } catch (const Poco::Exception& e) {
+        throw BatchError(std::string(what) + " is not valid JSON: " + e.displayText());
+    }
+}
+
+std::string text(const Poco::JSON::Object& o, const std::string& key, const char* what) {
+    if (!o.has(key) || !o.get(key).isString()) {
+        throw BatchError(std::string(what) + ": key '" + key + "' is missing or not a string");
+    }
+    return o.getValue<std::string>(key);
+}
+
+std::uint64_t count(const Poco::JSON::Object& o, const std::string& key, const char* what) {
+    if (!o.has(key) || !o.get(key).isInteger()) {
+        throw BatchError(std::string(what) + ": key '" + key + "' is missing or not a whole number");
+    }
+    return o.getValue<std::uint64_t>(key);
+}
+
+}  // namespace
+
+std::string Receipt::json() const {
+    Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+    o.set("type", "passerelle-receipt-v1");
+    o.set("batch_id", batchId);
+    o.set("sender", sender);
+    o.set("receiver", receiver);
+    o.set("purpose", purpose);
+    o.set("record_count", recordCount);
+    o.set("payload_digest", payloadDigest);
+    o.set("received_at", receivedAt);
+    o.set("ledger_index", ledgerIndex);
+    o.set("ledger_head", ledgerHead);
+    o.set("receiver_key_id", receiverKeyId);
+    return compact(o);
+}
+
+Receipt Receipt::parse(const std::string& json) {
+    constexpr const char* what = "receipt";
+    auto o = parseObject(json, what);
+    if (text(*o, "type", what) != "passerelle-receipt-v1") {
+        throw BatchError("receipt: unsupported type (this gateway reads passerelle-receipt-v1)");
+    }
+    Receipt r;
+    r.batchId = text(*o, "batch_id", what);
+    r.sender = text(*o, "sender", what);
+    r.receiver = text(*o, "receiver", what);
+    r.purpose = text(*o, "purpose", what);
+    r.recordCount = count(*o, "record_count", what);
+    r.payloadDigest = text(*o, "payload_digest", what);
+    r.receivedAt = text(*o, "received_at", what);
+    r.ledgerIndex = count(*o, "ledger_index", what);
+    r.ledgerHead = text(*o, "ledger_head", what);
+    r.receiverKeyId = text(*o, "receiver_key_id", what);
+    return r;
+}
+
+std::string SignedReceipt::body() const {
+    Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+    o.set("receipt", toBase64(asBytes(json)));
+    o.set("signature", signature);
+    return compact(o);
+}
+
+SignedReceipt SignedReceipt::fromBody(const std::string& body) {
+    constexpr const char* what = "receipt response";
+    auto o = parseObject(body, what);
+    SignedReceipt s;
+    try {
+        auto bytes = fromBase64(text(*o, "receipt", what));
+        s.json.assign(bytes.begin(), bytes.end());
+    } catch (const std::invalid_argument&) {
+        throw BatchError("receipt response: key 'receipt' is not base64");
+    }
+    s.signature = text(*o, "signature", what);
+    return s;
+}
+
+SignedReceipt signReceipt(const Receipt& receipt, const privacy::PartyKeys& keys) {
+    SignedReceipt s;
+    s.json = receipt.json();
+    const auto signature = keys.sign(asBytes(s.json));
+    s.signature = toBase64(signature);
+    return s;
+}
+
+Receipt verifyReceipt(const SignedReceipt& signedReceipt, const privacy::SignPublicKey& receiverKey) {
+    std::vector<std::uint8_t> signature;
+    try {
+        signature = fromBase64(signedReceipt.signature);
+    } catch (const std::invalid_argument&) {
+        throw BatchError("receipt signature is not base64");
+    }
+    if (!privacy::verifySignature(receiverKey, asBytes(signedReceipt.json), signature)) {
+        throw BatchError("receipt signature does not verify with the receiver's key " + receiverKey.id() +
+                         " (altered, or signed by another party)");
+    }
+    return Receipt::parse(signedReceipt.json);
+}
+
+}  // namespace passerelle::exchange

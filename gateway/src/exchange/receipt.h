@@ -1,0 +1,41 @@
+#pragma once
+// The receiver's signed word that it stored a batch: what the sender keeps as
+// proof of delivery. The signature covers the exact JSON bytes.
+
+#include "privacy/party_keys.h"
+
+#include <cstdint>
+#include <string>
+
+namespace passerelle::exchange {
+
+struct Receipt {
+    std::string batchId;
+    std::string sender;
+    std::string receiver;
+    std::string purpose;
+    std::uint64_t recordCount = 0;
+    std::string payloadDigest;
+    std::string receivedAt;
+    std::uint64_t ledgerIndex = 0;  // the receiver's ledger entry for this batch
+    std::string ledgerHead;         // the receiver's ledger head hash after that entry
+    std::string receiverKeyId;
+
+    std::string json() const;
+    static Receipt parse(const std::string& json);  // throws BatchError naming the key
+};
+
+struct SignedReceipt {
+    std::string json;       // exact signed bytes
+    std::string signature;  // base64 Ed25519 over json
+
+    // The HTTP body: {"receipt": "<base64 json>", "signature": "<base64>"}.
+    std::string body() const;
+    static SignedReceipt fromBody(const std::string& body);
+};
+
+SignedReceipt signReceipt(const Receipt& receipt, const privacy::PartyKeys& keys);
+// Checks the signature with the receiver's key; throws BatchError if it fails.
+Receipt verifyReceipt(const SignedReceipt& signedReceipt, const privacy::SignPublicKey& receiverKey);
+
+}  // namespace passerelle::exchange

@@ -1,0 +1,132 @@
+#include "exchange/sink_dispatcher.h"
+
+#include "common/clock.h"
+#include "common/errors.h"
+#include "plugin/plugin_host.h"
+#include "privacy/batch_reader.h"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace passerelle::exchange {
+
+namespace {
+
+Poco::Logger& log() { return Poco::Logger::get("passerelle.sink"); }
+
+}  // namespace
+
+SinkDispatcher::SinkDispatcher(Gateway& gateway) : gateway_(gateway) {
+    if (!gateway_.config().sink) {
+        throw ConfigError(gateway_.config().file.string() + ": key 'sink.plugin': no sink configured");
+    }
+}
+
+SinkDispatcher::~SinkDispatcher() { stop(); }
+
+void SinkDispatcher::deliver(const store::InboxBatch& batch) {
+    const config::SinkSettings& settings = *gateway_.config().sink;
+    auto plugin = plugin::SinkPlugin::load(gateway_.config().pluginsDir, settings.plugin);
+    privacy::BatchReader reader(gateway_.inboxDir() / batch.batchId, gateway_.keys(),
+                                [&](const std::string& sender) { return gateway_.peerKeys(sender).sign; });
+    const privacy::Manifest& manifest = reader.manifest();
+
+    std::vector<psl_str> fieldNames;
+    for (const std::string& f : manifest.fields) fieldNames.push_back({f.data(), f.size()});
+    psl_batch_info info{};
+    info.batch_id = manifest.batch_id.c_str();
+    info.sender = manifest.sender.c_str();
+    info.purpose = manifest.purpose.c_str();
+    info.fields = fieldNames.data();
+    info.field_count = fieldNames.size();
+    info.record_count = manifest.record_count;
+
+    auto writer = plugin->open(settings.settings);
+    writer->beginBatch(info);
+    std::vector<std::string> values;
+    std::vector<psl_str> cells;
+    try {
+        while (reader.next(values)) {
+            cells.clear();
+            for (const std::string& v : values) cells.push_back({v.data(), v.size()});
+            writer->writeRecord(cells);
+        }
+        writer->commitBatch();
+    } catch (...) {
+        writer->abortBatch();
+        throw;
+    }
+}
+
+std::size_t SinkDispatcher::drain() {
+    std::lock_guard drainLock(drainMutex_);
+    std::size_t waiting = 0;
+    for (const store::InboxBatch& batch : gateway_.store().awaitingSink()) {
+        ledger::LedgerEntry entry;
+        entry.actor = "gateway";
+        entry.purpose = batch.purpose;
+        entry.counterpart = gateway_.config().sink->plugin;
+        entry.record_count = batch.recordCount;
+        entry.batch_id = batch.batchId;
+        entry.payload_digest = batch.payloadDigest;
+        try {
+            deliver(batch);
+            gateway_.store().recordSinkDelivery(batch.batchId, formatUtc(std::chrono::system_clock::now()));
+            entry.operation = "batch-handed-to-sink";
+            entry.outcome = "delivered";
+            gateway_.ledger().append(entry);
+            log().information("batch %s from %s handed to %s", batch.batchId, batch.sender, entry.counterpart);
+        } catch (const std::exception& e) {
+            ++waiting;
+            gateway_.store().recordSinkFailure(batch.batchId, e.what());
+            // One ledger entry for the first failure, not one per retry.
+            if (batch.sinkAttempts == 0) {
+                entry.operation = "sink-failed";
+                entry.outcome = "retrying";
+                entry.reason = e.what();
+                gateway_.ledger().append(entry);
+            }
+            log().error("batch %s could not be handed to %s (attempt %s, it stays stored and is retried): %s",
+                        batch.batchId, entry.counterpart, std::to_string(batch.sinkAttempts + 1),
+                        std::string(e.what()));
+        }
+    }
+    return waiting;
+}
+
+void SinkDispatcher::start() {
+    thread_ = std::thread([this] {
+        auto pause = std::chrono::seconds(2);
+        for (;;) {
+            {
+                std::unique_lock lock(mutex_);
+                wake_.wait_for(lock, pause, [this] { return pending_ || stopping_; });
+                if (stopping_) return;
+                pending_ = false;
+            }
+            const std::size_t waiting = drain();
+            pause = waiting == 0 ? std::chrono::seconds(2) : std::min(pause * 2, std::chrono::seconds(300));
+        }
+    });
+}
+
+void SinkDispatcher::notify() {
+    {
+        std::lock_guard lock(mutex_);
+        pending_ = true;
+    }
+    wake_.notify_one();
+}
+
+void SinkDispatcher::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace passerelle::exchange

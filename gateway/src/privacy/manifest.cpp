@@ -1,0 +1,216 @@
+#include "privacy/manifest.h"
+
+#include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <sodium.h>
+
+#include <limits>
+
+#include "common/encoding.h"
+#include "privacy/batch_errors.h"
+#include "privacy/sodium_init.h"
+
+namespace passerelle::privacy {
+
+namespace {
+
+void appendString(std::string& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out += '"';
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    out += kHex[c >> 4];
+                    out += kHex[c & 0xf];
+                } else {
+                    out += ch;
+                }
+        }
+    }
+    out += '"';
+}
+
+void appendKey(std::string& out, std::string_view key) {
+    appendString(out, key);
+    out += ':';
+}
+
+[[noreturn]] void malformed(const std::string& what) {
+    throw BatchFormatError(BatchProblem::Malformed, "manifest: " + what);
+}
+
+Poco::JSON::Object::Ptr parseObject(std::string_view json) {
+    if (json.size() > Manifest::kMaxBytes) {
+        malformed("larger than " + std::to_string(Manifest::kMaxBytes) + " bytes");
+    }
+    try {
+        Poco::JSON::Parser parser;
+        const Poco::Dynamic::Var root = parser.parse(std::string(json));
+        if (root.type() != typeid(Poco::JSON::Object::Ptr)) {
+            malformed("top level is not a JSON object");
+        }
+        return root.extract<Poco::JSON::Object::Ptr>();
+    } catch (const Poco::Exception& e) {
+        malformed("not valid JSON (" + e.message() + ")");
+    }
+}
+
+std::string getString(const Poco::JSON::Object& obj, const std::string& key) {
+    if (!obj.has(key)) {
+        malformed("missing key \"" + key + "\"");
+    }
+    const Poco::Dynamic::Var v = obj.get(key);
+    if (!v.isString()) {
+        malformed("key \"" + key + "\" must be a string");
+    }
+    return v.extract<std::string>();
+}
+
+std::int64_t getInteger(const Poco::JSON::Object& obj, const std::string& key, std::int64_t min) {
+    if (!obj.has(key)) {
+        malformed("missing key \"" + key + "\"");
+    }
+    const Poco::Dynamic::Var v = obj.get(key);
+    if (!v.isInteger()) {
+        malformed("key \"" + key + "\" must be an integer");
+    }
+    try {
+        const std::int64_t n = v.convert<std::int64_t>();
+        if (n < min) {
+            malformed("key \"" + key + "\" must be at least " + std::to_string(min));
+        }
+        return n;
+    } catch (const Poco::Exception&) {
+        malformed("key \"" + key + "\" is out of range");
+    }
+}
+
+}  // namespace
+
+std::string Manifest::canonicalJson() const {
+    std::string out;
+    out.reserve(256 + fields.size() * 24);
+    out += '{';
+    appendKey(out, "format_version");
+    out += std::to_string(format_version);
+    out += ',';
+    appendKey(out, "batch_id");
+    appendString(out, batch_id);
+    out += ',';
+    appendKey(out, "sender");
+    appendString(out, sender);
+    out += ',';
+    appendKey(out, "recipient");
+    appendString(out, recipient);
+    out += ',';
+    appendKey(out, "purpose");
+    appendString(out, purpose);
+    out += ',';
+    appendKey(out, "fields");
+    out += '[';
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (i != 0) {
+            out += ',';
+        }
+        appendString(out, fields[i]);
+    }
+    out += "],";
+    appendKey(out, "record_count");
+    out += std::to_string(record_count);
+    out += ',';
+    appendKey(out, "sender_key_id");
+    appendString(out, sender_key_id);
+    out += ',';
+    appendKey(out, "recipient_key_id");
+    appendString(out, recipient_key_id);
+    out += ',';
+    appendKey(out, "payload_digest");
+    appendString(out, payload_digest);
+    out += ',';
+    appendKey(out, "created_at");
+    appendString(out, created_at);
+    out += '}';
+    return out;
+}
+
+std::string Manifest::senderOf(std::string_view json) { return getString(*parseObject(json), "sender"); }
+
+Manifest Manifest::parse(std::string_view json) {
+    const Poco::JSON::Object::Ptr obj = parseObject(json);
+    Manifest m;
+    const std::int64_t version = getInteger(*obj, "format_version", 0);
+    if (version != kFormatVersion) {
+        throw BatchFormatError(BatchProblem::UnsupportedVersion,
+                               "unsupported batch format version " + std::to_string(version) +
+                                   " (this gateway reads " + std::to_string(kFormatVersion) + ")");
+    }
+    m.format_version = static_cast<int>(version);
+    m.batch_id = getString(*obj, "batch_id");
+    m.sender = getString(*obj, "sender");
+    m.recipient = getString(*obj, "recipient");
+    m.purpose = getString(*obj, "purpose");
+    if (!obj->has("fields") || !obj->isArray("fields")) {
+        malformed(obj->has("fields") ? "key \"fields\" must be an array of strings"
+                                     : "missing key \"fields\"");
+    }
+    const Poco::JSON::Array::Ptr fields = obj->getArray("fields");
+    for (std::size_t i = 0; i < fields->size(); ++i) {
+        const Poco::Dynamic::Var v = fields->get(static_cast<unsigned>(i));
+        if (!v.isString()) {
+            malformed("key \"fields\" must be an array of strings");
+        }
+        m.fields.push_back(v.extract<std::string>());
+    }
+    if (m.fields.empty()) {
+        malformed("key \"fields\" must not be empty");
+    }
+    m.record_count = static_cast<std::uint64_t>(getInteger(*obj, "record_count", 0));
+    m.sender_key_id = getString(*obj, "sender_key_id");
+    m.recipient_key_id = getString(*obj, "recipient_key_id");
+    m.payload_digest = getString(*obj, "payload_digest");
+    m.created_at = getString(*obj, "created_at");
+    if (m.payload_digest.rfind("sha256:", 0) != 0 || m.payload_digest.size() != 7 + 64) {
+        malformed("key \"payload_digest\" must be \"sha256:\" followed by 64 hex characters");
+    }
+    // Only the canonical form is accepted: no duplicate keys, extra keys or
+    // alternative encodings that two parsers could read differently.
+    if (m.canonicalJson() != json) {
+        malformed("not in canonical form (unknown keys, key order, whitespace or escaping)");
+    }
+    return m;
+}
+
+std::string newBatchId() {
+    ensureSodium();
+    std::uint8_t id[16];
+    randombytes_buf(id, sizeof id);
+    return toHex(id);
+}
+
+}  // namespace passerelle::privacy

@@ -1,0 +1,37 @@
+#pragma once
+// The manifest says who sent which batch to whom, for which purpose, with which
+// fields, and binds the ciphertext by digest. It is signed byte for byte in its
+// canonical JSON form (docs/batch-format.md).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace passerelle::privacy {
+
+struct Manifest {
+    static constexpr int kFormatVersion = 1;
+    static constexpr std::size_t kMaxBytes = 64 * 1024;
+
+    int format_version = kFormatVersion;
+    std::string batch_id, sender, recipient, purpose;
+    std::vector<std::string> fields;
+    std::uint64_t record_count = 0;
+    std::string sender_key_id, recipient_key_id, payload_digest /* "sha256:<hex>" */, created_at;
+
+    // Fixed key order, no whitespace, minimal escaping; UTF-8 passed through.
+    std::string canonicalJson() const;
+    // Throws BatchFormatError: Malformed naming the missing or wrong key,
+    // UnsupportedVersion for format_version != 1.
+    static Manifest parse(std::string_view json);
+    // Only the "sender" member, so the signature can be checked before anything else is trusted.
+    static std::string senderOf(std::string_view json);
+
+    bool operator==(const Manifest&) const = default;
+};
+
+// 16 random bytes as 32 hex chars.
+std::string newBatchId();
+
+}  // namespace passerelle::privacy

@@ -1,0 +1,43 @@
+#pragma once
+// The sending side of an exchange: one HTTPS request over mutual TLS to a
+// peer's exchange listener, with the body streamed from disk.
+
+#include "config/gateway_config.h"
+
+#include <Poco/Net/Context.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <string>
+
+namespace passerelle::transport {
+
+struct HttpResult {
+    int status = 0;
+    std::string body;
+};
+
+class ExchangeClient {
+public:
+    ExchangeClient(const config::TlsSettings& tls, std::string baseUrl,
+                   std::chrono::seconds timeout = std::chrono::seconds(60));
+
+    // Throws TransportError naming the peer and what failed (connection, TLS,
+    // timeout); an HTTP error status is returned, not thrown.
+    HttpResult post(const std::string& path, const std::string& contentType, std::uint64_t contentLength,
+                    const std::function<void(std::ostream&)>& writeBody) const;
+    HttpResult get(const std::string& path) const;
+
+    const std::string& baseUrl() const { return baseUrl_; }
+
+private:
+    Poco::Net::Context::Ptr context_;
+    std::string baseUrl_;
+    std::string host_;
+    std::uint16_t port_ = 443;
+    std::chrono::seconds timeout_;
+};
+
+}  // namespace passerelle::transport

@@ -1,0 +1,144 @@
+#include "text_encoding.h"
+
+#include <cstring>
+
+namespace passerelle::csv {
+
+namespace {
+
+// Windows-1252 0x80..0x9F; 0 marks the five bytes the charset leaves undefined.
+constexpr std::uint16_t kWindows1252High[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,  // 80-87
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,       // 88-8F
+    0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,  // 90-97
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178,  // 98-9F
+};
+
+// Where ISO-8859-15 (Latin-9) differs from ISO-8859-1 (Latin-1).
+struct Difference {
+    std::uint8_t byte;
+    std::uint16_t codePoint;
+};
+constexpr Difference kLatin9Differences[] = {
+    {0xA4, 0x20AC}, {0xA6, 0x0160}, {0xA8, 0x0161}, {0xB4, 0x017D},
+    {0xB8, 0x017E}, {0xBC, 0x0152}, {0xBD, 0x0153}, {0xBE, 0x0178},
+};
+
+}  // namespace
+
+const char* encodingName(Encoding encoding) {
+    switch (encoding) {
+        case Encoding::Utf8:
+            return "utf-8";
+        case Encoding::Windows1252:
+            return "windows-1252";
+        case Encoding::Iso8859_15:
+            return "iso-8859-15";
+    }
+    return "?";
+}
+
+bool isAscii(const char* data, std::size_t size) {
+    std::size_t i = 0;
+    std::uint64_t acc = 0;
+    for (; i + 8 <= size; i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, data + i, 8);
+        acc |= word;
+    }
+    for (; i < size; ++i) acc |= static_cast<unsigned char>(data[i]);
+    return (acc & 0x8080808080808080ULL) == 0;
+}
+
+std::size_t findInvalidUtf8(const char* data, std::size_t size) {
+    const auto* s = reinterpret_cast<const unsigned char*>(data);
+    std::size_t i = 0;
+    while (i < size) {
+        if (i + 8 <= size) {
+            std::uint64_t word;
+            std::memcpy(&word, s + i, 8);
+            if ((word & 0x8080808080808080ULL) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        const unsigned char lead = s[i];
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t length;
+        std::uint32_t codePoint;
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            length = 2;
+            codePoint = lead & 0x1F;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            length = 3;
+            codePoint = lead & 0x0F;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            length = 4;
+            codePoint = lead & 0x07;
+        } else {
+            return i;
+        }
+        if (size - i < length) return i;
+        for (std::size_t k = 1; k < length; ++k) {
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+            codePoint = (codePoint << 6) | (s[i + k] & 0x3F);
+        }
+        if (length == 3 && (codePoint < 0x800 || (codePoint >= 0xD800 && codePoint <= 0xDFFF))) return i;
+        if (length == 4 && (codePoint < 0x10000 || codePoint > 0x10FFFF)) return i;
+        i += length;
+    }
+    return size;
+}
+
+SingleByteDecoder::SingleByteDecoder(Encoding encoding) {
+    std::uint16_t codePoints[256];
+    for (unsigned b = 0; b < 256; ++b) codePoints[b] = static_cast<std::uint16_t>(b);  // Latin-1
+    if (encoding == Encoding::Windows1252) {
+        for (unsigned b = 0; b < 32; ++b) codePoints[0x80 + b] = kWindows1252High[b];
+    } else {
+        for (const Difference& d : kLatin9Differences) codePoints[d.byte] = d.codePoint;
+    }
+    for (unsigned b = 0; b < 256; ++b) {
+        const std::uint16_t cp = codePoints[b];
+        Utf8Form& form = table_[b];
+        std::memset(&form, 0, sizeof form);
+        if (b != 0 && cp == 0) continue;  // undefined
+        if (cp < 0x80) {
+            form.length = 1;
+            form.bytes[0] = static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            form.length = 2;
+            form.bytes[0] = static_cast<char>(0xC0 | (cp >> 6));
+            form.bytes[1] = static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            form.length = 3;
+            form.bytes[0] = static_cast<char>(0xE0 | (cp >> 12));
+            form.bytes[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            form.bytes[2] = static_cast<char>(0x80 | (cp & 0x3F));
+        }
+    }
+}
+
+std::size_t SingleByteDecoder::findUndefined(const char* data, std::size_t size) const {
+    for (std::size_t i = 0; i < size; ++i) {
+        if (table_[static_cast<unsigned char>(data[i])].length == 0) return i;
+    }
+    return size;
+}
+
+std::size_t SingleByteDecoder::decode(const char* data, std::size_t size, char* out) const {
+    char* w = out;
+    for (std::size_t i = 0; i < size; ++i) {
+        const Utf8Form& form = table_[static_cast<unsigned char>(data[i])];
+        w[0] = form.bytes[0];
+        w[1] = form.bytes[1];
+        w[2] = form.bytes[2];
+        w += form.length;
+    }
+    return static_cast<std::size_t>(w - out);
+}
+
+}  // namespace passerelle::csv
