@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "batch_file_sink.h"
 
 #include <fcntl.h>
@@ -62,9 +63,17 @@ bool needsQuotes(std::string_view value, char delimiter) {
     return false;
 }
 
+// An E.164 phone number ("+" then 8 to 15 digits) is the one value the gateway
+// itself produces with a leading '+'. A spreadsheet reads it as a number, which
+// cannot call anything, and the survey tool needs it unaltered for text messages.
+bool isE164(std::string_view value) {
+    if (value.size() < 9 || value.size() > 16 || value.front() != '+') return false;
+    return std::all_of(value.begin() + 1, value.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 // A spreadsheet runs a cell that starts like a formula; a leading ' makes it text.
 bool looksLikeFormula(std::string_view value) {
-    if (value.empty()) return false;
+    if (value.empty() || isE164(value)) return false;
     const char c = value.front();
     return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
 }

@@ -159,3 +159,16 @@ TEST(SinkCsv, WhatTheSinkWritesTheSourceReadsBack) {
 
 }  // namespace
 }  // namespace passerelle::plugin::test
+
+TEST(SinkCsv, KeepsE164PhoneNumbersButNeutralisesOtherPlusCells) {
+    TempDir tmp;
+    auto sink = openSink(tmp.path());
+    Batch batch("b-e164", 1);
+    sink->beginBatch(batch.info);
+    const psl_str record[] = {str("+33612345678"), str("+1+cmd|' /C calc'!A0"), str("+33 6 12")};
+    sink->writeRecord(record);
+    sink->commitBatch();
+    EXPECT_EQ(readFile(tmp / "inst-42_b-e164.csv"),
+              "name,formula,note\r\n"
+              "+33612345678,'+1+cmd|' /C calc'!A0,'+33 6 12\r\n");
+}
