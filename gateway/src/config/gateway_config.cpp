@@ -2,6 +2,7 @@
 
 #include "common/errors.h"
 #include "config/config_reader.h"
+#include "record/record_validator.h"
 
 #include <algorithm>
 #include <charconv>
@@ -124,7 +125,8 @@ void readPurposes(const ConfigReader& r, GatewayConfig& c) {
         if (p.fields.empty()) {
             r.fail(section + ".fields", "a purpose must allow at least one field");
         }
-        p.required = r.has(section + ".required") ? fieldList(r, section + ".required") : std::vector<record::Field>{};
+        p.required = r.has(section + ".required") ? fieldList(r, section + ".required")
+                                                  : record::RecordValidator::defaultRequired();
         const bool wantsPseudonym =
             std::find(p.fields.begin(), p.fields.end(), record::Field::pseudonym) != p.fields.end();
         p.pseudonymDomain = r.optional(section + ".pseudonym_domain", "");

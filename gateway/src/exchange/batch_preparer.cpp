@@ -58,6 +58,20 @@ std::vector<std::string> fieldNames(const std::vector<record::Field>& fields) {
 }  // namespace
 
 PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::string& actor) {
+    const std::string batchId = privacy::newBatchId();
+    try {
+        return prepareBatch(jobName, actor, batchId);
+    } catch (...) {
+        // A job that stops half-way leaves no half-written batch or report behind.
+        std::error_code ec;
+        std::filesystem::remove_all(gateway_.outboxDir() / batchId, ec);
+        std::filesystem::remove(gateway_.quarantineDir() / (batchId + ".csv"), ec);
+        throw;
+    }
+}
+
+PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std::string& actor,
+                                          const std::string& batchId) {
     const config::GatewayConfig& config = gateway_.config();
     const config::JobSettings& job = config.job(jobName);
     const config::PurposeSettings& purpose = config.purpose(job.purpose);
@@ -76,12 +90,10 @@ PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::stri
     if (wantsPseudonym) {
         pseudonymiser.emplace(gateway_.keys(), purpose.pseudonymDomain);
     }
-    const record::RecordValidator validator(purpose.required.empty() ? record::RecordValidator::defaultRequired()
-                                                                     : purpose.required);
+    const record::RecordValidator validator(purpose.required);
 
     PreparedBatch result;
     result.job = jobName;
-    const std::string batchId = privacy::newBatchId();
     const std::filesystem::path batchDir = gateway_.outboxDir() / batchId;
     std::filesystem::create_directories(batchDir);
 

@@ -35,6 +35,8 @@ public:
     PreparedBatch prepare(const std::string& jobName, const std::string& actor);
 
 private:
+    PreparedBatch prepareBatch(const std::string& jobName, const std::string& actor, const std::string& batchId);
+
     Gateway& gateway_;
     std::function<void(std::uint64_t)> progress_;
 };

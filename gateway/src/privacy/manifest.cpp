@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "common/encoding.h"
+#include "common/json_text.h"
 #include "privacy/batch_errors.h"
 #include "privacy/sodium_init.h"
 
@@ -16,48 +17,9 @@ namespace passerelle::privacy {
 
 namespace {
 
-void appendString(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out += '"';
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    out += "\\u00";
-                    out += kHex[c >> 4];
-                    out += kHex[c & 0xf];
-                } else {
-                    out += ch;
-                }
-        }
-    }
-    out += '"';
-}
 
 void appendKey(std::string& out, std::string_view key) {
-    appendString(out, key);
+    appendJsonString(out, key);
     out += ':';
 }
 
@@ -121,16 +83,16 @@ std::string Manifest::canonicalJson() const {
     out += std::to_string(format_version);
     out += ',';
     appendKey(out, "batch_id");
-    appendString(out, batch_id);
+    appendJsonString(out, batch_id);
     out += ',';
     appendKey(out, "sender");
-    appendString(out, sender);
+    appendJsonString(out, sender);
     out += ',';
     appendKey(out, "recipient");
-    appendString(out, recipient);
+    appendJsonString(out, recipient);
     out += ',';
     appendKey(out, "purpose");
-    appendString(out, purpose);
+    appendJsonString(out, purpose);
     out += ',';
     appendKey(out, "fields");
     out += '[';
@@ -138,23 +100,23 @@ std::string Manifest::canonicalJson() const {
         if (i != 0) {
             out += ',';
         }
-        appendString(out, fields[i]);
+        appendJsonString(out, fields[i]);
     }
     out += "],";
     appendKey(out, "record_count");
     out += std::to_string(record_count);
     out += ',';
     appendKey(out, "sender_key_id");
-    appendString(out, sender_key_id);
+    appendJsonString(out, sender_key_id);
     out += ',';
     appendKey(out, "recipient_key_id");
-    appendString(out, recipient_key_id);
+    appendJsonString(out, recipient_key_id);
     out += ',';
     appendKey(out, "payload_digest");
-    appendString(out, payload_digest);
+    appendJsonString(out, payload_digest);
     out += ',';
     appendKey(out, "created_at");
-    appendString(out, created_at);
+    appendJsonString(out, created_at);
     out += '}';
     return out;
 }

@@ -158,8 +158,6 @@ TEST(SinkCsv, WhatTheSinkWritesTheSourceReadsBack) {
 }
 
 }  // namespace
-}  // namespace passerelle::plugin::test
-
 TEST(SinkCsv, KeepsE164PhoneNumbersButNeutralisesOtherPlusCells) {
     TempDir tmp;
     auto sink = openSink(tmp.path());
@@ -172,3 +170,5 @@ TEST(SinkCsv, KeepsE164PhoneNumbersButNeutralisesOtherPlusCells) {
               "name,formula,note\r\n"
               "+33612345678,'+1+cmd|' /C calc'!A0,'+33 6 12\r\n");
 }
+
+}  // namespace passerelle::plugin::test
