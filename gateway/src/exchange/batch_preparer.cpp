@@ -107,6 +107,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     QuarantineReport quarantine(gateway_.quarantineDir() / (batchId + ".csv"));
 
     record::TraineeRecord record;
+    std::string identity;  // reused row to row, like the record
     std::string pseudonym;
     std::vector<std::string_view> values(purpose.fields.size());
     psl_row row{};
@@ -147,7 +148,8 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
             continue;
         }
         if (pseudonymiser) {
-            pseudonym = pseudonymiser->pseudonymOf(record::identityKey(record, config.uai));
+            record::identityKey(record, config.uai, identity);
+            pseudonym = pseudonymiser->pseudonymOf(identity);
         }
         // Minimisation: only the purpose's fields, in its order, leave this loop.
         for (std::size_t i = 0; i < purpose.fields.size(); ++i) {

@@ -12,6 +12,9 @@
 
 #include <sodium.h>
 
+#include <cstring>
+#include <system_error>
+
 namespace passerelle::exchange {
 
 namespace {
@@ -92,6 +95,12 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
                 return gateway_.peerKeys(sender).sign;
             },
             config.maxBatchBytes);
+    } catch (const std::system_error& e) {
+        // Our disk, not the sender's batch: it keeps the batch and retries.
+        log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
+        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
+                                   std::string("the receiving gateway cannot store the batch now (") +
+                                       std::strerror(e.code().value()) + "); retry later");
     } catch (const Error& e) {
         if (!senderMismatch.empty()) {
             refuse(peer, "", "", senderMismatch);
@@ -135,8 +144,10 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     std::filesystem::remove_all(finalDir, ec);  // left by a crash before the inbox row was written
     std::filesystem::rename(staging.path, finalDir, ec);
     if (ec) {
-        throw StoreError("cannot store batch " + manifest.batch_id + " in " + finalDir.string() + ": " +
-                         ec.message());
+        log().error("cannot store batch %s in %s: %s", manifest.batch_id, finalDir.string(), ec.message());
+        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
+                                   "the receiving gateway cannot store the batch now (" + ec.message() +
+                                       "); retry later");
     }
 
     const std::string receivedAt = formatUtc(std::chrono::system_clock::now());

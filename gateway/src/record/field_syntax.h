@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -20,11 +21,12 @@ public:
         bytes_[size_++] = c;
         return true;
     }
+    // Appends what fits; false when s did not fit whole.
     bool append(std::string_view s) {
-        for (char c : s) {
-            if (!push(c)) return false;
-        }
-        return true;
+        const std::size_t n = s.size() <= kCapacity - size_ ? s.size() : kCapacity - size_;
+        if (n != 0) std::memcpy(bytes_.data() + size_, s.data(), n);
+        size_ += n;
+        return n == s.size();
     }
     std::string_view view() const { return {bytes_.data(), size_}; }
 

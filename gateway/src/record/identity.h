@@ -20,4 +20,7 @@ public:
 // UAI is empty. Expects a record that went through RecordValidator::normalise.
 std::string identityKey(const TraineeRecord& record, std::string_view institutionUai);
 
+// The same, written into `key` so a caller looping over rows reuses one buffer.
+void identityKey(const TraineeRecord& record, std::string_view institutionUai, std::string& key);
+
 }  // namespace passerelle::record

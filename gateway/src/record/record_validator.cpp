@@ -1,5 +1,6 @@
 #include "record/record_validator.h"
 
+#include <algorithm>
 #include <array>
 #include <bitset>
 #include <string_view>
@@ -134,18 +135,17 @@ void checkEmail(TraineeRecord& record, ProblemList& problems) {
         return;
     }
     // Domains are case-insensitive; the local part is left as written (RFC 5321).
+    // Most domains are already lower-case: copy only when one is not.
     const std::size_t at = value.find('@');
+    const std::string_view domain = std::string_view(value).substr(at + 1);
+    if (!std::any_of(domain.begin(), domain.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) return;
     std::array<char, 254> lowered;
-    bool changed = false;
     for (std::size_t i = 0; i < value.size(); ++i) {
         char c = value[i];
-        if (i > at && c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-            changed = true;
-        }
+        if (i > at && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
         lowered[i] = c;
     }
-    if (changed) record.set(Field::email, {lowered.data(), value.size()});
+    record.set(Field::email, {lowered.data(), value.size()});
 }
 
 void checkPhone(TraineeRecord& record, ProblemList& problems) {

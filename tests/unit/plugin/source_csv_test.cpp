@@ -1,8 +1,6 @@
 // source.csv, loaded from the built plugin and fed synthetic files.
 
-#include <chrono>
 #include <cstdlib>
-#include <iostream>
 
 #include "plugin_test_support.h"
 
@@ -240,39 +238,6 @@ TEST(SourceCsv, RowsCrossingReadBufferBoundariesKeepTheirContentAndLines) {
         EXPECT_EQ(d.rows[i][2], std::string(i % 37, 'z'));
         EXPECT_EQ(d.lines[i], static_cast<std::uint64_t>(2 + 2 * i));
     }
-}
-
-// Not a pass/fail bound (machines differ); prints rows per second. Set
-// PASSERELLE_CSV_BENCH_ROWS=1000000 for the full-size run.
-TEST(SourceCsv, Throughput) {
-    TempDir dir;
-    const char* env = std::getenv("PASSERELLE_CSV_BENCH_ROWS");
-    const long rows = env ? std::atol(env) : 200000;
-    std::string bytes = "id;nom;prenom;naissance;sexe;cp;ville;diplome;entree;sortie;statut;employeur\r\n";
-    {
-        std::ofstream out(dir / "bench.csv", std::ios::binary);
-        out << bytes;
-        for (long i = 0; i < rows; ++i) {
-            out << i << ";Trainee" << i % 1000 << ";Alpha;2001-04-0" << i % 9 + 1
-                << ";F;75011;Paris;CAP cuisine;2023-09-01;2025-06-30;\"diplome; obtenu\";SIRET " << 100000 + i
-                << "\r\n";
-        }
-    }
-    auto reader = csvSource()->open({{"path", (dir / "bench.csv").string()}});
-    psl_row row{};
-    psl_error err{};
-    long count = 0;
-    std::size_t bytesSeen = 0;
-    const auto start = std::chrono::steady_clock::now();
-    while (reader->next(row, err) == SourceReader::Step::Row) {
-        ++count;
-        bytesSeen += row.cells[11].size;
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    EXPECT_EQ(count, rows);
-    EXPECT_GT(bytesSeen, 0u);
-    std::cout << "source.csv: " << count << " rows of 12 columns in " << seconds
-              << " s = " << static_cast<long>(count / seconds) << " rows/s\n";
 }
 
 }  // namespace

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <cstdio>
 
 #include "common/encoding.h"
 #include "test_support.h"
@@ -53,23 +51,6 @@ TEST(Pseudonymiser, MatchesSpecifiedConstruction) {
     crypto_generichash(h, 32, reinterpret_cast<const std::uint8_t*>(id.data()), id.size(), domainKey.data(),
                        32);
     EXPECT_EQ(Pseudonymiser(keys, "d").pseudonymOf(id), toHex(h));
-}
-
-TEST(Pseudonymiser, Throughput) {
-    TempDir tmp;
-    const PartyKeys keys = testing::makeParty(tmp, "ft");
-    const Pseudonymiser p(keys, "insertion-outcome");
-    const std::string id = "v1|184031234567812345678901234567890123456789012";  // 48 bytes
-    const int n = 1'000'000;
-    std::size_t sink = 0;
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < n; ++i) {
-        sink += static_cast<unsigned char>(p.pseudonymOf(id)[static_cast<std::size_t>(i) % 64]);
-    }
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("[ perf     ] pseudonymOf: %.2f M/s (48-byte identity)\n", n / s / 1e6);
-    EXPECT_GT(sink, 0u);
-    EXPECT_GT(n / s, 500'000.0);  // loose floor so a loaded CI box does not flake; target is 2 M/s
 }
 
 }  // namespace
