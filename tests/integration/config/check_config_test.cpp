@@ -1,0 +1,84 @@
+// passerelle check-config refuses a wrong configuration with exit code 3 and
+// a message naming the wrong key, before anything runs.
+
+#include "../support/exchange_fixture.h"
+
+namespace passerelle::integration {
+namespace {
+
+constexpr int kExitConfig = 3;
+
+class CheckConfigTest : public ExchangeTest {
+protected:
+    void SetUp() override {
+        ExchangeTest::SetUp();
+        makePki({kRegion, "univ-montpellier"});
+        writeRegionConfig({{"univ-montpellier"}});
+        keysInit(regionConfig(), "region");
+        inst_ = writeInstitutionConfig("univ-montpellier", "univ-montpellier", 18443,
+                                       makeExport("univ-montpellier", 5, 0, 1));
+        keysInit(inst_.config, "univ-montpellier");
+    }
+
+    CommandResult checkConfig(const fs::path& config) {
+        return passerelle({"check-config", "--config", config.string()},
+                          "check-config." + std::to_string(++runs_));
+    }
+
+    // The configuration with exactly one change; the unchanged one passes (see Baseline).
+    void change(const fs::path& config, const std::string& from, const std::string& to) {
+        std::string text = readFile(config);
+        const auto at = text.find(from);
+        ASSERT_NE(at, std::string::npos) << "'" << from << "' is not in " << config;
+        text.replace(at, from.size(), to);
+        writeFile(config, text);
+    }
+
+    void expectRefusedNaming(const fs::path& config, const std::string& key) {
+        const auto r = checkConfig(config);
+        EXPECT_EQ(r.exitCode, kExitConfig) << r;
+        EXPECT_NE(r.err.find(key), std::string::npos) << "the message must name '" << key << "'\n" << r;
+        EXPECT_EQ(r.out.find("check-config: OK"), std::string::npos) << r;
+    }
+
+    Institution inst_;
+    int runs_ = 0;
+};
+
+TEST_F(CheckConfigTest, BaselineConfigurationsPass) {
+    ASSERT_FALSE(HasFailure());
+    for (const fs::path& config : {regionConfig(), inst_.config}) {
+        const auto r = checkConfig(config);
+        EXPECT_EQ(r.exitCode, 0) << r;
+        EXPECT_NE(r.out.find("check-config: OK"), std::string::npos) << r;
+    }
+}
+
+TEST_F(CheckConfigTest, MisspelledKeyIsNamed) {
+    ASSERT_FALSE(HasFailure());
+    change(inst_.config, "role = institution", "rol = institution");
+    expectRefusedNaming(inst_.config, "gateway.rol");
+}
+
+TEST_F(CheckConfigTest, JobMappingAnUnknownFieldIsNamed) {
+    ASSERT_FALSE(HasFailure());
+    change(inst_.config, "map.ine = COD_INE\n", "map.ine = COD_INE\nmap.favourite_colour = EMAIL\n");
+    expectRefusedNaming(inst_.config, "job.survey-contact.map.favourite_colour");
+}
+
+TEST_F(CheckConfigTest, PurposeCarryingTheSocialSecurityNumberIsRefused) {
+    ASSERT_FALSE(HasFailure());
+    change(regionConfig(), "fields = birth_name, first_names, email,",
+           "fields = birth_name, first_names, nir, email,");
+    expectRefusedNaming(regionConfig(), "purpose.region-survey-contact.fields");
+}
+
+TEST_F(CheckConfigTest, PeerAcceptingAnUndefinedPurposeIsNamed) {
+    ASSERT_FALSE(HasFailure());
+    change(regionConfig(), "accept_purposes = region-survey-contact",
+           "accept_purposes = region-survey-contactt");
+    expectRefusedNaming(regionConfig(), "peer.univ-montpellier.accept_purposes");
+}
+
+}  // namespace
+}  // namespace passerelle::integration
