@@ -195,9 +195,13 @@ int CsvReader::readRecord(psl_error& err) {
         char* const row = buffer_.get() + begin_;
         const std::size_t rowBytes = rowEnd - begin_;
         std::size_t bad = rowBytes;
+        // A single-byte charset is checked while it is transcoded, in one pass, when
+        // the cells still point at the row's bytes (no quote was unescaped) and the
+        // row cannot fail the field-length check (which an invalid byte must precede).
+        const bool checkWhileTranscoding = decoder_ && !rowHasQuotes_ && rowBytes <= kMaxFieldBytes;
         if (!decoder_) {
             bad = findInvalidUtf8(row, rowBytes);
-        } else if (!isAscii(row, rowBytes)) {
+        } else if (!checkWhileTranscoding && !isAscii(row, rowBytes)) {
             bad = decoder_->findUndefined(row, rowBytes);
         }
         if (bad != rowBytes) {
@@ -229,7 +233,14 @@ int CsvReader::readRecord(psl_error& err) {
                 }
             }
         }
-        if (decoder_) transcodeCells(rowBytes);
+        if (decoder_) {
+            const std::size_t undefined = transcodeCells(rowBytes);
+            if (undefined != std::string::npos) {
+                const int rc = reportInvalidText(err, undefined);
+                begin_ = nextBegin;
+                return rc;
+            }
+        }
         begin_ = nextBegin;  // the row's bytes stay in place until the next call
         return PSL_OK;
     }
@@ -293,7 +304,7 @@ bool CsvReader::splitQuoted(char* p, char* end, std::size_t& badColumn) {
     }
 }
 
-void CsvReader::transcodeCells(std::size_t rowBytes) {
+std::size_t CsvReader::transcodeCells(std::size_t rowBytes) {
     const std::size_t needed = 3 * rowBytes + 3;
     if (utf8Capacity_ < needed) {
         utf8Capacity_ = std::max(needed, 2 * utf8Capacity_);
@@ -301,11 +312,20 @@ void CsvReader::transcodeCells(std::size_t rowBytes) {
     }
     char* out = utf8_.get();
     for (psl_str& cell : cells_) {
-        if (isAscii(cell.data, cell.size)) continue;  // ASCII is the same in UTF-8: keep pointing at it
-        const std::size_t n = decoder_->decode(cell.data, cell.size, out);
-        cell = {out, n};
-        out += n;
+        const std::size_t ascii = asciiPrefix(cell.data, cell.size);
+        if (ascii == cell.size) continue;  // ASCII is the same in UTF-8: keep pointing at it
+        std::memcpy(out, cell.data, ascii);
+        std::size_t written = 0;
+        const std::size_t rest = cell.size - ascii;
+        const std::size_t undefined = decoder_->decodeChecked(cell.data + ascii, rest, out + ascii, written);
+        if (undefined != rest) {
+            // Only reached for cells that still point into the read buffer (see readRecord).
+            return static_cast<std::size_t>(cell.data + ascii + undefined - buffer_.get());
+        }
+        cell = {out, ascii + written};
+        out += ascii + written;
     }
+    return std::string::npos;
 }
 
 // Names the line and column (field) of the offending byte, never the byte or its text.

@@ -60,7 +60,9 @@ private:
     int reportInvalidText(psl_error& err, std::size_t badOffset);
     bool splitQuoted(char* begin, char* end, std::size_t& badColumn);
     void splitPlain(const char* begin, const char* end);
-    void transcodeCells(std::size_t rowBytes);
+    // Transcodes the cells of a single-byte charset row; returns the buffer offset
+    // of the first byte the charset leaves undefined, or npos.
+    std::size_t transcodeCells(std::size_t rowBytes);
 
     ReaderOptions options_;
     std::string fileName_;  // for messages

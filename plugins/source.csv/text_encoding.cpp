@@ -1,5 +1,6 @@
 #include "text_encoding.h"
 
+#include <bit>
 #include <cstring>
 
 namespace passerelle::csv {
@@ -48,6 +49,24 @@ bool isAscii(const char* data, std::size_t size) {
     }
     for (; i < size; ++i) acc |= static_cast<unsigned char>(data[i]);
     return (acc & 0x8080808080808080ULL) == 0;
+}
+
+std::size_t asciiPrefix(const char* data, std::size_t size) {
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, data + i, 8);
+        const std::uint64_t high = word & 0x8080808080808080ULL;
+        if (high != 0) {
+            if constexpr (std::endian::native == std::endian::little) {
+                return i + static_cast<std::size_t>(std::countr_zero(high)) / 8;
+            } else {
+                break;  // find the byte below
+            }
+        }
+    }
+    while (i < size && static_cast<unsigned char>(data[i]) < 0x80) ++i;
+    return i;
 }
 
 std::size_t findInvalidUtf8(const char* data, std::size_t size) {
@@ -139,6 +158,37 @@ std::size_t SingleByteDecoder::decode(const char* data, std::size_t size, char* 
         w += form.length;
     }
     return static_cast<std::size_t>(w - out);
+}
+
+std::size_t SingleByteDecoder::decodeChecked(const char* data, std::size_t size, char* out,
+                                             std::size_t& written) const {
+    char* w = out;
+    std::size_t i = 0;
+    while (i < size) {
+        // Runs of ASCII (most of a French name or title) are copied 8 bytes at a time.
+        if (i + 8 <= size) {
+            std::uint64_t word;
+            std::memcpy(&word, data + i, 8);
+            if ((word & 0x8080808080808080ULL) == 0) {
+                std::memcpy(w, &word, 8);
+                w += 8;
+                i += 8;
+                continue;
+            }
+        }
+        const Utf8Form& form = table_[static_cast<unsigned char>(data[i])];
+        if (form.length == 0) {
+            written = static_cast<std::size_t>(w - out);
+            return i;
+        }
+        w[0] = form.bytes[0];
+        w[1] = form.bytes[1];
+        w[2] = form.bytes[2];
+        w += form.length;
+        ++i;
+    }
+    written = static_cast<std::size_t>(w - out);
+    return size;
 }
 
 }  // namespace passerelle::csv

@@ -14,6 +14,9 @@ const char* encodingName(Encoding encoding);
 // True when every byte is below 0x80 (8 bytes at a time).
 bool isAscii(const char* data, std::size_t size);
 
+// Length of the longest prefix of bytes below 0x80 (8 bytes at a time).
+std::size_t asciiPrefix(const char* data, std::size_t size);
+
 // Offset of the first byte that is not well-formed UTF-8 (overlong forms,
 // surrogates and code points past U+10FFFF are refused), or size if all is well.
 std::size_t findInvalidUtf8(const char* data, std::size_t size);
@@ -30,6 +33,11 @@ public:
     // Writes the UTF-8 form of the bytes at out, which must have room for
     // 3 * size bytes; returns the number of bytes written.
     std::size_t decode(const char* data, std::size_t size, char* out) const;
+
+    // decode() and findUndefined() in one pass over the bytes: returns the offset
+    // of the first undefined byte (out then holds garbage) or size, and sets
+    // `written` to the number of UTF-8 bytes written at out.
+    std::size_t decodeChecked(const char* data, std::size_t size, char* out, std::size_t& written) const;
 
 private:
     struct Utf8Form {

@@ -7,8 +7,12 @@ BUILD_DIR=${PASSERELLE_BUILD_DIR:-$PASSERELLE_ROOT/build}
 # Debian packages the build, the tests and the demo need.
 PASSERELLE_PACKAGES=(
   g++ make cmake pkg-config openssl ca-certificates
-  libpoco-dev libsodium-dev libssl-dev libboost-dev libgtest-dev libgmock-dev libpq-dev
+  libpoco-dev libsodium-dev libssl-dev libboost-dev libgtest-dev libgmock-dev libpq-dev libicu-dev
 )
+
+# Debian packages of the fuzz build only (tests/fuzz, docs/fuzzing.md): clang and
+# libFuzzer with the sanitizer runtimes.
+PASSERELLE_FUZZ_PACKAGES=(clang-14 libclang-rt-14-dev)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

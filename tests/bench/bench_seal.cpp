@@ -123,6 +123,13 @@ fs::path writeInstitutionConfig(const fs::path& root, const fs::path& csv) {
            "\n[purpose.region-survey-contact]\n"
            "description = Benchmark purpose, the demo's survey-contact purpose\n"
            "legal_basis = GDPR art. 6(1)(e)\n"
+           "controller = Benchmark university\n"
+           "controller_contact = bench@univ-bench.example\n"
+           "dpo_contact = dpo@univ-bench.example\n"
+           "data_subjects = synthetic trainees\n"
+           "recipients = region-occitanie\n"
+           "retention_days = 365\n"
+           "security_measures = benchmark only\n"
            "fields = birth_name, first_names, email, mobile_phone, institution_uai, programme, course_title, "
            "rncp_code, entry_date, exit_date, pseudonym\n"
            "required = local_student_id, birth_name, first_names, entry_date, exit_date\n"
@@ -211,7 +218,7 @@ Counts runPartial(exchange::Gateway& gateway, Stage stage) {
         if (!validator.normalise(record).empty()) continue;
         if (stage == Stage::Pseudonymise) {
             record::identityKey(record, config.uai, identity);
-            pseudonym = pseudonymiser.pseudonymOf(identity);
+            pseudonymiser.pseudonymOf(identity, pseudonym);
         }
         ++counts.good;
     }

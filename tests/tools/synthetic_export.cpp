@@ -8,6 +8,11 @@
 // random: no row describes a real person. Invalid rows carry one defect each
 // (bad date, exit before entry, bad e-mail, bad phone, missing name, a value
 // shaped like a social-security number) and are counted on stderr.
+//
+// The last three columns are the institution's survey 6 months after exit
+// (convention art. 3-8): survey date, situation code (DESIGN.md §2) and
+// durable employment (oui/non). They are drawn from a second generator so
+// the other columns of a given seed stay what they always were.
 
 #include <cstdint>
 #include <cstdio>
@@ -46,6 +51,19 @@ constexpr std::string_view kCourses[] = {
     "Master Droit des affaires", "Capacité en droit", "DU Comptabilité et gestion",
     "Licence professionnelle Agronomie", "Titre Technicien supérieur réseaux"};
 constexpr std::string_view kProgrammes[] = {"FORPRO_SUP", "FORPRO_SUP", "FORPRO_SUP", "DAEU", "CAPACITE_DROIT"};
+
+struct InsertionStatus {
+    std::string_view code;
+    bool durable;  // counts as durable employment
+};
+constexpr InsertionStatus kInsertionStatuses[] = {
+    {"EMPLOYED_PERMANENT", true},         {"EMPLOYED_PERMANENT", true},
+    {"EMPLOYED_FIXED_6M_PLUS", true},     {"EMPLOYED_FIXED_UNDER_6M", false},
+    {"TEMPING", false},                   {"WORK_STUDY", false},
+    {"SELF_EMPLOYED", true},              {"IN_TRAINING", false},
+    {"JOB_SEEKER_REGISTERED", false},     {"JOB_SEEKER_REGISTERED", false},
+    {"UNEMPLOYED_NOT_REGISTERED", false}, {"INACTIVE", false},
+    {"NO_ANSWER", false}};
 
 // UTF-8 -> Windows-1252 for the characters the lists use.
 std::string toWindows1252(std::string_view utf8) {
@@ -150,6 +168,7 @@ int main(int argc, char** argv) {
     const char delimiter = apogee ? ';' : ',';
     const bool cp1252 = encoding == "windows-1252";
     Rng rng{seed * 0x9E3779B97F4A7C15ull + 1};
+    Rng surveyRng{seed * 0xD1B54A32D192ED03ull + 7};
 
     std::string out;
     out.reserve(1 << 20);
@@ -157,10 +176,12 @@ int main(int argc, char** argv) {
     const std::vector<std::string_view> header =
         apogee ? std::vector<std::string_view>{"COD_ETU", "NOM", "PRENOM", "DATE_NAI", "EMAIL", "TEL_PORTABLE",
                                                "COD_INE", "LIB_FORMATION", "COD_RNCP", "DATE_ENTREE",
-                                               "DATE_SORTIE", "PROGRAMME"}
+                                               "DATE_SORTIE", "PROGRAMME", "DATE_ENQUETE", "SITUATION_6M",
+                                               "EMPLOI_DURABLE"}
                : std::vector<std::string_view>{"code_apprenant", "nom_famille", "prenoms", "date_naissance",
                                                "courriel", "telephone_mobile", "ine", "formation", "rncp",
-                                               "date_debut", "date_fin", "dispositif"};
+                                               "date_debut", "date_fin", "dispositif", "date_enquete",
+                                               "situation_6_mois", "emploi_durable"};
     for (std::size_t i = 0; i < header.size(); ++i) {
         if (i) out += delimiter;
         out += header[i];
@@ -196,6 +217,12 @@ int main(int argc, char** argv) {
         cells[9] = date(entryYear, entryMonth, 1 + static_cast<int>(rng.below(28)), !apogee);
         cells[10] = date(exitYear, exitMonth, 28, !apogee);
         cells[11] = std::string(kProgrammes[rng.below(std::size(kProgrammes))]);
+        // The survey runs 6 months after exit (exit is always on the 28th, a valid day in every month).
+        const int surveyMonth0 = exitMonth - 1 + 6;
+        cells[12] = date(exitYear + surveyMonth0 / 12, 1 + surveyMonth0 % 12, 28, !apogee);
+        const InsertionStatus& status = kInsertionStatuses[surveyRng.below(std::size(kInsertionStatuses))];
+        cells[13] = std::string(status.code);
+        cells[14] = status.durable ? "oui" : "non";
 
         if (rng.below(100) < invalidPercent) {
             ++invalid;

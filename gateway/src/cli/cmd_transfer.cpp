@@ -53,6 +53,7 @@ int transfer(const ParsedOptions& options) {
         o.set("recipient", job.recipient);
         o.set("rows_read", prepared.rowsRead);
         o.set("quarantined", prepared.quarantined);
+        o.set("objected", prepared.objected);
         o.set("sealed", prepared.sealed);
         o.set("batch_id", prepared.batchId.value_or(""));
         o.set("receipted", receipted);
@@ -68,6 +69,9 @@ int transfer(const ParsedOptions& options) {
                   << "  rows read     " << prepared.rowsRead << "\n"
                   << "  quarantined   " << prepared.quarantined;
         if (prepared.quarantined > 0) std::cout << "   (reasons: " << prepared.quarantineReport.string() << ")";
+        if (prepared.objected > 0) {
+            std::cout << "\n  objected      " << prepared.objected << "   (withheld: objection, GDPR art. 21)";
+        }
         std::cout << "\n  sealed        " << prepared.sealed;
         if (prepared.batchId) std::cout << "   batch " << *prepared.batchId;
         std::cout << "\n";
@@ -85,6 +89,11 @@ int transfer(const ParsedOptions& options) {
     if (!prepared.batchId) {
         if (prepared.rowsRead == 0) {
             std::cerr << "passerelle transfer: the export has no rows: nothing to send\n";
+            return kExitOk;
+        }
+        if (prepared.objected > 0) {
+            std::cerr << "passerelle transfer: nothing to send: " << prepared.objected
+                      << " valid record(s) withheld by objection, " << prepared.quarantined << " quarantined\n";
             return kExitOk;
         }
         std::cerr << "passerelle transfer: every row was quarantined: nothing sent (see "

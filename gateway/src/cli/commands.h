@@ -20,7 +20,15 @@ Command transferCommand();
 Command auditVerifyCommand();
 Command keysInitCommand();
 Command keysExportPublicCommand();
+Command keysRotateCommand();
+Command keysShowCommand();
 Command checkConfigCommand();
+Command objectionsAddCommand();
+Command objectionsRemoveCommand();
+Command objectionsListCommand();
+Command subjectCommand();
+Command purposesCommand();
+Command auditRegisterCommand();
 
 // Exit codes, documented in --help.
 inline constexpr int kExitOk = 0;

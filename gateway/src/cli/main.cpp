@@ -17,7 +17,10 @@ using passerelle::cli::Command;
 std::vector<Command> commands() {
     using namespace passerelle::cli;
     return {runCommand(),      transferCommand(),         auditVerifyCommand(),
-            keysInitCommand(), keysExportPublicCommand(), checkConfigCommand()};
+            keysInitCommand(), keysRotateCommand(), keysShowCommand(), keysExportPublicCommand(),
+            checkConfigCommand(),
+            objectionsAddCommand(), objectionsRemoveCommand(), objectionsListCommand(), subjectCommand(),
+            purposesCommand(), auditRegisterCommand()};
 }
 
 void printOverview(std::ostream& out) {

@@ -110,30 +110,90 @@ void readPeers(const ConfigReader& r, GatewayConfig& c) {
     }
 }
 
+// Every item of the art. 30 record is required: the message says why, so an
+// administrator does not take it for a formality.
+std::string art30Item(const ConfigReader& r, const std::string& key, const std::string& what) {
+    if (!r.has(key) || r.optional(key, "").empty()) {
+        r.fail(key, "is required: " + what +
+                        " is part of the purpose's record of processing (GDPR art. 30); a purpose without it "
+                        "cannot be used (see docs/configuration.md)");
+    }
+    return r.required(key);
+}
+
+std::vector<std::string> art30List(const ConfigReader& r, const std::string& key, const std::string& what) {
+    art30Item(r, key, what);
+    std::vector<std::string> items = r.list(key);
+    if (items.empty()) {
+        r.fail(key, "needs at least one item (comma-separated)");
+    }
+    return items;
+}
+
+std::vector<record::Sensitivity> sensitivityList(const ConfigReader& r, const std::string& key) {
+    std::vector<record::Sensitivity> classes;
+    for (const std::string& item : r.list(key)) {
+        if (item == "I") classes.push_back(record::Sensitivity::Identifying);
+        else if (item == "C") classes.push_back(record::Sensitivity::Contact);
+        else if (item == "A") classes.push_back(record::Sensitivity::Analytic);
+        else if (item == "P") classes.push_back(record::Sensitivity::Pseudonymous);
+        else r.fail(key, "'" + item + "' is not a sensitivity class (I, C, A or P)");
+    }
+    return classes;
+}
+
+std::string_view className(record::Sensitivity s) {
+    switch (s) {
+        case record::Sensitivity::Identifying: return "identifying";
+        case record::Sensitivity::Contact: return "contact";
+        case record::Sensitivity::Analytic: return "analytic";
+        case record::Sensitivity::Pseudonymous: return "pseudonymous";
+    }
+    return "unknown";
+}
+
 void readPurposes(const ConfigReader& r, GatewayConfig& c) {
     for (const std::string& id : r.children("purpose")) {
         const std::string section = "purpose." + id;
         if (!isIdentifier(id)) {
             r.fail(section, "a purpose id is lower-case letters, digits, '-' or '_'");
         }
-        r.refuseUnknown(section, {"description", "legal_basis", "fields", "required", "pseudonym_domain"});
+        r.refuseUnknown(section, {"description", "legal_basis", "controller", "controller_contact", "dpo_contact",
+                                  "data_subjects", "fields", "required", "forbid_classes", "recipients",
+                                  "retention_days", "pseudonym_domain", "security_measures"});
+        const std::string k = section + ".";
         PurposeSettings p;
         p.id = id;
-        p.description = r.required(section + ".description");
-        p.legalBasis = r.required(section + ".legal_basis");
-        p.fields = fieldList(r, section + ".fields");
+        p.description = art30Item(r, k + "description", "what the data is for");
+        p.legalBasis = art30Item(r, k + "legal_basis", "the legal basis");
+        p.controller = art30Item(r, k + "controller", "the controller's name");
+        p.controllerContact = art30Item(r, k + "controller_contact", "the controller's contact");
+        p.dpoContact = art30Item(r, k + "dpo_contact", "the data-protection officer's contact");
+        p.dataSubjects = art30Item(r, k + "data_subjects", "the category of data subjects");
+        art30Item(r, k + "fields", "the list of fields");
+        p.fields = fieldList(r, k + "fields");
         if (p.fields.empty()) {
-            r.fail(section + ".fields", "a purpose must allow at least one field");
+            r.fail(k + "fields", "a purpose must allow at least one field");
         }
-        p.required = r.has(section + ".required") ? fieldList(r, section + ".required")
-                                                  : record::RecordValidator::defaultRequired();
-        const bool wantsPseudonym =
-            std::find(p.fields.begin(), p.fields.end(), record::Field::pseudonym) != p.fields.end();
-        p.pseudonymDomain = r.optional(section + ".pseudonym_domain", "");
-        if (wantsPseudonym && !isIdentifier(p.pseudonymDomain)) {
-            r.fail(section + ".pseudonym_domain",
-                   "required when the purpose carries the pseudonym field (lower-case identifier)");
+        p.required = r.has(k + "required") ? fieldList(r, k + "required")
+                                            : record::RecordValidator::defaultRequired();
+        p.forbiddenClasses = sensitivityList(r, k + "forbid_classes");
+        for (record::Field f : p.fields) {
+            const record::Sensitivity s = record::sensitivityOf(f);
+            if (std::find(p.forbiddenClasses.begin(), p.forbiddenClasses.end(), s) != p.forbiddenClasses.end()) {
+                r.fail(k + "fields", "field '" + std::string(record::nameOf(f)) + "' is class " + classLetter(f) +
+                                         " (" + std::string(className(s)) + "), which " + k +
+                                         "forbid_classes refuses for this purpose");
+            }
         }
+        p.recipients = art30List(r, k + "recipients", "the recipients of the data");
+        art30Item(r, k + "retention_days", "the retention period");
+        p.retentionDays = static_cast<std::uint32_t>(r.number(k + "retention_days", 0, 1, 36500));
+        p.pseudonymDomain = art30Item(r, k + "pseudonym_domain", "the pseudonym domain");
+        if (!isIdentifier(p.pseudonymDomain)) {
+            r.fail(k + "pseudonym_domain", "must be lower-case letters, digits, '-' or '_' (at most 64)");
+        }
+        p.securityMeasures = art30List(r, k + "security_measures", "the security measures");
         c.purposes.emplace(id, std::move(p));
     }
 }
@@ -216,6 +276,12 @@ void readSink(const ConfigReader& r, GatewayConfig& c) {
 }
 
 }  // namespace
+
+char classLetter(record::Field field) { return static_cast<char>(record::sensitivityOf(field)); }
+
+std::string fieldWithClass(record::Field field) {
+    return std::string(record::nameOf(field)) + " (" + classLetter(field) + ")";
+}
 
 std::string_view roleName(Role role) { return role == Role::Institution ? "institution" : "region"; }
 

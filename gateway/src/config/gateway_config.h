@@ -31,15 +31,30 @@ struct PeerSettings {
     std::vector<std::string> acceptPurposes;  // purposes this peer may send us (region side)
 };
 
-// A purpose is the unit of GDPR accountability: what may leave, and why.
+// A purpose is the unit of GDPR accountability: what may leave, and why. It
+// holds every item of its record of processing (GDPR art. 30); a purpose
+// missing one is refused at load time, so no transfer can use it.
 struct PurposeSettings {
     std::string id;
     std::string description;
-    std::string legalBasis;
-    std::string pseudonymDomain;
+    std::string legalBasis;          // e.g. GDPR art. 6(1)(e) + the convention's article
+    std::string controller;          // the controller's name
+    std::string controllerContact;   // how to reach the controller
+    std::string dpoContact;          // the data-protection officer's contact
+    std::string dataSubjects;        // category of data subjects
     std::vector<record::Field> fields;    // allowed fields, in batch order
     std::vector<record::Field> required;  // a record missing one is quarantined
+    std::vector<record::Sensitivity> forbiddenClasses;  // classes no field of this purpose may have
+    std::vector<std::string> recipients;                // recipients (categories) of the data
+    std::uint32_t retentionDays = 0;
+    std::string pseudonymDomain;
+    std::vector<std::string> securityMeasures;
 };
+
+// The sensitivity class letter of a field (I, C, A or P), from the record catalogue.
+char classLetter(record::Field field);
+// "email (C)", the way purposes and registers list a field.
+std::string fieldWithClass(record::Field field);
 
 struct ColumnMapping {
     record::Field field;

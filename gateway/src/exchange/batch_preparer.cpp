@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "exchange/quarantine_report.h"
+#include "exchange/source_records.h"
 #include "plugin/plugin_host.h"
 #include "privacy/batch_writer.h"
 #include "privacy/manifest.h"
@@ -19,35 +20,6 @@
 namespace passerelle::exchange {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
-}
-
-// Finds each mapped column in the export's header, exactly or ignoring case.
-std::vector<std::pair<record::Field, std::size_t>> resolveColumns(const config::GatewayConfig& config,
-                                                                  const config::JobSettings& job,
-                                                                  const std::vector<std::string_view>& columns) {
-    std::vector<std::pair<record::Field, std::size_t>> resolved;
-    for (const config::ColumnMapping& m : job.mapping) {
-        auto it = std::find(columns.begin(), columns.end(), m.column);
-        if (it == columns.end()) {
-            it = std::find_if(columns.begin(), columns.end(),
-                              [&](std::string_view c) { return lower(c) == lower(m.column); });
-        }
-        if (it == columns.end()) {
-            std::string known;
-            for (std::string_view c : columns) known += (known.empty() ? "" : ", ") + std::string(c);
-            throw ConfigError(config.file.string() + ": key 'job." + job.name + ".map." +
-                              std::string(record::nameOf(m.field)) + "': column '" + m.column +
-                              "' is not in the export's header (its columns are: " + known + ")");
-        }
-        resolved.emplace_back(m.field, static_cast<std::size_t>(it - columns.begin()));
-    }
-    return resolved;
-}
 
 std::vector<std::string> fieldNames(const std::vector<record::Field>& fields) {
     std::vector<std::string> names;
@@ -66,6 +38,11 @@ PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::stri
         std::error_code ec;
         std::filesystem::remove_all(gateway_.outboxDir() / batchId, ec);
         std::filesystem::remove(gateway_.quarantineDir() / (batchId + ".csv"), ec);
+        try {
+            gateway_.store().forgetBatchPseudonyms(batchId);
+        } catch (const Error&) {
+            // The batch id is in no outbox row: its pseudonyms are not reachable anyway.
+        }
         throw;
     }
 }
@@ -77,20 +54,18 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     const config::PurposeSettings& purpose = config.purpose(job.purpose);
     const privacy::PublicKeys& recipient = gateway_.peerKeys(job.recipient);
 
-    auto plugin = plugin::SourcePlugin::load(config.pluginsDir, job.source);
-    auto reader = plugin->open(job.sourceSettings);
-    const auto columns = resolveColumns(config, job, reader->columns());
+    SourceRecords source(config, job, purpose.required);
 
-    const bool uaiMapped = std::any_of(job.mapping.begin(), job.mapping.end(), [](const config::ColumnMapping& m) {
-        return m.field == record::Field::institution_uai;
-    });
     const bool wantsPseudonym =
         std::find(purpose.fields.begin(), purpose.fields.end(), record::Field::pseudonym) != purpose.fields.end();
     std::optional<privacy::Pseudonymiser> pseudonymiser;
-    if (wantsPseudonym) {
+    // Computed even when the batch does not carry it: objections are kept, and
+    // access requests answered, by pseudonym (docs/privacy.md).
+    if (wantsPseudonym || !purpose.pseudonymDomain.empty()) {
         pseudonymiser.emplace(gateway_.keys(), purpose.pseudonymDomain);
     }
-    const record::RecordValidator validator(purpose.required);
+    // Loaded once per batch; probed per record.
+    const store::PseudonymSet objections = gateway_.store().objectionSet(purpose.id);
 
     PreparedBatch result;
     result.job = jobName;
@@ -105,18 +80,22 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     draft.fields = fieldNames(purpose.fields);
     privacy::BatchWriter writer(batchDir, draft, gateway_.keys(), recipient.box);
     QuarantineReport quarantine(gateway_.quarantineDir() / (batchId + ".csv"));
+    source.onRefused([&quarantine](std::uint64_t line, std::string_view where, std::string_view reason) {
+        quarantine.add(line, where, reason);
+    });
 
     record::TraineeRecord record;
     std::string identity;  // reused row to row, like the record
-    std::string pseudonym;
+    std::string pseudonym;  // reused too: pseudonymOf writes into it without allocating
     std::vector<std::string_view> values(purpose.fields.size());
-    psl_row row{};
-    psl_error err{};
+    // The batch's pseudonyms go to the state store in chunks, so memory stays flat.
+    constexpr std::size_t kPseudonymChunk = 16384;
+    std::vector<std::string> carried;
     auto lastProgress = std::chrono::steady_clock::now();
     for (;;) {
-        const auto step = reader->next(row, err);
-        if (step == plugin::SourceReader::Step::End) break;
-        ++result.rowsRead;
+        const auto step = source.next(record);
+        if (step == SourceRecords::Step::End) break;
+        result.rowsRead = source.rowsRead();
         if (progress_ && (result.rowsRead & 0xFFFF) == 0) {
             const auto now = std::chrono::steady_clock::now();
             if (now - lastProgress > std::chrono::seconds(1)) {
@@ -124,37 +103,33 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
                 lastProgress = now;
             }
         }
-        if (step == plugin::SourceReader::Step::RowError) {
-            quarantine.add(err.line, err.column ? "column " + std::to_string(err.column) : "row", err.message);
-            ++result.quarantined;
-            continue;
-        }
-        record.clear();
-        record.sourceLine = row.line;
-        for (const auto& [field, index] : columns) {
-            if (index < row.cell_count) {
-                record.set(field, std::string_view(row.cells[index].data, row.cells[index].size));
-            }
-        }
-        if (!uaiMapped) {
-            record.set(record::Field::institution_uai, config.uai);
-        }
-        const auto problems = validator.normalise(record);
-        if (!problems.empty()) {
-            for (const auto& p : problems) {
-                quarantine.add(row.line, record::nameOf(p.field), p.reason);
-            }
+        if (step == SourceRecords::Step::Refused) {
             ++result.quarantined;
             continue;
         }
         if (pseudonymiser) {
-            record::identityKey(record, config.uai, identity);
-            pseudonym = pseudonymiser->pseudonymOf(identity);
+            try {
+                record::identityKey(record, config.uai, identity);
+            } catch (const record::IdentityError&) {
+                quarantine.add(record.sourceLine, "pseudonym", "the record carries no identity to pseudonymise");
+                ++result.quarantined;
+                continue;
+            }
+            pseudonymiser->pseudonymOf(identity, pseudonym);
+            if (!objections.empty() && objections.contains(pseudonym)) {
+                ++result.objected;  // GDPR art. 21: never leaves, counted in the ledger
+                continue;
+            }
+            carried.push_back(pseudonym);
+            if (carried.size() == kPseudonymChunk) {
+                gateway_.store().addBatchPseudonyms(batchId, carried);
+                carried.clear();
+            }
         }
         // Minimisation: only the purpose's fields, in its order, leave this loop.
         for (std::size_t i = 0; i < purpose.fields.size(); ++i) {
             values[i] = purpose.fields[i] == record::Field::pseudonym ? std::string_view(pseudonym)
-                                                                      : std::string_view(record.get(purpose.fields[i]));
+                                                                      : record.get(purpose.fields[i]);
         }
         writer.addRecord(values);
         ++result.sealed;
@@ -176,12 +151,25 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
         quarantineEntry.reason = "job " + jobName + ": see quarantine report " + quarantine.file().filename().string();
         gateway_.ledger().append(quarantineEntry);
     }
+    if (result.objected > 0) {
+        ledger::LedgerEntry withheld;
+        withheld.actor = actor;
+        withheld.operation = "records-withheld";
+        withheld.purpose = purpose.id;
+        withheld.legal_basis = purpose.legalBasis;
+        withheld.counterpart = job.recipient;
+        withheld.record_count = result.objected;
+        withheld.outcome = "withheld";
+        withheld.reason = "objection (GDPR art. 21)";
+        gateway_.ledger().append(withheld);
+    }
 
     if (result.sealed == 0) {
         std::filesystem::remove_all(batchDir);
         return result;
     }
     const privacy::Manifest manifest = writer.finish();
+    gateway_.store().addBatchPseudonyms(batchId, carried);
     result.batchId = batchId;
     result.payloadDigest = manifest.payload_digest;
 

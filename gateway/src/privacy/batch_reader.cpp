@@ -55,12 +55,18 @@ BatchReader::BatchReader(const fs::path& batchDir, const PartyKeys& recipient,
     manifest_ = verifyManifest(std::string_view(reinterpret_cast<const char*>(json.data()), json.size()), sig,
                                senderKey);
 
-    const std::string ourKey = recipient.publicKeys().box.id();
-    if (manifest_.recipient_key_id != ourKey || manifest_.recipient != recipient.publicKeys().party) {
+    // The batch key is sealed to the box key the manifest names: the current one, or a
+    // retired one kept after rotation so that older batches still open.
+    const std::string& ourKey = manifest_.recipient_key_id;
+    if (manifest_.recipient != recipient.publicKeys().party || !recipient.holdsBoxKey(ourKey)) {
+        std::string held = recipient.publicKeys().box.id();
+        for (const auto& id : recipient.retiredBoxKeyIds()) {
+            held += ", " + id;
+        }
         fail(BatchProblem::WrongRecipient, "batch " + manifest_.batch_id + " is for \"" +
                                                manifest_.recipient + "\" key " + manifest_.recipient_key_id +
-                                               ", not for \"" + recipient.publicKeys().party + "\" key " +
-                                               ourKey);
+                                               ", not for \"" + recipient.publicKeys().party + "\" keys " +
+                                               held);
     }
 
     try {
@@ -101,7 +107,7 @@ BatchReader::BatchReader(const fs::path& batchDir, const PartyKeys& recipient,
     }
     const bool opened = recipient.openSealed(
         std::span<const std::uint8_t>(preamble + payload::kMagicBytes, payload::kSealedKeyBytes),
-        std::span<std::uint8_t>(key, crypto_secretstream_xchacha20poly1305_KEYBYTES));
+        std::span<std::uint8_t>(key, crypto_secretstream_xchacha20poly1305_KEYBYTES), ourKey);
     const int initRc = opened ? crypto_secretstream_xchacha20poly1305_init_pull(
                                     &stream_, preamble + payload::kMagicBytes + payload::kSealedKeyBytes, key)
                               : -1;
@@ -157,6 +163,28 @@ bool BatchReader::readChunk() {
         }
     } else if (tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE) {
         fail(BatchProblem::Corrupt, where + ": unexpected chunk tag " + std::to_string(tag));
+    }
+    // Chunks hold whole records, so a chunk's values must split into records of exactly
+    // the manifest's fields; a value more (a field outside the list) or less is refused
+    // here, before any record of the chunk is handed out.
+    const std::size_t fieldCount = manifest_.fields.size();
+    std::size_t valueCount = 0;
+    for (std::size_t pos = 0; pos < plainLen; ++valueCount) {
+        if (plainLen - pos < 4) {
+            fail(BatchProblem::Malformed, where + ": ends inside a value length");
+        }
+        const std::uint32_t valueLen = payload::getLe32(plain_.data() + pos);
+        pos += 4;
+        if (plainLen - pos < valueLen) {
+            fail(BatchProblem::Malformed, where + ": a value runs past the end of its chunk");
+        }
+        pos += valueLen;
+    }
+    if (valueCount % fieldCount != 0) {
+        fail(BatchProblem::Malformed,
+             where + ": holds " + std::to_string(valueCount) +
+                 " values, not whole records of the manifest's " + std::to_string(fieldCount) +
+                 " fields: a record carries values for fields outside the manifest's list, or lacks some");
     }
     ++chunkIndex_;
     plainSize_ = plainLen;

@@ -3,7 +3,9 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -35,6 +37,22 @@ std::string modeText(unsigned mode) {
     return buf;
 }
 
+[[noreturn]] void refuseOpenMode(const fs::path& path, unsigned mode) {
+    throw KeyError(path.string() + " is readable by group or others (mode " + modeText(mode) +
+                   "); run chmod 600 " + path.string());
+}
+
+// Mode check without reading (retired keys that are not loaded).
+void checkSecretMode(const fs::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        throw KeyError(path.string() + ": cannot open key file (" + detail::errnoText(errno) + ")");
+    }
+    if ((st.st_mode & 077u) != 0) {
+        refuseOpenMode(path, st.st_mode);
+    }
+}
+
 // Reads a secret key file straight into `out` (locked memory), checking size and mode.
 void readSecretFile(const fs::path& path, std::span<std::uint8_t> out) {
     PosixFile file;
@@ -42,12 +60,11 @@ void readSecretFile(const fs::path& path, std::span<std::uint8_t> out) {
         file = PosixFile::openRead(path);
     } catch (const std::system_error& e) {
         throw KeyError(path.string() + ": cannot open key file (" + e.code().message() +
-                       "); run `passerelle keys generate` or restore it from backup");
+                       "); run `passerelle keys init` or restore it from backup");
     }
     const unsigned mode = file.mode();
     if ((mode & 077u) != 0) {
-        throw KeyError(path.string() + " is readable by group or others (mode " + modeText(mode) +
-                       "); run chmod 600 " + path.string());
+        refuseOpenMode(path, mode);
     }
     const std::uint64_t size = file.size();
     if (size != out.size()) {
@@ -90,6 +107,98 @@ Key parseKeyHex(const fs::path& path, std::string_view name, std::string_view he
                        std::to_string(key.bytes.size() * 2) + " hexadecimal characters");
     }
     return key;
+}
+
+// sodium_malloc'd scratch for a secret that is not kept.
+class LockedBytes {
+public:
+    explicit LockedBytes(std::size_t size)
+        : size_(size), data_(static_cast<std::uint8_t*>(sodium_malloc(size))) {
+        if (data_ == nullptr) {
+            throw KeyError("cannot allocate locked memory for keys");
+        }
+    }
+    ~LockedBytes() { sodium_free(data_); }
+    LockedBytes(const LockedBytes&) = delete;
+    LockedBytes& operator=(const LockedBytes&) = delete;
+    std::span<std::uint8_t> span() { return {data_, size_}; }
+
+private:
+    std::size_t size_;
+    std::uint8_t* data_;
+};
+
+void makePrivateDir(const fs::path& dir) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        throw KeyError(dir.string() + ": cannot create key folder (" + detail::errnoText(errno) + ")");
+    }
+}
+
+void renameKeyFile(const fs::path& from, const fs::path& to) {
+    std::error_code ec;
+    fs::rename(from, to, ec);
+    if (ec) {
+        throw KeyError(to.string() + ": cannot install the new key (" + ec.message() + ")");
+    }
+}
+
+bool pathExists(const fs::path& path) {
+    std::error_code ec;
+    return fs::symlink_status(path, ec).type() != fs::file_type::not_found;
+}
+
+// pseudonym.epoch: a decimal number >= 1 and a newline; absent means 1 (key folders
+// made before epochs existed).
+std::uint32_t readEpochFile(const fs::path& path) {
+    if (!pathExists(path)) {
+        return 1;
+    }
+    std::vector<std::uint8_t> bytes;
+    try {
+        bytes = detail::readSmallFile(path, 32);
+    } catch (const std::exception& e) {
+        throw KeyError(path.string() + ": cannot read the pseudonym key epoch (" + e.what() + ")");
+    }
+    std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    const auto first = text.find_first_not_of(" \t\r\n");
+    const auto last = text.find_last_not_of(" \t\r\n");
+    text = first == std::string_view::npos ? std::string_view() : text.substr(first, last - first + 1);
+    std::uint32_t epoch = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), epoch);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || epoch == 0) {
+        throw KeyError(path.string() + ": expected the pseudonym key epoch, a whole number from 1");
+    }
+    return epoch;
+}
+
+void writeEpochFile(const fs::path& path, std::uint32_t epoch) {
+    const std::string text = std::to_string(epoch) + "\n";
+    try {
+        detail::writeFileAtomically(path, asBytes(text), 0644);
+    } catch (const std::exception& e) {
+        throw KeyError(path.string() + ": cannot write the pseudonym key epoch (" + e.what() + ")");
+    }
+}
+
+fs::path retiredPseudonymFile(const fs::path& dir, std::uint32_t epoch) {
+    return dir / PartyKeys::kPreviousPseudonymDir / (std::to_string(epoch) + ".key");
+}
+
+// previous/<id>/ folders, sorted; "<id>.tmp" ones are copies an interrupted rotation left.
+std::vector<fs::path> retiredKeyFolders(const fs::path& dir) {
+    std::vector<fs::path> folders;
+    const fs::path root = dir / PartyKeys::kPreviousDir;
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) {
+        return folders;
+    }
+    for (const auto& entry : fs::directory_iterator(root)) {
+        if (entry.is_directory() && entry.path().extension() != ".tmp") {
+            folders.push_back(entry.path());
+        }
+    }
+    std::sort(folders.begin(), folders.end());
+    return folders;
 }
 
 }  // namespace
@@ -192,7 +301,8 @@ bool verifySignature(const SignPublicKey& key, std::span<const std::uint8_t> mes
 
 void PartyKeys::generate(const fs::path& dir, std::string_view party) {
     ensureSodium();
-    const fs::path files[] = {dir / kSignFile, dir / kBoxFile, dir / kPseudonymFile, dir / kPublicFile};
+    const fs::path files[] = {dir / kSignFile, dir / kBoxFile, dir / kPseudonymFile, dir / kPublicFile,
+                              dir / kPseudonymEpochFile};
     for (const auto& f : files) {
         std::error_code ec;
         if (fs::symlink_status(f, ec).type() != fs::file_type::not_found) {
@@ -219,6 +329,7 @@ void PartyKeys::generate(const fs::path& dir, std::string_view party) {
     writeSecretFile(files[1], s->box);
     writeSecretFile(files[2], s->pseudonym);
     writePublicKeysFile(files[3], pub);
+    writeEpochFile(files[4], 1);
     detail::syncDirectory(dir);
 }
 
@@ -247,8 +358,202 @@ PartyKeys PartyKeys::load(const fs::path& dir) {
         throw KeyError((dir / kPublicFile).string() + ": box_public_key does not match " +
                        (dir / kBoxFile).string());
     }
+
+    keys.pseudonymEpoch_ = readEpochFile(dir / kPseudonymEpochFile);
+    // Rotation keeps the epoch-N key as previous-pseudonym/N.key before writing the new
+    // key and N+1; finding N.key different from pseudonym.key means it stopped in between,
+    // and pseudonyms would carry an epoch that is not their key's.
+    const fs::path retiredCurrent = retiredPseudonymFile(dir, keys.pseudonymEpoch_);
+    if (pathExists(retiredCurrent)) {
+        LockedBytes kept(crypto_kdf_KEYBYTES);
+        readSecretFile(retiredCurrent, kept.span());
+        if (sodium_memcmp(kept.span().data(), s->pseudonym, crypto_kdf_KEYBYTES) != 0) {
+            const std::string n = std::to_string(keys.pseudonymEpoch_);
+            throw KeyError((dir / kPseudonymEpochFile).string() + " says epoch " + n + " but " +
+                           (dir / kPseudonymFile).string() + " is not the epoch-" + n + " key kept in " +
+                           retiredCurrent.string() + ": a pseudonym key rotation was interrupted; write " +
+                           std::to_string(keys.pseudonymEpoch_ + 1ull) + " into " +
+                           (dir / kPseudonymEpochFile).string());
+        }
+    }
+    std::error_code ec;
+    if (fs::is_directory(dir / kPreviousPseudonymDir, ec)) {
+        for (const auto& entry : fs::directory_iterator(dir / kPreviousPseudonymDir)) {
+            if (entry.is_regular_file()) {
+                checkSecretMode(entry.path());
+            }
+        }
+    }
+    keys.loadRetiredBoxKeys(dir);
     sodium_mprotect_readonly(s);
     return keys;
+}
+
+void PartyKeys::loadRetiredBoxKeys(const fs::path& dir) {
+    const std::vector<fs::path> folders = retiredKeyFolders(dir);
+    if (folders.empty()) {
+        return;
+    }
+    retiredBoxSecrets_ =
+        static_cast<std::uint8_t*>(sodium_allocarray(folders.size(), crypto_box_SECRETKEYBYTES));
+    if (retiredBoxSecrets_ == nullptr) {
+        throw KeyError("cannot allocate locked memory for keys");
+    }
+    for (const fs::path& folder : folders) {
+        checkSecretMode(folder / kSignFile);  // not loaded: only old manifests were signed with it
+        std::uint8_t* slot = retiredBoxSecrets_ + retiredBox_.size() * crypto_box_SECRETKEYBYTES;
+        readSecretFile(folder / kBoxFile, std::span<std::uint8_t>(slot, crypto_box_SECRETKEYBYTES));
+        BoxPublicKey boxPk;
+        crypto_scalarmult_base(boxPk.bytes.data(), slot);
+        if (readPublicKeysFile(folder / kPublicFile).box != boxPk) {
+            throw KeyError((folder / kPublicFile).string() + ": box_public_key does not match " +
+                           (folder / kBoxFile).string());
+        }
+        const std::string id = boxPk.id();
+        if (folder.filename() != id) {
+            throw KeyError(folder.string() + ": a retired key folder must be named after its box key id (" +
+                           id + ")");
+        }
+        if (boxPk == public_.box) {  // kept by a rotation that stopped before installing new keys
+            sodium_memzero(slot, crypto_box_SECRETKEYBYTES);
+            continue;
+        }
+        retiredBox_.push_back(boxPk);
+        retiredBoxIds_.push_back(id);
+    }
+    sodium_mprotect_readonly(retiredBoxSecrets_);
+}
+
+PartyKeys::SealingRotation PartyKeys::rotateSealingKeys(const fs::path& dir) {
+    const PartyKeys current = load(dir);  // refuses a damaged or too readable folder first
+    SealingRotation r;
+    r.retiredSignId = current.public_.sign.id();
+    r.retiredBoxId = current.public_.box.id();
+
+    // 1. Keep the current keys in previous/<box key id>/, built in a ".tmp" folder and
+    //    renamed, so the folder is either complete or ignored.
+    const fs::path root = dir / kPreviousDir;
+    makePrivateDir(root);
+    const fs::path keep = root / r.retiredBoxId;
+    if (pathExists(keep)) {
+        if (readPublicKeysFile(keep / kPublicFile).box != current.public_.box) {
+            throw KeyError(keep.string() + " exists and holds other keys; move it away before rotating");
+        }
+    } else {
+        const fs::path staging = root / (r.retiredBoxId + ".tmp");
+        fs::remove_all(staging);
+        makePrivateDir(staging);
+        writeSecretFile(staging / kSignFile, current.secrets_->sign);
+        writeSecretFile(staging / kBoxFile, current.secrets_->box);
+        const auto publicText = detail::readSmallFile(dir / kPublicFile, 64 * 1024);
+        writeSecretFile(staging / kPublicFile, publicText);
+        detail::syncDirectory(staging);
+        renameKeyFile(staging, keep);
+        detail::syncDirectory(root);
+    }
+
+    // 2. New keys written beside the old ones, then renamed over them.
+    auto* s = static_cast<Secrets*>(sodium_malloc(sizeof(Secrets)));
+    if (s == nullptr) {
+        throw KeyError("cannot allocate locked memory for keys");
+    }
+    PartyKeys fresh(s, PublicKeys{current.public_.party, {}, {}});
+    sodium_memzero(s->pseudonym, sizeof s->pseudonym);  // not rotated here
+    crypto_sign_keypair(fresh.public_.sign.bytes.data(), s->sign);
+    crypto_box_keypair(fresh.public_.box.bytes.data(), s->box);
+    const fs::path signNew = dir / "sign.key.new";
+    const fs::path boxNew = dir / "box.key.new";
+    const fs::path publicNew = dir / "public.keys.new";
+    for (const auto& leftover : {signNew, boxNew, publicNew}) {
+        std::error_code ec;
+        fs::remove(leftover, ec);
+    }
+    writeSecretFile(signNew, s->sign);
+    writeSecretFile(boxNew, s->box);
+    writePublicKeysFile(publicNew, fresh.public_);
+    detail::syncDirectory(dir);
+    renameKeyFile(boxNew, dir / kBoxFile);
+    renameKeyFile(signNew, dir / kSignFile);
+    renameKeyFile(publicNew, dir / kPublicFile);
+    detail::syncDirectory(dir);
+    r.signId = fresh.public_.sign.id();
+    r.boxId = fresh.public_.box.id();
+    return r;
+}
+
+PartyKeys::PseudonymRotation PartyKeys::rotatePseudonymKey(const fs::path& dir) {
+    const PartyKeys current = load(dir);  // also refuses after an interrupted rotation
+    PseudonymRotation r;
+    r.retiredEpoch = current.pseudonymEpoch_;
+    if (r.retiredEpoch == UINT32_MAX) {
+        throw KeyError((dir / kPseudonymEpochFile).string() +
+                       ": the pseudonym key epoch cannot grow further");
+    }
+    r.epoch = r.retiredEpoch + 1;
+
+    // Order matters, see the check in load(): keep N.key, install the new key, then write N+1.
+    const fs::path root = dir / kPreviousPseudonymDir;
+    makePrivateDir(root);
+    const fs::path keep = retiredPseudonymFile(dir, r.retiredEpoch);
+    if (!pathExists(keep)) {  // if it exists, load() checked it is the current key
+        writeSecretFile(keep, current.secrets_->pseudonym);
+        detail::syncDirectory(root);
+    }
+    LockedBytes fresh(crypto_kdf_KEYBYTES);
+    crypto_kdf_keygen(fresh.span().data());
+    const fs::path next = dir / "pseudonym.key.new";
+    std::error_code ec;
+    fs::remove(next, ec);
+    writeSecretFile(next, fresh.span());
+    renameKeyFile(next, dir / kPseudonymFile);
+    detail::syncDirectory(dir);
+    writeEpochFile(dir / kPseudonymEpochFile, r.epoch);
+    detail::syncDirectory(dir);
+    return r;
+}
+
+KeyFolderInfo PartyKeys::inspect(const fs::path& dir) {
+    ensureSodium();
+    KeyFolderInfo info;
+    const PublicKeys pub = readPublicKeysFile(dir / kPublicFile);
+    info.party = pub.party;
+    info.signId = pub.sign.id();
+    info.boxId = pub.box.id();
+    info.pseudonymEpoch = readEpochFile(dir / kPseudonymEpochFile);
+    const auto addFile = [&](const fs::path& relative, bool secret) {
+        struct stat st {};
+        if (::lstat((dir / relative).c_str(), &st) == 0) {
+            info.files.push_back({relative, static_cast<unsigned>(st.st_mode & 07777u), secret});
+        }
+    };
+    addFile(kSignFile, true);
+    addFile(kBoxFile, true);
+    addFile(kPseudonymFile, true);
+    addFile(kPublicFile, false);
+    addFile(kPseudonymEpochFile, false);
+    for (const fs::path& folder : retiredKeyFolders(dir)) {
+        const fs::path rel = fs::path(kPreviousDir) / folder.filename();
+        const PublicKeys old = readPublicKeysFile(folder / kPublicFile);
+        info.previous.push_back({old.sign.id(), old.box.id()});
+        addFile(rel / kSignFile, true);
+        addFile(rel / kBoxFile, true);
+        addFile(rel / kPublicFile, true);
+    }
+    std::error_code ec;
+    if (fs::is_directory(dir / kPreviousPseudonymDir, ec)) {
+        for (const auto& entry : fs::directory_iterator(dir / kPreviousPseudonymDir)) {
+            const std::string stem = entry.path().stem().string();
+            std::uint32_t epoch = 0;
+            const auto [end, err] = std::from_chars(stem.data(), stem.data() + stem.size(), epoch);
+            if (entry.path().extension() == ".key" && err == std::errc() &&
+                end == stem.data() + stem.size()) {
+                info.previousPseudonymEpochs.push_back(epoch);
+            }
+            addFile(fs::path(kPreviousPseudonymDir) / entry.path().filename(), true);
+        }
+        std::sort(info.previousPseudonymEpochs.begin(), info.previousPseudonymEpochs.end());
+    }
+    return info;
 }
 
 void PartyKeys::release() noexcept {
@@ -258,18 +563,35 @@ void PartyKeys::release() noexcept {
         sodium_free(secrets_);  // also wipes, but be explicit
         secrets_ = nullptr;
     }
+    if (retiredBoxSecrets_ != nullptr) {
+        sodium_mprotect_readwrite(retiredBoxSecrets_);
+        sodium_memzero(retiredBoxSecrets_, retiredBox_.size() * crypto_box_SECRETKEYBYTES);
+        sodium_free(retiredBoxSecrets_);  // wipes the whole block, skipped slots included
+        retiredBoxSecrets_ = nullptr;
+    }
+    retiredBox_.clear();
+    retiredBoxIds_.clear();
 }
 
 PartyKeys::~PartyKeys() { release(); }
 
 PartyKeys::PartyKeys(PartyKeys&& other) noexcept
-    : secrets_(std::exchange(other.secrets_, nullptr)), public_(std::move(other.public_)) {}
+    : secrets_(std::exchange(other.secrets_, nullptr)),
+      public_(std::move(other.public_)),
+      pseudonymEpoch_(other.pseudonymEpoch_),
+      retiredBoxSecrets_(std::exchange(other.retiredBoxSecrets_, nullptr)),
+      retiredBox_(std::move(other.retiredBox_)),
+      retiredBoxIds_(std::move(other.retiredBoxIds_)) {}
 
 PartyKeys& PartyKeys::operator=(PartyKeys&& other) noexcept {
     if (this != &other) {
         release();
         secrets_ = std::exchange(other.secrets_, nullptr);
         public_ = std::move(other.public_);
+        pseudonymEpoch_ = other.pseudonymEpoch_;
+        retiredBoxSecrets_ = std::exchange(other.retiredBoxSecrets_, nullptr);
+        retiredBox_ = std::move(other.retiredBox_);
+        retiredBoxIds_ = std::move(other.retiredBoxIds_);
     }
     return *this;
 }
@@ -292,6 +614,33 @@ bool PartyKeys::openSealed(std::span<const std::uint8_t> sealed, std::span<std::
     }
     return crypto_box_seal_open(plain.data(), sealed.data(), sealed.size(), public_.box.bytes.data(),
                                 secrets_->box) == 0;
+}
+
+bool PartyKeys::openSealed(std::span<const std::uint8_t> sealed, std::span<std::uint8_t> plain,
+                           std::string_view boxKeyId) const {
+    if (secrets_ == nullptr) {
+        throw std::logic_error("PartyKeys used after move");
+    }
+    if (boxKeyId == public_.box.id()) {
+        return openSealed(sealed, plain);
+    }
+    for (std::size_t i = 0; i < retiredBoxIds_.size(); ++i) {
+        if (retiredBoxIds_[i] == boxKeyId) {
+            if (sealed.size() < crypto_box_SEALBYTES ||
+                plain.size() != sealed.size() - crypto_box_SEALBYTES) {
+                return false;
+            }
+            return crypto_box_seal_open(plain.data(), sealed.data(), sealed.size(),
+                                        retiredBox_[i].bytes.data(),
+                                        retiredBoxSecrets_ + i * crypto_box_SECRETKEYBYTES) == 0;
+        }
+    }
+    return false;
+}
+
+bool PartyKeys::holdsBoxKey(std::string_view boxKeyId) const {
+    return boxKeyId == public_.box.id() ||
+           std::find(retiredBoxIds_.begin(), retiredBoxIds_.end(), boxKeyId) != retiredBoxIds_.end();
 }
 
 void PartyKeys::deriveSubkey(std::uint64_t id, const char context[8], std::span<std::uint8_t, 32> out) const {

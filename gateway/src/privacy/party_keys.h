@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace passerelle::privacy {
 
@@ -41,19 +42,61 @@ PublicKeys readPublicKeysFile(const std::filesystem::path& path);
 bool verifySignature(const SignPublicKey& key, std::span<const std::uint8_t> message,
                      std::span<const std::uint8_t> signature);
 
+// What `keys show` prints: ids, epochs and file modes, never a secret.
+struct KeyFolderInfo {
+    struct File {
+        std::filesystem::path path;  // relative to the key folder
+        unsigned mode = 0;           // permission bits
+        bool secret = false;         // must not be readable by group or others
+    };
+    struct RetiredKeys {
+        std::string signId;
+        std::string boxId;
+    };
+    std::string party;
+    std::string signId;
+    std::string boxId;
+    std::vector<RetiredKeys> previous;  // kept so older batches still open
+    std::uint32_t pseudonymEpoch = 1;
+    std::vector<std::uint32_t> previousPseudonymEpochs;
+    std::vector<File> files;
+};
+
 class PartyKeys {
 public:
     static constexpr const char* kSignFile = "sign.key";
     static constexpr const char* kBoxFile = "box.key";
     static constexpr const char* kPseudonymFile = "pseudonym.key";
     static constexpr const char* kPublicFile = "public.keys";
+    // Decimal epoch of pseudonym.key (starts at 1; absent means 1).
+    static constexpr const char* kPseudonymEpochFile = "pseudonym.epoch";
+    // previous/<box key id>/{sign.key,box.key,public.keys}: retired keys, still used to open.
+    static constexpr const char* kPreviousDir = "previous";
+    // previous-pseudonym/<epoch>.key: retired pseudonym master keys (not loaded).
+    static constexpr const char* kPreviousPseudonymDir = "previous-pseudonym";
 
-    // Creates `dir` (0700) with fresh sign.key, box.key, pseudonym.key (0600) and
-    // public.keys (0644). Refuses (KeyError naming the file) if any of them exists.
+    // Creates `dir` (0700) with fresh sign.key, box.key, pseudonym.key (0600),
+    // pseudonym.epoch (1) and public.keys (0644). Refuses (KeyError naming the file)
+    // if any of them exists.
     static void generate(const std::filesystem::path& dir, std::string_view party);
     // KeyError naming the file when missing, of the wrong size, readable by group or
-    // others, or not matching public.keys.
+    // others (retired keys included), or not matching public.keys.
     static PartyKeys load(const std::filesystem::path& dir);
+
+    // Retires sign.key, box.key and public.keys into previous/<box key id>/ (0700
+    // folder, 0600 files) and writes new ones. Peers need the new public.keys.
+    struct SealingRotation {
+        std::string retiredSignId, retiredBoxId, signId, boxId;
+    };
+    static SealingRotation rotateSealingKeys(const std::filesystem::path& dir);
+    // Retires pseudonym.key into previous-pseudonym/<epoch>.key, writes a new one and
+    // epoch + 1. Every pseudonym changes: a deliberate, rare act.
+    struct PseudonymRotation {
+        std::uint32_t retiredEpoch = 0, epoch = 0;
+    };
+    static PseudonymRotation rotatePseudonymKey(const std::filesystem::path& dir);
+    // Reads public files and modes only; KeyError if public.keys is unreadable.
+    static KeyFolderInfo inspect(const std::filesystem::path& dir);
 
     ~PartyKeys();
     PartyKeys(const PartyKeys&) = delete;
@@ -63,18 +106,35 @@ public:
 
     const PublicKeys& publicKeys() const { return public_; }
     std::array<std::uint8_t, 64> sign(std::span<const std::uint8_t> message) const;
-    // crypto_box_seal_open; plain.size() must be sealed.size() - 48. False if not for us / altered.
+    // crypto_box_seal_open with the current box key; plain.size() must be
+    // sealed.size() - 48. False if not for us / altered.
     bool openSealed(std::span<const std::uint8_t> sealed, std::span<std::uint8_t> plain) const;
+    // The same with the current or retired box key whose id is `boxKeyId`; false if
+    // we hold no such key.
+    bool openSealed(std::span<const std::uint8_t> sealed, std::span<std::uint8_t> plain,
+                    std::string_view boxKeyId) const;
+    // True if `boxKeyId` is the current box key or a retired one still kept.
+    bool holdsBoxKey(std::string_view boxKeyId) const;
+    const std::vector<std::string>& retiredBoxKeyIds() const { return retiredBoxIds_; }
     // crypto_kdf_derive_from_key from pseudonym.key; context is exactly 8 chars.
     void deriveSubkey(std::uint64_t id, const char context[8], std::span<std::uint8_t, 32> out) const;
+    // Epoch of pseudonym.key, carried in every pseudonym ("<epoch>:<hex>").
+    std::uint32_t pseudonymEpoch() const { return pseudonymEpoch_; }
 
 private:
     struct Secrets;  // lives in sodium_malloc'd (guarded, mlocked, read-only) memory
     PartyKeys(Secrets* secrets, PublicKeys pub) : secrets_(secrets), public_(std::move(pub)) {}
     void release() noexcept;
+    void loadRetiredBoxKeys(const std::filesystem::path& dir);
 
     Secrets* secrets_ = nullptr;
     PublicKeys public_;
+    std::uint32_t pseudonymEpoch_ = 1;
+    // Retired X25519 secrets, 32 bytes each, in one sodium_malloc'd block, with
+    // their public keys and ids in the same order.
+    std::uint8_t* retiredBoxSecrets_ = nullptr;
+    std::vector<BoxPublicKey> retiredBox_;
+    std::vector<std::string> retiredBoxIds_;
 };
 
 }  // namespace passerelle::privacy

@@ -34,7 +34,8 @@ std::uint64_t pseudonymDomainId(std::string_view domain) {
     return id;
 }
 
-Pseudonymiser::Pseudonymiser(const PartyKeys& keys, std::string_view domain) {
+Pseudonymiser::Pseudonymiser(const PartyKeys& keys, std::string_view domain)
+    : epoch_(keys.pseudonymEpoch()), epochPrefix_(std::to_string(epoch_) + ":") {
     if (domain.empty()) {
         throw std::invalid_argument("pseudonym domain must not be empty");
     }
@@ -47,18 +48,29 @@ Pseudonymiser::Pseudonymiser(const PartyKeys& keys, std::string_view domain) {
 Pseudonymiser::~Pseudonymiser() { sodium_memzero(&keyed_, sizeof keyed_); }
 
 std::string Pseudonymiser::pseudonymOf(std::string_view identity) const {
+    std::string out;
+    pseudonymOf(identity, out);
+    return out;
+}
+
+void Pseudonymiser::pseudonymOf(std::string_view identity, std::string& out) const {
+    Hex hex;
+    pseudonymOf(identity, hex);
+    out.assign(epochPrefix_).append(hex.data(), hex.size());
+}
+
+void Pseudonymiser::pseudonymOf(std::string_view identity, Hex& out) const {
     crypto_generichash_state state = keyed_;
     crypto_generichash_update(&state, reinterpret_cast<const std::uint8_t*>(identity.data()),
                               identity.size());
     std::uint8_t digest[32];
     crypto_generichash_final(&state, digest, sizeof digest);
     sodium_memzero(&state, sizeof state);  // the copy holds the keyed block
-    std::string out(64, '\0');
+    static_assert(std::tuple_size_v<Hex> == 2 * sizeof digest);
     char* p = out.data();
     for (std::size_t i = 0; i < sizeof digest; ++i) {
         std::memcpy(p + 2 * i, kHexPairs.data() + 2 * digest[i], 2);
     }
-    return out;
 }
 
 }  // namespace passerelle::privacy

@@ -5,6 +5,8 @@
 
 #include <sodium.h>
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -20,13 +22,28 @@ public:
     Pseudonymiser(const Pseudonymiser&) = delete;
     Pseudonymiser& operator=(const Pseudonymiser&) = delete;
 
-    // 64 lowercase hex chars. The identity must already be normalised and versioned
-    // by the caller (e.g. "v1|<national id>"); it is hashed byte for byte.
+    // "<epoch>:<64 lowercase hex>", e.g. "1:3f0c…": the epoch of the pseudonym key
+    // says which key made it, so pseudonyms from before a key rotation are never
+    // mistaken for current ones. The identity must already be normalised and
+    // versioned by the caller (record::identityKey); it is hashed byte for byte.
     std::string pseudonymOf(std::string_view identity) const;
+    // The same into a caller's string: no allocation per row once it has grown.
+    void pseudonymOf(std::string_view identity, std::string& out) const;
+
+    // Only the 64 hex characters, WITHOUT the epoch: a caller that emits pseudonyms
+    // must write epochPrefix() before them (or use the overloads above).
+    using Hex = std::array<char, 64>;
+    void pseudonymOf(std::string_view identity, Hex& out) const;
+
+    // Epoch of the party's pseudonym key (from 1), and "<epoch>:".
+    std::uint32_t epoch() const { return epoch_; }
+    std::string_view epochPrefix() const { return epochPrefix_; }
 
 private:
     // BLAKE2b state after keying: copying it is cheaper than re-keying per call.
     crypto_generichash_state keyed_;
+    std::uint32_t epoch_;
+    std::string epochPrefix_;
 };
 
 // The crypto_kdf subkey id of a pseudonym domain (exposed for documentation and tests).

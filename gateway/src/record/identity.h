@@ -15,9 +15,14 @@ public:
     using Error::Error;
 };
 
-// "v1|<uai>|<local_student_id>" when the record has a local student number,
-// else "v1|ine|<ine>". Throws IdentityError when it has neither, or when the
-// UAI is empty. Expects a record that went through RecordValidator::normalise.
+// Identity v2 (docs/privacy.md, "Pseudonyms"), the first that applies:
+//   "v2|<birth_name>|<first given name>|<birth_date>", names through normaliseName,
+//       the first given name being normalised first_names up to its first space or comma;
+//   "v2|ine|<ine>";
+//   "v2|local|<uai>|<local_student_id>".
+// Throws IdentityError when none applies, or when the last one does and the UAI is
+// empty. Expects a record that went through RecordValidator::normalise (ISO dates).
+// Pure ASCII names never reach ICU.
 std::string identityKey(const TraineeRecord& record, std::string_view institutionUai);
 
 // The same, written into `key` so a caller looping over rows reuses one buffer.

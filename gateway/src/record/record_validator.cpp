@@ -94,7 +94,7 @@ void checkDate(TraineeRecord& record, Field f, ProblemList& problems) {
 // Codes are case-insensitive in exports: the upper-case form is validated and kept.
 template <typename Predicate>
 void checkCode(TraineeRecord& record, Field f, std::string_view why, ProblemList& problems, Predicate valid) {
-    const std::string& value = record.get(f);
+    const std::string_view value = record.get(f);
     if (!hasAsciiLower(value)) {  // the usual case: no copy
         if (!valid(std::string_view(value))) problems.add(f, why);
         return;
@@ -129,7 +129,7 @@ void checkText(TraineeRecord& record, Field f, bool isName, ProblemList& problem
 }
 
 void checkEmail(TraineeRecord& record, ProblemList& problems) {
-    const std::string& value = record.get(Field::email);
+    const std::string_view value = record.get(Field::email);
     if (!isEmail(value)) {
         problems.add(Field::email, reason::kEmail);
         return;

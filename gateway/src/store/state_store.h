@@ -1,7 +1,9 @@
 #pragma once
 // The gateway's durable state besides the ledger: the institution's outbox
 // (sealed batches waiting for, or holding, their receipt) and the Region's
-// inbox (batches stored and acknowledged, waiting for, or handed to, the sink).
+// inbox (batches stored and acknowledged, waiting for, or handed to, the sink),
+// and the institution's objections and per-batch pseudonyms (pseudonymous data
+// only: no table here maps a pseudonym back to a person).
 // SQLite in WAL mode with synchronous=FULL: a row is on disk when a call returns.
 
 #include <Poco/Data/Session.h>
@@ -11,6 +13,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace passerelle::store {
@@ -50,6 +54,21 @@ struct InboxBatch {
     std::string deliveredAt;
 };
 
+// A trainee who objected (GDPR art. 21) to one purpose, known by pseudonym only.
+struct Objection {
+    std::string purpose;
+    std::string pseudonym;  // as Pseudonymiser::pseudonymOf writes it ("<key epoch>:<64 hex>"), in the purpose's domain
+    std::string createdAt;
+};
+
+// Hashes std::string and std::string_view alike, so a set of pseudonyms can be
+// probed with a view into a row buffer without building a string.
+struct PseudonymHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using PseudonymSet = std::unordered_set<std::string, PseudonymHash, std::equal_to<>>;
+
 class StateStore {
 public:
     explicit StateStore(const std::filesystem::path& sqliteFile);
@@ -74,6 +93,23 @@ public:
     void recordSinkFailure(const std::string& batchId, const std::string& error);
     void recordSinkDelivery(const std::string& batchId, const std::string& deliveredAt);
     std::vector<InboxBatch> inbox();
+
+    // --- objections (institution side, GDPR art. 21)
+    // Returns false when the objection was already recorded.
+    bool addObjection(const Objection& objection);
+    // Returns false when there was no such objection.
+    bool removeObjection(const std::string& purpose, const std::string& pseudonym);
+    // All objections, or those of one purpose; oldest first.
+    std::vector<Objection> objections(const std::optional<std::string>& purpose = std::nullopt);
+    // The purpose's objections as a set, loaded once per batch.
+    PseudonymSet objectionSet(const std::string& purpose);
+
+    // --- pseudonyms carried by each outbox batch (institution side, GDPR art. 15)
+    // Appends to the batch's list; called in chunks while the batch is sealed.
+    void addBatchPseudonyms(const std::string& batchId, const std::vector<std::string>& pseudonyms);
+    void forgetBatchPseudonyms(const std::string& batchId);
+    // Ids of the batches that carried this pseudonym, oldest first.
+    std::vector<std::string> batchesCarrying(const std::string& pseudonym);
 
 private:
     std::filesystem::path file_;

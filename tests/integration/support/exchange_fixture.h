@@ -31,11 +31,23 @@ inline const std::vector<std::string> kSurveyFields = {
     "birth_name",   "first_names", "email",      "mobile_phone", "institution_uai", "programme",
     "course_title", "rncp_code",   "entry_date", "exit_date",    "pseudonym"};
 
+// The items of a purpose's GDPR art. 30 record that the tests do not look at.
+inline std::string art30Items() {
+    return "controller = Region (integration test)\n"
+           "controller_contact = controller@region.example\n"
+           "dpo_contact = dpo@region.example\n"
+           "data_subjects = former trainees (synthetic)\n"
+           "recipients = the Region's survey team (integration test)\n"
+           "retention_days = 365\n"
+           "security_measures = mutual TLS, sealed batches, signed manifests\n";
+}
+
 // Both sides declare the same purposes; what differs is who may send which.
 inline std::string purposeSections() {
-    return "[purpose.region-survey-contact]\n"
+    return std::string("[purpose.region-survey-contact]\n") +
            "description = Region survey of former trainees (integration test)\n"
            "legal_basis = GDPR art. 6(1)(e) (integration test)\n"
+           + art30Items() +
            "fields = birth_name, first_names, email, mobile_phone, institution_uai, programme, course_title, "
            "rncp_code, entry_date, exit_date, pseudonym\n"
            "required = local_student_id, birth_name, first_names, entry_date, exit_date\n"
@@ -43,6 +55,7 @@ inline std::string purposeSections() {
            "[purpose.region-statistics]\n"
            "description = Aggregate statistics (integration test)\n"
            "legal_basis = GDPR art. 6(1)(e) (integration test)\n"
+           + art30Items() +
            "fields = programme, rncp_code, entry_date, exit_date, pseudonym\n"
            "required = local_student_id, entry_date, exit_date\n"
            "pseudonym_domain = region-statistics\n\n";

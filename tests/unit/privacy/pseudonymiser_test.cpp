@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-
 #include "common/encoding.h"
 #include "test_support.h"
 
@@ -16,8 +15,9 @@ TEST(Pseudonymiser, DeterministicLowercaseHex) {
     const PartyKeys keys = testing::makeParty(tmp, "ft");
     const Pseudonymiser p(keys, "insertion-outcome");
     const std::string a = p.pseudonymOf("v1|1840312345678");
-    EXPECT_EQ(a.size(), 64u);
-    EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+    ASSERT_EQ(a.size(), 66u);
+    EXPECT_EQ(a.substr(0, 2), "1:") << "a fresh key folder is epoch 1";
+    EXPECT_EQ(a.find_first_not_of("0123456789abcdef", 2), std::string::npos);
     EXPECT_EQ(a, p.pseudonymOf("v1|1840312345678"));
     EXPECT_NE(a, p.pseudonymOf("v1|1840312345679"));
     // Same key reloaded from disk gives the same pseudonym.
@@ -50,7 +50,67 @@ TEST(Pseudonymiser, MatchesSpecifiedConstruction) {
     std::uint8_t h[32];
     crypto_generichash(h, 32, reinterpret_cast<const std::uint8_t*>(id.data()), id.size(), domainKey.data(),
                        32);
-    EXPECT_EQ(Pseudonymiser(keys, "d").pseudonymOf(id), toHex(h));
+    EXPECT_EQ(Pseudonymiser(keys, "d").pseudonymOf(id), "1:" + toHex(h));
+    Pseudonymiser::Hex hex{};
+    Pseudonymiser(keys, "d").pseudonymOf(id, hex);
+    EXPECT_EQ(std::string(hex.data(), hex.size()), toHex(h)) << "the Hex overload is the digest alone";
+}
+
+TEST(Pseudonymiser, SameAcrossInstancesAndReloadsAsInTwoRuns) {
+    TempDir tmp;
+    const std::string identity = "v2|n'diaye|\xc3\xa9lo\xc3\xafse|2001-02-03";
+    std::string first;
+    {
+        const PartyKeys keys = testing::makeParty(tmp, "ft");
+        first = Pseudonymiser(keys, "insertion-outcome").pseudonymOf(identity);
+    }
+    const PartyKeys reloaded = PartyKeys::load(tmp / "keys-ft");
+    const Pseudonymiser a(reloaded, "insertion-outcome");
+    const Pseudonymiser b(reloaded, "insertion-outcome");
+    EXPECT_EQ(a.pseudonymOf(identity), first);
+    EXPECT_EQ(b.pseudonymOf(identity), first);
+    std::string reused = "something longer than a pseudonym, left from an earlier row......";
+    a.pseudonymOf(identity, reused);
+    EXPECT_EQ(reused, first);
+}
+
+TEST(Pseudonymiser, DomainsGiveUnrelatedValuesForTheSameIdentity) {
+    TempDir tmp;
+    const PartyKeys keys = testing::makeParty(tmp, "ft");
+    const std::string identity = "v2|dupont|jean-baptiste|2001-02-03";
+    const std::string a = Pseudonymiser(keys, "insertion-outcome").pseudonymOf(identity);
+    const std::string b = Pseudonymiser(keys, "region-survey-contact").pseudonymOf(identity);
+    EXPECT_EQ(a.substr(0, 2), b.substr(0, 2)) << "same key epoch";
+    // Unrelated values: each hex digit agrees by chance with probability 1/16 (~4 of 64).
+    int same = 0;
+    for (std::size_t i = 2; i < a.size(); ++i) {
+        same += a[i] == b[i];
+    }
+    EXPECT_LT(same, 20);
+}
+
+TEST(Pseudonymiser, CarriesTheEpochOfThePseudonymKey) {
+    TempDir tmp;
+    const auto dir = tmp / "keys";
+    PartyKeys::generate(dir, "ft");
+    const std::string identity = "v2|ine|123456789AB";
+    std::string before;
+    {
+        const PartyKeys keys = PartyKeys::load(dir);
+        const Pseudonymiser p(keys, "d");
+        EXPECT_EQ(p.epoch(), 1u);
+        EXPECT_EQ(p.epochPrefix(), "1:");
+        before = p.pseudonymOf(identity);
+    }
+    const auto r = PartyKeys::rotatePseudonymKey(dir);
+    EXPECT_EQ(r.retiredEpoch, 1u);
+    EXPECT_EQ(r.epoch, 2u);
+    const PartyKeys keys = PartyKeys::load(dir);
+    const Pseudonymiser p(keys, "d");
+    EXPECT_EQ(p.epoch(), 2u);
+    const std::string after = p.pseudonymOf(identity);
+    EXPECT_EQ(after.substr(0, 2), "2:");
+    EXPECT_NE(after.substr(2), before.substr(2)) << "a new key gives new pseudonyms";
 }
 
 }  // namespace

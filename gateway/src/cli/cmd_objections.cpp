@@ -1,0 +1,155 @@
+// passerelle objections add / remove / list: a trainee's objection (GDPR art. 21)
+// to one purpose, stored as the trainee's pseudonym in that purpose's domain and
+// honoured by every later batch of the purpose.
+
+#include "cli/commands.h"
+#include "common/clock.h"
+#include "common/errors.h"
+#include "exchange/gateway.h"
+#include "exchange/subject_access.h"
+
+#include <iostream>
+
+namespace passerelle::cli {
+
+namespace {
+
+constexpr const char* kActor = "operator";
+constexpr const char* kReason = "GDPR art. 21";
+
+std::unique_ptr<exchange::Gateway> openInstitution(const ParsedOptions& options, const std::string& command) {
+    auto gateway = exchange::Gateway::open(options.value("config"));
+    if (gateway->config().role != config::Role::Institution) {
+        throw ConfigError(gateway->config().file.string() + ": key 'gateway.role': " + command +
+                          " runs on an institution's gateway, which holds the trainees' records");
+    }
+    return gateway;
+}
+
+exchange::TraineeLookup lookupFrom(const ParsedOptions& options) {
+    const auto localId = options.optional("local-id");
+    const auto ine = options.optional("ine");
+    if (localId.has_value() == ine.has_value()) {
+        throw UsageError("give exactly one of --local-id and --ine");
+    }
+    return localId ? exchange::TraineeLookup::localId(*localId) : exchange::TraineeLookup::ine(*ine);
+}
+
+// The job whose export re-identifies the trainee: --job, or the only job of the purpose.
+const config::JobSettings& jobFor(const config::GatewayConfig& config, const std::string& purpose,
+                                  const std::optional<std::string>& jobName) {
+    if (jobName) {
+        const config::JobSettings& job = config.job(*jobName);
+        if (job.purpose != purpose) {
+            throw UsageError("job '" + *jobName + "' is for purpose '" + job.purpose + "', not '" + purpose + "'");
+        }
+        return job;
+    }
+    std::vector<const config::JobSettings*> candidates;
+    for (const auto& [name, job] : config.jobs) {
+        if (job.purpose == purpose) candidates.push_back(&job);
+    }
+    if (candidates.empty()) {
+        throw ConfigError(config.file.string() + ": no job uses purpose '" + purpose +
+                          "': an objection is computed from that job's export");
+    }
+    if (candidates.size() > 1) {
+        std::string names;
+        for (const auto* job : candidates) names += (names.empty() ? "" : ", ") + job->name;
+        throw UsageError("several jobs use purpose '" + purpose + "' (" + names + "): choose one with --job");
+    }
+    return *candidates.front();
+}
+
+std::string shortPseudonym(const std::string& pseudonym) { return pseudonym.substr(0, 16) + "..."; }
+
+int change(const ParsedOptions& options, bool add) {
+    const std::string command = add ? "objections add" : "objections remove";
+    auto gateway = openInstitution(options, command);
+    const exchange::TraineeLookup lookup = lookupFrom(options);
+    const config::PurposeSettings& purpose = gateway->config().purpose(options.value("purpose"));
+    const config::JobSettings& job = jobFor(gateway->config(), purpose.id, options.optional("job"));
+    const std::string pseudonym = exchange::traineePseudonym(*gateway, job, lookup);
+
+    const bool changed = add ? gateway->store().addObjection({purpose.id, pseudonym, formatUtc(SystemClock().now())})
+                             : gateway->store().removeObjection(purpose.id, pseudonym);
+    if (!changed) {
+        std::cout << (add ? "objection already recorded" : "no objection recorded") << ": purpose " << purpose.id
+                  << ", pseudonym " << shortPseudonym(pseudonym) << " (nothing changed)\n";
+        return kExitOk;
+    }
+    // The ledger says that an objection changed, and for which purpose; never whose.
+    ledger::LedgerEntry entry;
+    entry.actor = kActor;
+    entry.operation = add ? "objection-added" : "objection-removed";
+    entry.purpose = purpose.id;
+    entry.legal_basis = purpose.legalBasis;
+    entry.outcome = add ? "recorded" : "removed";
+    entry.reason = kReason;
+    entry.record_count = 1;
+    const std::uint64_t index = gateway->ledger().append(entry);
+    std::cout << (add ? "objection recorded" : "objection removed") << ": purpose " << purpose.id << ", pseudonym "
+              << shortPseudonym(pseudonym) << " (ledger entry " << index << ")\n"
+              << (add ? "  every later batch of this purpose leaves the trainee out\n"
+                      : "  later batches of this purpose carry the trainee again\n");
+    return kExitOk;
+}
+
+std::vector<OptionSpec> changeOptions() {
+    return {configOption(),
+            {"local-id", true, "the trainee's number in the institution's system", "ID"},
+            {"ine", true, "the trainee's national student id (instead of --local-id)", "INE"},
+            {"purpose", true, "the purpose objected to ([purpose.ID] in the configuration)", "ID"},
+            {"job", true, "the job whose export holds the trainee (default: the purpose's only job)", "NAME"}};
+}
+
+constexpr const char* kChangeDetails =
+    "The trainee is looked up in the job's export, read through its source plugin like a\n"
+    "transfer, and the objection is stored as their pseudonym in the purpose's domain: no id,\n"
+    "no name. Each change is written to the ledger (operation objection-added/-removed), without\n"
+    "any identifier. See docs/privacy.md.";
+
+}  // namespace
+
+Command objectionsAddCommand() {
+    CommandSpec spec;
+    spec.name = "objections add";
+    spec.summary = "record a trainee's objection (GDPR art. 21) to a purpose; later batches leave them out";
+    spec.usage = "passerelle objections add --config FILE (--local-id ID | --ine INE) --purpose ID [--job NAME]";
+    spec.options = changeOptions();
+    spec.details = kChangeDetails;
+    return {spec, [](const ParsedOptions& options) { return change(options, true); }};
+}
+
+Command objectionsRemoveCommand() {
+    CommandSpec spec;
+    spec.name = "objections remove";
+    spec.summary = "withdraw a trainee's objection to a purpose";
+    spec.usage = "passerelle objections remove --config FILE (--local-id ID | --ine INE) --purpose ID [--job NAME]";
+    spec.options = changeOptions();
+    spec.details = kChangeDetails;
+    return {spec, [](const ParsedOptions& options) { return change(options, false); }};
+}
+
+Command objectionsListCommand() {
+    CommandSpec spec;
+    spec.name = "objections list";
+    spec.summary = "list the recorded objections (purpose, pseudonym, date; never an identity)";
+    spec.usage = "passerelle objections list --config FILE [--purpose ID]";
+    spec.options = {configOption(), {"purpose", true, "only this purpose's objections", "ID"}};
+    return {spec, [](const ParsedOptions& options) {
+                auto gateway = openInstitution(options, "objections list");
+                const auto purpose = options.optional("purpose");
+                if (purpose) gateway->config().purpose(*purpose);  // an unknown purpose is an error, not "none"
+                const auto objections = gateway->store().objections(purpose);
+                std::cout << objections.size() << " objection(s)\n";
+                for (const auto& o : objections) {
+                    std::string name = "  " + o.purpose;
+                    if (name.size() < 26) name.resize(26, ' ');
+                    std::cout << name << " " << shortPseudonym(o.pseudonym) << "  " << o.createdAt << "\n";
+                }
+                return kExitOk;
+            }};
+}
+
+}  // namespace passerelle::cli

@@ -1,0 +1,74 @@
+#pragma once
+// The rows of a job's export as validated trainee records: the job's source
+// plugin is opened, its header matched against the job's column mapping, and
+// every row mapped and normalised by RecordValidator. Used by BatchPreparer to
+// seal a batch, and by the institution to re-identify one trainee from its own
+// export (objections, access requests) with exactly the same rules.
+
+#include "config/gateway_config.h"
+#include "plugin/plugin_host.h"
+#include "record/record_validator.h"
+#include "record/trainee_record.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace passerelle::exchange {
+
+class SourceRecords {
+public:
+    enum class Step { Record, Refused, End };
+
+    // Where a refused row is accounted for: once per problem, with the source
+    // line, the column or field, and the reason (never the value).
+    using RefusalSink = std::function<void(std::uint64_t line, std::string_view where, std::string_view reason)>;
+
+    // Opens the job's source. `required` are the fields a record must have (the
+    // purpose's). Throws PluginError when the source cannot be opened and
+    // ConfigError naming the job's map key when a mapped column is missing.
+    SourceRecords(const config::GatewayConfig& config, const config::JobSettings& job,
+                  std::vector<record::Field> required);
+    ~SourceRecords();
+    SourceRecords(const SourceRecords&) = delete;
+    SourceRecords& operator=(const SourceRecords&) = delete;
+
+    void onRefused(RefusalSink sink) { onRefused_ = std::move(sink); }
+
+    // Record: `record` holds the next valid, normalised row. Refused: the row was
+    // malformed or invalid (reported to the RefusalSink). End: no more rows.
+    Step next(record::TraineeRecord& record);
+
+    std::uint64_t rowsRead() const { return rowsRead_; }
+
+private:
+    const config::GatewayConfig& config_;
+    std::unique_ptr<plugin::SourceReader> reader_;
+    std::vector<std::pair<record::Field, std::size_t>> columns_;
+    bool uaiMapped_ = false;
+    record::RecordValidator validator_;
+    RefusalSink onRefused_;
+    std::uint64_t rowsRead_ = 0;
+};
+
+// How an operator names a trainee: the institution's own number or the INE.
+struct TraineeLookup {
+    enum class By { LocalStudentId, Ine };
+    By by = By::LocalStudentId;
+    std::string value;  // as typed; normalised (trimmed, INE in capitals) by the constructor helpers
+
+    static TraineeLookup localId(std::string_view typed);
+    static TraineeLookup ine(std::string_view typed);
+    // "local id X" / "INE X": the only personal value an error may echo back (the operator typed it).
+    std::string describe() const;
+};
+
+// Reads the job's export and returns the first valid record naming the trainee,
+// or nullopt. Refused rows are skipped silently: they were never sent either.
+std::optional<record::TraineeRecord> findTrainee(const config::GatewayConfig& config,
+                                                 const config::JobSettings& job, const TraineeLookup& lookup);
+
+}  // namespace passerelle::exchange

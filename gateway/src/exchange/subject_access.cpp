@@ -1,0 +1,96 @@
+#include "exchange/subject_access.h"
+
+#include "privacy/pseudonymiser.h"
+#include "record/identity.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+namespace passerelle::exchange {
+
+namespace {
+
+std::string notFoundMessage(const TraineeLookup& lookup, const std::string& where) {
+    return "no valid record with " + lookup.describe() + " in " + where +
+           " (check the number; a row refused by validation is never sent, see the quarantine reports)";
+}
+
+}  // namespace
+
+std::string pseudonymFor(const Gateway& gateway, const config::PurposeSettings& purpose,
+                         const record::TraineeRecord& record) {
+    if (purpose.pseudonymDomain.empty()) {
+        throw ConfigError(gateway.config().file.string() + ": key 'purpose." + purpose.id +
+                          ".pseudonym_domain' is missing: objections and access requests need it");
+    }
+    const privacy::Pseudonymiser pseudonymiser(gateway.keys(), purpose.pseudonymDomain);
+    return pseudonymiser.pseudonymOf(record::identityKey(record, gateway.config().uai));
+}
+
+std::string traineePseudonym(const Gateway& gateway, const config::JobSettings& job, const TraineeLookup& lookup) {
+    const auto record = findTrainee(gateway.config(), job, lookup);
+    if (!record) {
+        throw TraineeNotFound(notFoundMessage(lookup, "the export of job '" + job.name + "'"));
+    }
+    return pseudonymFor(gateway, gateway.config().purpose(job.purpose), *record);
+}
+
+SubjectAccessReport lookUpSubject(Gateway& gateway, const TraineeLookup& lookup, const std::string& actor) {
+    const config::GatewayConfig& config = gateway.config();
+    SubjectAccessReport report;
+
+    // Each distinct identity found (exports of different jobs normally agree).
+    std::vector<std::string> identities;
+    for (const auto& [name, job] : config.jobs) {
+        const auto record = findTrainee(config, job, lookup);
+        if (!record) continue;
+        report.jobsWithTrainee.push_back(name);
+        std::string identity = record::identityKey(*record, config.uai);
+        if (std::find(identities.begin(), identities.end(), identity) == identities.end()) {
+            identities.push_back(std::move(identity));
+        }
+    }
+
+    ledger::LedgerEntry entry;
+    entry.actor = actor;
+    entry.operation = "subject-lookup";
+    entry.reason = "GDPR art. 15";
+    if (identities.empty()) {
+        entry.outcome = "not-found";
+        gateway.ledger().append(entry);
+        throw TraineeNotFound(notFoundMessage(lookup, "the exports of the configured jobs"));
+    }
+
+    std::map<std::string, std::vector<std::string>> purposesByDomain;
+    for (const auto& [id, purpose] : config.purposes) {
+        if (!purpose.pseudonymDomain.empty()) purposesByDomain[purpose.pseudonymDomain].push_back(id);
+    }
+    std::set<std::string> batchIds;
+    for (const auto& [domain, purposes] : purposesByDomain) {
+        const privacy::Pseudonymiser pseudonymiser(gateway.keys(), domain);
+        for (const std::string& identity : identities) {
+            SubjectPseudonym p{domain, purposes, pseudonymiser.pseudonymOf(identity)};
+            for (std::string& id : gateway.store().batchesCarrying(p.pseudonym)) batchIds.insert(std::move(id));
+            report.pseudonyms.push_back(std::move(p));
+        }
+    }
+    for (const std::string& id : batchIds) {
+        const auto batch = gateway.store().outboxBatch(id);
+        if (!batch) continue;  // purged from the outbox
+        report.batches.push_back({batch->batchId, batch->purpose, batch->recipient, batch->createdAt,
+                                  batch->status == store::OutboxStatus::Receipted ? "receipted" : "pending",
+                                  batch->receiptedAt});
+    }
+    std::sort(report.batches.begin(), report.batches.end(), [](const SubjectBatch& a, const SubjectBatch& b) {
+        return std::tie(a.createdAt, a.batchId) < std::tie(b.createdAt, b.batchId);
+    });
+
+    entry.outcome = "answered";
+    entry.record_count = report.batches.size();
+    gateway.ledger().append(entry);
+    return report;
+}
+
+}  // namespace passerelle::exchange

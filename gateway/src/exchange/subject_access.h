@@ -1,0 +1,63 @@
+#pragma once
+// A trainee's rights, answered by the institution that holds their record and
+// nowhere else: the trainee is re-identified from the institution's own export
+// and its own pseudonym key, then found by pseudonym only (docs/privacy.md).
+//
+// - pseudonymFor: the trainee's pseudonym in one purpose's domain (objections,
+//   GDPR art. 21, are stored as that pseudonym);
+// - lookUpSubject: the access request (GDPR art. 15): the trainee's pseudonym in
+//   every domain, and every outbox batch that carried them.
+
+#include "common/errors.h"
+#include "exchange/gateway.h"
+#include "exchange/source_records.h"
+
+#include <string>
+#include <vector>
+
+namespace passerelle::exchange {
+
+// No configured export names the trainee. Its message echoes only what the
+// operator typed.
+class TraineeNotFound : public Error {
+public:
+    using Error::Error;
+};
+
+// The trainee's pseudonym in the purpose's pseudonym domain, the value
+// BatchPreparer computes for the same record. Throws ConfigError when the
+// purpose has no pseudonym_domain.
+std::string pseudonymFor(const Gateway& gateway, const config::PurposeSettings& purpose,
+                         const record::TraineeRecord& record);
+
+// Reads the job's export and returns the trainee's pseudonym in the job's
+// purpose's domain. Throws TraineeNotFound.
+std::string traineePseudonym(const Gateway& gateway, const config::JobSettings& job, const TraineeLookup& lookup);
+
+struct SubjectPseudonym {
+    std::string domain;
+    std::vector<std::string> purposes;  // the configured purposes using this domain
+    std::string pseudonym;
+};
+
+struct SubjectBatch {
+    std::string batchId;
+    std::string purpose;
+    std::string recipient;
+    std::string createdAt;
+    std::string status;  // pending or receipted
+    std::string receiptedAt;
+};
+
+struct SubjectAccessReport {
+    std::vector<std::string> jobsWithTrainee;  // jobs whose export holds a valid record of the trainee
+    std::vector<SubjectPseudonym> pseudonyms;  // one per pseudonym domain (more if exports disagree)
+    std::vector<SubjectBatch> batches;         // every outbox batch that carried one of them, oldest first
+};
+
+// Searches every job's export, computes the trainee's pseudonyms and finds the
+// batches that carried them, then writes `subject-lookup` to the ledger (no
+// identifier, no pseudonym). Throws TraineeNotFound when no export names them.
+SubjectAccessReport lookUpSubject(Gateway& gateway, const TraineeLookup& lookup, const std::string& actor);
+
+}  // namespace passerelle::exchange

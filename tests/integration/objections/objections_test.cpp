@@ -1,0 +1,208 @@
+// Objections (GDPR art. 21) and access requests (GDPR art. 15) end to end:
+// an objecting trainee is absent from the next batch and back after removal;
+// the ledger records each change without any identifier; `subject` finds the
+// batches that carried the trainee by pseudonym only.
+
+#include "../support/exchange_fixture.h"
+
+namespace passerelle::integration {
+namespace {
+
+constexpr int kRows = 60;
+constexpr char kExportDelimiter = ';';
+constexpr std::size_t kLocalIdColumn = 0;  // COD_ETU
+constexpr std::size_t kEmailColumn = 4;    // EMAIL
+constexpr std::size_t kSinkEmailColumn = 2;
+constexpr std::size_t kSinkPseudonymColumn = 10;
+
+struct Transfer {
+    std::string batchId;
+    std::uint64_t sealed = 0;
+    std::uint64_t objected = 0;
+    std::set<std::string> emails;      // e-mails in the batch's survey file
+    std::set<std::string> pseudonyms;  // pseudonyms in the batch's survey file
+};
+
+class ObjectionsTest : public ExchangeTest {
+protected:
+    void SetUp() override {
+        ExchangeTest::SetUp();
+        makePki({kRegion, "univ-montpellier"});
+        writeRegionConfig({{"univ-montpellier", std::string(kSurveyPurpose) + ", " + kStatisticsPurpose}});
+        keysInit(regionConfig(), "region");
+        exportFile_ = makeExport("univ-montpellier", kRows, 5, 17);
+        inst_ = writeInstitutionConfig("univ-montpellier", "univ-montpellier", 0, exportFile_);
+        keysInit(inst_.config, "univ-montpellier");
+        ASSERT_FALSE(HasFailure());
+        region_ = startRegion();
+        ASSERT_TRUE(region_);
+        inst_ = writeInstitutionConfig("univ-montpellier", "univ-montpellier", region_->port(), exportFile_);
+    }
+
+    void TearDown() override {
+        if (region_) stopGateway(region_->process());
+        ExchangeTest::TearDown();
+    }
+
+    Transfer transfer(const std::string& label) {
+        Transfer t;
+        const auto r = passerelle({"transfer", "--config", inst_.config.string(), "--job", "survey-contact", "--json"},
+                                  "transfer." + label);
+        EXPECT_EQ(r.exitCode, 0) << r;
+        const auto summary = parseJson(r.out);
+        t.batchId = summary->optValue<std::string>("batch_id", "");
+        t.sealed = summary->optValue<std::uint64_t>("sealed", 0);
+        t.objected = summary->optValue<std::uint64_t>("objected", 999);
+        const fs::path sinkFile = regionSink() / ("univ-montpellier_" + t.batchId + ".csv");
+        EXPECT_TRUE(waitUntil([&] { return fs::exists(sinkFile); }, 15s)) << "no survey file for " << label;
+        const auto sinkLines = lines(readFile(sinkFile));
+        for (std::size_t i = 1; i < sinkLines.size(); ++i) {
+            const auto cells = splitCells(sinkLines[i], ',');
+            t.emails.insert(cells.at(kSinkEmailColumn));
+            t.pseudonyms.insert(cells.at(kSinkPseudonymColumn));
+        }
+        EXPECT_EQ(t.emails.size(), t.sealed) << label;
+        return t;
+    }
+
+    CommandResult objections(const std::string& action, const std::vector<std::string>& extra) {
+        std::vector<std::string> args = {"objections", action, "--config", inst_.config.string()};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return passerelle(args, "objections." + action + "." + std::to_string(++calls_));
+    }
+
+    Poco::JSON::Object::Ptr subject(const std::string& localId) {
+        const auto r = passerelle({"subject", "--config", inst_.config.string(), "--local-id", localId, "--json"},
+                                  "subject." + std::to_string(++calls_));
+        EXPECT_EQ(r.exitCode, 0) << r;
+        return parseJson(r.out);
+    }
+
+    // The local id of the trainee whose e-mail this is, from the export.
+    std::string localIdOf(const std::string& email) {
+        std::istringstream in(readFile(exportFile_));
+        std::string line;
+        std::getline(in, line);  // header
+        while (std::getline(in, line)) {
+            if (!line.empty() && line.back() == '\r') line.pop_back();
+            const auto cells = splitCells(line, kExportDelimiter);
+            if (cells.size() > kEmailColumn && cells[kEmailColumn] == email) return cells[kLocalIdColumn];
+        }
+        ADD_FAILURE() << "the chosen e-mail is not in the export";
+        return {};
+    }
+
+    fs::path exportFile_;
+    Institution inst_;
+    std::unique_ptr<RunningRegion> region_;
+    int calls_ = 0;
+};
+
+std::set<std::string> batchIdsOf(const Poco::JSON::Object::Ptr& answer) {
+    std::set<std::string> ids;
+    const auto batches = answer->getArray("batches");
+    for (std::size_t i = 0; batches && i < batches->size(); ++i) {
+        ids.insert(batches->getObject(i)->getValue<std::string>("batch_id"));
+    }
+    return ids;
+}
+
+std::string surveyPseudonymOf(const Poco::JSON::Object::Ptr& answer) {
+    const auto pseudonyms = answer->getArray("pseudonyms");
+    for (std::size_t i = 0; pseudonyms && i < pseudonyms->size(); ++i) {
+        const auto p = pseudonyms->getObject(i);
+        if (p->getValue<std::string>("domain") == "region-survey") return p->getValue<std::string>("pseudonym");
+    }
+    return {};
+}
+
+TEST_F(ObjectionsTest, AnObjectingTraineeIsWithheldFromLaterBatchesUntilTheObjectionIsRemoved) {
+    const Transfer first = transfer("first");
+    ASSERT_FALSE(first.emails.empty());
+    EXPECT_EQ(first.objected, 0u);
+    const std::string email = *first.emails.begin();
+    const std::string localId = localIdOf(email);
+    ASSERT_FALSE(localId.empty());
+
+    // The access request finds the trainee's pseudonym, and the batch that carried it.
+    const auto before = subject(localId);
+    const std::string pseudonym = surveyPseudonymOf(before);
+    ASSERT_GE(pseudonym.size(), 64u) << "64 hex characters, after the key epoch";
+    EXPECT_TRUE(first.pseudonyms.contains(pseudonym)) << "the pseudonym `subject` computes is the one sent";
+    EXPECT_EQ(batchIdsOf(before), std::set<std::string>{first.batchId});
+    EXPECT_EQ(before->getArray("pseudonyms")->size(), 2u) << "one pseudonym per configured domain";
+
+    const auto added = objections("add", {"--local-id", localId, "--purpose", kSurveyPurpose});
+    ASSERT_EQ(added.exitCode, 0) << added;
+    EXPECT_EQ(added.out.find(localId), std::string::npos) << "the id is not echoed back";
+    const auto repeated = objections("add", {"--local-id", localId, "--purpose", kSurveyPurpose});
+    EXPECT_EQ(repeated.exitCode, 0) << repeated;
+    EXPECT_NE(repeated.out.find("already recorded"), std::string::npos) << repeated;
+    const auto listed = objections("list", {});
+    ASSERT_EQ(listed.exitCode, 0) << listed;
+    EXPECT_NE(listed.out.find("1 objection(s)"), std::string::npos) << listed;
+    EXPECT_NE(listed.out.find(pseudonym.substr(0, 16)), std::string::npos) << listed;
+
+    const Transfer second = transfer("after-objection");
+    EXPECT_EQ(second.objected, 1u);
+    EXPECT_EQ(second.sealed + 1, first.sealed);
+    EXPECT_FALSE(second.emails.contains(email)) << "the objecting trainee reached the Region";
+    EXPECT_FALSE(second.pseudonyms.contains(pseudonym));
+
+    // Another purpose is not affected: the objection is per purpose.
+    const auto stats = passerelle({"transfer", "--config", inst_.config.string(), "--job", "statistics", "--json"},
+                                  "transfer.statistics");
+    ASSERT_EQ(stats.exitCode, 0) << stats;
+    const auto statsSummary = parseJson(stats.out);
+    EXPECT_EQ(statsSummary->optValue<std::uint64_t>("objected", 999), 0u) << stats;
+    const std::string statsBatch = statsSummary->optValue<std::string>("batch_id", "");
+
+    const auto removed = objections("remove", {"--local-id", localId, "--purpose", kSurveyPurpose});
+    ASSERT_EQ(removed.exitCode, 0) << removed;
+    const Transfer third = transfer("after-removal");
+    EXPECT_EQ(third.objected, 0u);
+    EXPECT_EQ(third.sealed, first.sealed);
+    EXPECT_TRUE(third.emails.contains(email)) << "the trainee is sent again once the objection is withdrawn";
+
+    // subject lists exactly the batches that carried the trainee.
+    const auto after = subject(localId);
+    EXPECT_EQ(surveyPseudonymOf(after), pseudonym) << "stable across runs";
+    EXPECT_EQ(batchIdsOf(after), (std::set<std::string>{first.batchId, statsBatch, third.batchId}))
+        << "every batch that carried the trainee, in either domain, and only those";
+
+    // The ledger has each change and each look-up, without the id, the e-mail or the pseudonym.
+    const std::string ledger = readFile(inst_.stateDir() / "ledger.db") + readFile(inst_.stateDir() / "ledger.db-wal");
+    for (const char* operation : {"objection-added", "objection-removed", "records-withheld", "subject-lookup"}) {
+        EXPECT_NE(ledger.find(operation), std::string::npos) << "no " << operation << " in the ledger";
+    }
+    EXPECT_NE(ledger.find("GDPR art. 21"), std::string::npos);
+    EXPECT_EQ(ledger.find(localId), std::string::npos) << "the ledger holds the trainee's local id";
+    EXPECT_EQ(ledger.find(email), std::string::npos) << "the ledger holds the trainee's e-mail";
+    EXPECT_EQ(ledger.find(pseudonym), std::string::npos) << "the ledger holds the trainee's pseudonym";
+    const auto audit = passerelle({"audit", "verify", "--config", inst_.config.string()}, "audit");
+    EXPECT_EQ(audit.exitCode, 0) << audit;
+}
+
+TEST_F(ObjectionsTest, AnUnknownTraineeOrAWrongJobIsAClearError) {
+    const auto unknown = objections("add", {"--local-id", "99999999", "--purpose", kSurveyPurpose});
+    EXPECT_EQ(unknown.exitCode, 1) << unknown;
+    EXPECT_NE(unknown.err.find("no valid record with local id 99999999"), std::string::npos) << unknown;
+
+    const auto wrongJob =
+        objections("add", {"--local-id", "20000001", "--purpose", kSurveyPurpose, "--job", "statistics"});
+    EXPECT_EQ(wrongJob.exitCode, 2) << wrongJob;
+    EXPECT_NE(wrongJob.err.find("job 'statistics' is for purpose 'region-statistics'"), std::string::npos)
+        << wrongJob;
+
+    const auto both = objections("add", {"--local-id", "20000001", "--ine", "123456789AB", "--purpose", kSurveyPurpose});
+    EXPECT_EQ(both.exitCode, 2) << both;
+
+    const auto lookup = passerelle({"subject", "--config", inst_.config.string(), "--local-id", "99999999"},
+                                   "subject.unknown");
+    EXPECT_EQ(lookup.exitCode, 1) << lookup;
+    EXPECT_NE(lookup.err.find("no valid record"), std::string::npos) << lookup;
+    EXPECT_TRUE(objections("list", {}).out.starts_with("0 objection(s)"));
+}
+
+}  // namespace
+}  // namespace passerelle::integration

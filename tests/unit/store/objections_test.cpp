@@ -1,0 +1,124 @@
+// The institution's objection list and per-batch pseudonyms in state.db:
+// pseudonyms only, unique per purpose, and found again after a reopen.
+
+#include "store/state_store.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+namespace passerelle::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+public:
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "passerelle-store-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    const fs::path& path() const { return path_; }
+
+private:
+    fs::path path_;
+};
+
+// Synthetic 64-hex-char pseudonyms.
+std::string pseudonym(char c) { return std::string(64, c); }
+
+constexpr const char* kSurvey = "region-survey-contact";
+constexpr const char* kOutcome = "insertion-outcome";
+
+TEST(Objections, AreUniquePerPurposeAndPseudonym) {
+    TempDir dir;
+    StateStore store(dir.path() / "state.db");
+    EXPECT_TRUE(store.addObjection({kSurvey, pseudonym('a'), "2026-11-29T08:00:00Z"}));
+    EXPECT_FALSE(store.addObjection({kSurvey, pseudonym('a'), "2026-11-29T09:00:00Z"})) << "a repeat changes nothing";
+    EXPECT_TRUE(store.addObjection({kOutcome, pseudonym('a'), "2026-11-29T08:30:00Z"})) << "another purpose";
+    EXPECT_TRUE(store.addObjection({kSurvey, pseudonym('b'), "2026-11-29T10:00:00Z"}));
+
+    const auto all = store.objections();
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[0].purpose, kSurvey);
+    EXPECT_EQ(all[0].createdAt, "2026-11-29T08:00:00Z") << "the first add's date is kept";
+    EXPECT_EQ(all[1].purpose, kOutcome);
+
+    const auto survey = store.objections(std::string(kSurvey));
+    ASSERT_EQ(survey.size(), 2u);
+    EXPECT_EQ(survey[0].pseudonym, pseudonym('a'));
+    EXPECT_EQ(survey[1].pseudonym, pseudonym('b'));
+}
+
+TEST(Objections, SetIsProbedByViewAndReflectsRemovals) {
+    TempDir dir;
+    StateStore store(dir.path() / "state.db");
+    store.addObjection({kSurvey, pseudonym('a'), "2026-11-29T08:00:00Z"});
+    store.addObjection({kSurvey, pseudonym('b'), "2026-11-29T08:00:00Z"});
+    store.addObjection({kOutcome, pseudonym('c'), "2026-11-29T08:00:00Z"});
+
+    PseudonymSet set = store.objectionSet(kSurvey);
+    const std::string a = pseudonym('a');
+    EXPECT_EQ(set.size(), 2u);
+    EXPECT_TRUE(set.contains(std::string_view(a)));
+    EXPECT_FALSE(set.contains(std::string_view(pseudonym('c')))) << "objections are per purpose";
+
+    EXPECT_TRUE(store.removeObjection(kSurvey, a));
+    EXPECT_FALSE(store.removeObjection(kSurvey, a)) << "already removed";
+    EXPECT_FALSE(store.removeObjection(kOutcome, pseudonym('b'))) << "no such objection for that purpose";
+    set = store.objectionSet(kSurvey);
+    EXPECT_EQ(set.size(), 1u);
+    EXPECT_FALSE(set.contains(std::string_view(a)));
+    EXPECT_TRUE(store.objectionSet("unknown-purpose").empty());
+}
+
+TEST(Objections, SurviveAReopen) {
+    TempDir dir;
+    {
+        StateStore store(dir.path() / "state.db");
+        store.addObjection({kSurvey, pseudonym('d'), "2026-11-29T08:00:00Z"});
+    }
+    StateStore reopened(dir.path() / "state.db");
+    EXPECT_EQ(reopened.objections().size(), 1u);
+    EXPECT_TRUE(reopened.objectionSet(kSurvey).contains(std::string_view(pseudonym('d'))));
+}
+
+TEST(BatchPseudonyms, FindTheBatchesThatCarriedAPseudonymOldestFirst) {
+    TempDir dir;
+    StateStore store(dir.path() / "state.db");
+    for (const auto& [id, at] : {std::pair{"batch-new", "2026-11-29T10:00:00Z"},
+                                 std::pair{"batch-old", "2026-11-29T08:00:00Z"}}) {
+        OutboxBatch b;
+        b.batchId = id;
+        b.recipient = "region-occitanie";
+        b.purpose = kSurvey;
+        b.job = "survey-contact";
+        b.recordCount = 2;
+        b.payloadDigest = std::string(64, '0');
+        b.createdAt = at;
+        store.addToOutbox(b);
+    }
+    store.addBatchPseudonyms("batch-new", {pseudonym('a'), pseudonym('b')});
+    store.addBatchPseudonyms("batch-old", {pseudonym('a')});
+    store.addBatchPseudonyms("batch-old", {pseudonym('c')});  // a second chunk of the same batch
+    store.addBatchPseudonyms("batch-old", {});
+
+    EXPECT_EQ(store.batchesCarrying(pseudonym('a')), (std::vector<std::string>{"batch-old", "batch-new"}));
+    EXPECT_EQ(store.batchesCarrying(pseudonym('c')), (std::vector<std::string>{"batch-old"}));
+    EXPECT_TRUE(store.batchesCarrying(pseudonym('z')).empty());
+
+    store.forgetBatchPseudonyms("batch-old");
+    EXPECT_EQ(store.batchesCarrying(pseudonym('a')), (std::vector<std::string>{"batch-new"}));
+    EXPECT_TRUE(store.batchesCarrying(pseudonym('c')).empty());
+}
+
+}  // namespace
+}  // namespace passerelle::store
