@@ -43,6 +43,9 @@ int subject(const ParsedOptions& options) {
             item.set("domain", p.domain);
             item.set("purposes", purposes);
             item.set("pseudonym", p.pseudonym);
+            Poco::JSON::Array fromJobs;
+            for (const auto& j : p.jobs) fromJobs.add(j);
+            item.set("jobs", fromJobs);
             pseudonyms.add(item);
         }
         Poco::JSON::Array batches;
@@ -65,12 +68,14 @@ int subject(const ParsedOptions& options) {
     }
     std::cout << "found in the export of job(s):";
     for (const auto& j : report.jobsWithTrainee) std::cout << " " << j;
-    std::cout << "\npseudonyms (one per domain):\n";
+    std::cout << "\npseudonyms (per domain, and per identity when the jobs' exports give different ones):\n";
     for (const auto& p : report.pseudonyms) {
         std::string domain = "  " + p.domain;
         if (domain.size() < 22) domain.resize(22, ' ');
         std::cout << domain << " " << p.pseudonym << "  (purposes:";
         for (const auto& id : p.purposes) std::cout << " " << id;
+        std::cout << "; from job(s):";
+        for (const auto& j : p.jobs) std::cout << " " << j;
         std::cout << ")\n";
     }
     std::cout << "batches that carried the trainee: " << report.batches.size() << "\n";

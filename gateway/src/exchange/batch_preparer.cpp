@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "exchange/quarantine_report.h"
+#include "store/carried_pseudonyms.h"
 #include "exchange/source_records.h"
 #include "plugin/plugin_host.h"
 #include "privacy/batch_writer.h"
@@ -38,11 +39,6 @@ PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::stri
         std::error_code ec;
         std::filesystem::remove_all(gateway_.outboxDir() / batchId, ec);
         std::filesystem::remove(gateway_.quarantineDir() / (batchId + ".csv"), ec);
-        try {
-            gateway_.store().forgetBatchPseudonyms(batchId);
-        } catch (const Error&) {
-            // The batch id is in no outbox row: its pseudonyms are not reachable anyway.
-        }
         throw;
     }
 }
@@ -89,8 +85,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     std::string pseudonym;  // reused too: pseudonymOf writes into it without allocating
     std::vector<std::string_view> values(purpose.fields.size());
     // The batch's pseudonyms go to the state store in chunks, so memory stays flat.
-    constexpr std::size_t kPseudonymChunk = 16384;
-    std::vector<std::string> carried;
+    store::CarriedPseudonymsWriter carried(gateway_.carriedDir(), batchId);
     auto lastProgress = std::chrono::steady_clock::now();
     for (;;) {
         const auto step = source.next(record);
@@ -120,11 +115,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
                 ++result.objected;  // GDPR art. 21: never leaves, counted in the ledger
                 continue;
             }
-            carried.push_back(pseudonym);
-            if (carried.size() == kPseudonymChunk) {
-                gateway_.store().addBatchPseudonyms(batchId, carried);
-                carried.clear();
-            }
+            carried.add(pseudonym);
         }
         // Minimisation: only the purpose's fields, in its order, leave this loop.
         for (std::size_t i = 0; i < purpose.fields.size(); ++i) {
@@ -169,7 +160,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
         return result;
     }
     const privacy::Manifest manifest = writer.finish();
-    gateway_.store().addBatchPseudonyms(batchId, carried);
+    carried.commit();
     result.batchId = batchId;
     result.payloadDigest = manifest.payload_digest;
 

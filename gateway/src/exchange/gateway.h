@@ -31,6 +31,8 @@ public:
     std::filesystem::path outboxDir() const { return config_.stateDir / "outbox"; }
     std::filesystem::path inboxDir() const { return config_.stateDir / "inbox"; }
     std::filesystem::path quarantineDir() const { return config_.stateDir / "quarantine"; }
+    // Which batch carried which pseudonym (store/carried_pseudonyms.h).
+    std::filesystem::path carriedDir() const { return config_.stateDir / "carried"; }
     std::filesystem::path ledgerFile() const { return config_.stateDir / "ledger.db"; }
 
     static std::filesystem::path ledgerFileOf(const config::GatewayConfig& config) {

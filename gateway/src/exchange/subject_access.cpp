@@ -1,5 +1,7 @@
 #include "exchange/subject_access.h"
 
+#include "store/carried_pseudonyms.h"
+
 #include "privacy/pseudonymiser.h"
 #include "record/identity.h"
 
@@ -41,15 +43,18 @@ SubjectAccessReport lookUpSubject(Gateway& gateway, const TraineeLookup& lookup,
     const config::GatewayConfig& config = gateway.config();
     SubjectAccessReport report;
 
-    // Each distinct identity found (exports of different jobs normally agree).
-    std::vector<std::string> identities;
+    // Each distinct identity found, with the jobs whose record gave it.
+    std::vector<std::pair<std::string, std::vector<std::string>>> identities;
     for (const auto& [name, job] : config.jobs) {
         const auto record = findTrainee(config, job, lookup);
         if (!record) continue;
         report.jobsWithTrainee.push_back(name);
         std::string identity = record::identityKey(*record, config.uai);
-        if (std::find(identities.begin(), identities.end(), identity) == identities.end()) {
-            identities.push_back(std::move(identity));
+        auto it = std::find_if(identities.begin(), identities.end(), [&](const auto& i) { return i.first == identity; });
+        if (it == identities.end()) {
+            identities.emplace_back(std::move(identity), std::vector<std::string>{name});
+        } else {
+            it->second.push_back(name);
         }
     }
 
@@ -70,9 +75,9 @@ SubjectAccessReport lookUpSubject(Gateway& gateway, const TraineeLookup& lookup,
     std::set<std::string> batchIds;
     for (const auto& [domain, purposes] : purposesByDomain) {
         const privacy::Pseudonymiser pseudonymiser(gateway.keys(), domain);
-        for (const std::string& identity : identities) {
-            SubjectPseudonym p{domain, purposes, pseudonymiser.pseudonymOf(identity)};
-            for (std::string& id : gateway.store().batchesCarrying(p.pseudonym)) batchIds.insert(std::move(id));
+        for (const auto& [identity, jobs] : identities) {
+            SubjectPseudonym p{domain, purposes, pseudonymiser.pseudonymOf(identity), jobs};
+            for (std::string& id : store::batchesCarrying(gateway.carriedDir(), p.pseudonym)) batchIds.insert(std::move(id));
             report.pseudonyms.push_back(std::move(p));
         }
     }

@@ -38,6 +38,9 @@ struct SubjectPseudonym {
     std::string domain;
     std::vector<std::string> purposes;  // the configured purposes using this domain
     std::string pseudonym;
+    // The jobs whose export record gave it: the identity a pseudonym is computed over
+    // depends on the fields a job maps (record/identity.h), so jobs may disagree.
+    std::vector<std::string> jobs;
 };
 
 struct SubjectBatch {
@@ -51,7 +54,7 @@ struct SubjectBatch {
 
 struct SubjectAccessReport {
     std::vector<std::string> jobsWithTrainee;  // jobs whose export holds a valid record of the trainee
-    std::vector<SubjectPseudonym> pseudonyms;  // one per pseudonym domain (more if exports disagree)
+    std::vector<SubjectPseudonym> pseudonyms;  // one per pseudonym domain and distinct identity
     std::vector<SubjectBatch> batches;         // every outbox batch that carried one of them, oldest first
 };
 

@@ -20,15 +20,17 @@ namespace passerelle::record {
 //     shift the boundary between two parts of the identity.
 // Accents are kept (é ≠ e): they distinguish real names ("Lefèvre"/"Lefevre" are
 // different families), and stripping them would merge more homonyms.
-// Pure ASCII input never touches ICU.
+// ASCII and precomposed Latin-1 letters (all of French) never touch ICU.
 std::string normaliseName(std::string_view utf8);
 
 // The same, appended to `out` (no allocation once `out` has grown, for ASCII names).
 void appendNormalisedName(std::string& out, std::string_view utf8);
 
 namespace detail {
-// The ICU path alone, for tests that check the ASCII fast path gives the same result.
+// The two paths alone, for tests that check the fast one agrees with ICU. The fast
+// one returns false, leaving `out` unchanged, for input it does not handle.
 void appendNormalisedNameIcu(std::string& out, std::string_view utf8);
+bool appendNormalisedNameLatin1(std::string& out, std::string_view utf8);
 }  // namespace detail
 
 }  // namespace passerelle::record

@@ -116,10 +116,6 @@ StateStore::StateStore(const std::filesystem::path& sqliteFile)
                     " purpose TEXT NOT NULL, pseudonym TEXT NOT NULL, created_at TEXT NOT NULL,"
                     " PRIMARY KEY (purpose, pseudonym))",
             now;
-        session_ << "CREATE TABLE IF NOT EXISTS batch_pseudonyms ("
-                    " batch_id TEXT NOT NULL, pseudonym TEXT NOT NULL)",
-            now;
-        session_ << "CREATE INDEX IF NOT EXISTS batch_pseudonyms_by_batch ON batch_pseudonyms (batch_id)", now;
         return 0;
     });
 }
@@ -297,49 +293,6 @@ PseudonymSet StateStore::objectionSet(const std::string& purpose) {
     PseudonymSet set;
     for (Objection& o : objections(purpose)) set.insert(std::move(o.pseudonym));
     return set;
-}
-
-void StateStore::addBatchPseudonyms(const std::string& batchId, const std::vector<std::string>& pseudonyms) {
-    if (pseudonyms.empty()) return;
-    std::lock_guard lock(mutex_);
-    guarded(file_, "record a batch's pseudonyms", [&] {
-        session_ << "BEGIN IMMEDIATE", now;
-        try {
-            std::vector<std::string> ids(pseudonyms.size(), batchId);
-            std::vector<std::string> values(pseudonyms);
-            session_ << "INSERT INTO batch_pseudonyms (batch_id, pseudonym) VALUES (?, ?)", use(ids), use(values),
-                now;
-            session_ << "COMMIT", now;
-        } catch (...) {
-            session_ << "ROLLBACK", now;
-            throw;
-        }
-        return 0;
-    });
-}
-
-void StateStore::forgetBatchPseudonyms(const std::string& batchId) {
-    std::lock_guard lock(mutex_);
-    guarded(file_, "forget a batch's pseudonyms", [&] {
-        session_ << "DELETE FROM batch_pseudonyms WHERE batch_id = ?", useRef(batchId), now;
-        return 0;
-    });
-}
-
-std::vector<std::string> StateStore::batchesCarrying(const std::string& pseudonym) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the batches' pseudonyms", [&] {
-        Poco::Data::Statement select(session_);
-        std::string p = pseudonym;
-        select << "SELECT DISTINCT b.batch_id FROM batch_pseudonyms b LEFT JOIN outbox o ON o.batch_id = b.batch_id"
-                  " WHERE b.pseudonym = ? ORDER BY o.created_at, b.batch_id",
-            use(p);
-        select.execute();
-        Poco::Data::RecordSet rs(select);
-        std::vector<std::string> out;
-        for (std::size_t row = 0; row < rs.rowCount(); ++row) out.push_back(rs.value(0, row).convert<std::string>());
-        return out;
-    });
 }
 
 }  // namespace passerelle::store

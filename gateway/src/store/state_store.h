@@ -103,13 +103,7 @@ public:
     std::vector<Objection> objections(const std::optional<std::string>& purpose = std::nullopt);
     // The purpose's objections as a set, loaded once per batch.
     PseudonymSet objectionSet(const std::string& purpose);
-
-    // --- pseudonyms carried by each outbox batch (institution side, GDPR art. 15)
-    // Appends to the batch's list; called in chunks while the batch is sealed.
-    void addBatchPseudonyms(const std::string& batchId, const std::vector<std::string>& pseudonyms);
-    void forgetBatchPseudonyms(const std::string& batchId);
-    // Ids of the batches that carried this pseudonym, oldest first.
-    std::vector<std::string> batchesCarrying(const std::string& pseudonym);
+    // (Which batches carried which pseudonyms: store/carried_pseudonyms.h.)
 
 private:
     std::filesystem::path file_;

@@ -87,6 +87,50 @@ TEST(NormaliseName, AsciiFastPathAgreesWithIcu) {
     }
 }
 
+std::string utf8Of(char32_t cp) {
+    std::string s;
+    if (cp < 0x80) {
+        s += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        s += static_cast<char>(0xC0 | (cp >> 6));
+        s += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        s += static_cast<char>(0xE0 | (cp >> 12));
+        s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        s += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return s;
+}
+
+TEST(NormaliseName, LatinFastPathAgreesWithIcuForEveryCharacterItHandles) {
+    int handled = 0;
+    for (char32_t cp = 0x20; cp < 0x2300; ++cp) {
+        if (cp == 0x7F || (cp >= 0x800 && cp < 0x2000)) continue;
+        const std::string ch = utf8Of(cp);
+        for (const std::string& name : {ch, "Ab" + ch + "Cd", " x " + ch + " y ", ch + "-" + ch, "'" + ch}) {
+            std::string fast;
+            if (!detail::appendNormalisedNameLatin1(fast, name)) {
+                EXPECT_TRUE(fast.empty()) << "a refused name leaves the buffer unchanged";
+                continue;
+            }
+            ++handled;
+            std::string icu;
+            detail::appendNormalisedNameIcu(icu, name);
+            EXPECT_EQ(fast, icu) << "U+" << std::hex << static_cast<unsigned>(cp);
+        }
+    }
+    EXPECT_GT(handled, 5 * (0x7E - 0x20 + 0x100 - 0xC0));
+    // All French letters take the fast path; a combining mark does not.
+    std::string out;
+    EXPECT_TRUE(detail::appendNormalisedNameLatin1(out,
+                                                   "\xc3\x89lo\xc3\xafse \xc5\x92uvray \xc3\x87"
+                                                   "a\xc3\xaf"));
+    EXPECT_TRUE(detail::appendNormalisedNameLatin1(out,
+                                                   "N\xe2\x80\x99"
+                                                   "Diaye Jean \xe2\x80\x93 Paul"));
+    EXPECT_FALSE(detail::appendNormalisedNameLatin1(out, kEloiseDecomposed));
+}
+
 TEST(NormaliseName, TheIdentitySeparatorCannotAppearInAName) {
     EXPECT_EQ(normaliseName("a|b"), "a/b");
     EXPECT_EQ(normaliseName("\xc3\xa9|b"), "\xc3\xa9/b");

@@ -1,6 +1,8 @@
+#include <algorithm>
 // The institution's objection list and per-batch pseudonyms in state.db:
 // pseudonyms only, unique per purpose, and found again after a reopen.
 
+#include "store/carried_pseudonyms.h"
 #include "store/state_store.h"
 
 #include <gtest/gtest.h>
@@ -91,33 +93,37 @@ TEST(Objections, SurviveAReopen) {
     EXPECT_TRUE(reopened.objectionSet(kSurvey).contains(std::string_view(pseudonym('d'))));
 }
 
-TEST(BatchPseudonyms, FindTheBatchesThatCarriedAPseudonymOldestFirst) {
+TEST(CarriedPseudonyms, FindTheBatchesThatCarriedAPseudonym) {
     TempDir dir;
-    StateStore store(dir.path() / "state.db");
-    for (const auto& [id, at] : {std::pair{"batch-new", "2026-11-29T10:00:00Z"},
-                                 std::pair{"batch-old", "2026-11-29T08:00:00Z"}}) {
-        OutboxBatch b;
-        b.batchId = id;
-        b.recipient = "region-occitanie";
-        b.purpose = kSurvey;
-        b.job = "survey-contact";
-        b.recordCount = 2;
-        b.payloadDigest = std::string(64, '0');
-        b.createdAt = at;
-        store.addToOutbox(b);
+    const auto carried = dir.path() / "carried";
+    {
+        CarriedPseudonymsWriter batch(carried, "batch-new");
+        batch.add(pseudonym('a'));
+        batch.add(pseudonym('b'));
+        batch.commit();
     }
-    store.addBatchPseudonyms("batch-new", {pseudonym('a'), pseudonym('b')});
-    store.addBatchPseudonyms("batch-old", {pseudonym('a')});
-    store.addBatchPseudonyms("batch-old", {pseudonym('c')});  // a second chunk of the same batch
-    store.addBatchPseudonyms("batch-old", {});
+    {
+        CarriedPseudonymsWriter batch(carried, "batch-old");
+        batch.add(pseudonym('a'));
+        batch.add(pseudonym('c'));
+        batch.commit();
+    }
+    {
+        CarriedPseudonymsWriter abandoned(carried, "batch-failed");  // never committed: leaves nothing
+        abandoned.add(pseudonym('z'));
+    }
+    auto sorted = [](std::vector<std::string> v) {
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    EXPECT_EQ(sorted(batchesCarrying(carried, pseudonym('a'))), (std::vector<std::string>{"batch-new", "batch-old"}));
+    EXPECT_EQ(batchesCarrying(carried, pseudonym('c')), (std::vector<std::string>{"batch-old"}));
+    EXPECT_TRUE(batchesCarrying(carried, pseudonym('z')).empty());
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(carried), std::filesystem::directory_iterator()), 2);
 
-    EXPECT_EQ(store.batchesCarrying(pseudonym('a')), (std::vector<std::string>{"batch-old", "batch-new"}));
-    EXPECT_EQ(store.batchesCarrying(pseudonym('c')), (std::vector<std::string>{"batch-old"}));
-    EXPECT_TRUE(store.batchesCarrying(pseudonym('z')).empty());
-
-    store.forgetBatchPseudonyms("batch-old");
-    EXPECT_EQ(store.batchesCarrying(pseudonym('a')), (std::vector<std::string>{"batch-new"}));
-    EXPECT_TRUE(store.batchesCarrying(pseudonym('c')).empty());
+    forgetCarriedPseudonyms(carried, "batch-old");
+    EXPECT_EQ(batchesCarrying(carried, pseudonym('a')), (std::vector<std::string>{"batch-new"}));
+    EXPECT_TRUE(batchesCarrying(carried, pseudonym('c')).empty());
 }
 
 }  // namespace

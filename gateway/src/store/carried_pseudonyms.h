@@ -1,0 +1,40 @@
+#pragma once
+// Which batches carried which pseudonyms, so a DPO can answer an access
+// request (GDPR art. 15) without any table of identities. One file per batch,
+// `<dir>/<batch id>.pseudonyms`, one pseudonym per line, written sequentially
+// while the batch is sealed: a few bytes of buffered I/O per record, where a
+// database row per record would cost more than sealing the record itself.
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace passerelle::store {
+
+class CarriedPseudonymsWriter {
+public:
+    // Starts `<dir>/<batchId>.pseudonyms.tmp` (mode 0600); throws StoreError naming it.
+    CarriedPseudonymsWriter(std::filesystem::path dir, std::string batchId);
+    ~CarriedPseudonymsWriter();  // removes the temporary file unless committed
+    CarriedPseudonymsWriter(const CarriedPseudonymsWriter&) = delete;
+    CarriedPseudonymsWriter& operator=(const CarriedPseudonymsWriter&) = delete;
+
+    void add(std::string_view pseudonym);
+    // Flushes, fsyncs and renames the file into place; throws StoreError (disk full…).
+    void commit();
+
+private:
+    std::filesystem::path tmp_;
+    std::filesystem::path final_;
+    std::FILE* file_ = nullptr;
+};
+
+// Batch ids whose index lists this pseudonym (any order).
+std::vector<std::string> batchesCarrying(const std::filesystem::path& dir, std::string_view pseudonym);
+
+// Drops a batch's index (when its batch is purged).
+void forgetCarriedPseudonyms(const std::filesystem::path& dir, const std::string& batchId);
+
+}  // namespace passerelle::store
