@@ -130,29 +130,27 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
         result.quarantineReport = quarantine.file();
     }
 
-    ledger::LedgerEntry quarantineEntry;
+    // Every entry of this job names who, why (purpose and legal basis) and for whom.
+    auto jobEntry = [&](std::string operation, std::uint64_t count, std::string outcome, std::string reason) {
+        ledger::LedgerEntry entry;
+        entry.actor = actor;
+        entry.operation = std::move(operation);
+        entry.purpose = purpose.id;
+        entry.legal_basis = purpose.legalBasis;
+        entry.counterpart = job.recipient;
+        entry.record_count = count;
+        entry.outcome = std::move(outcome);
+        entry.reason = std::move(reason);
+        return entry;
+    };
     if (result.quarantined > 0) {
-        quarantineEntry.actor = actor;
-        quarantineEntry.operation = "records-quarantined";
-        quarantineEntry.purpose = purpose.id;
-        quarantineEntry.legal_basis = purpose.legalBasis;
-        quarantineEntry.counterpart = job.recipient;
-        quarantineEntry.record_count = result.quarantined;
-        quarantineEntry.outcome = "quarantined";
-        quarantineEntry.reason = "job " + jobName + ": see quarantine report " + quarantine.file().filename().string();
-        gateway_.ledger().append(quarantineEntry);
+        gateway_.ledger().append(jobEntry("records-quarantined", result.quarantined, "quarantined",
+                                          "job " + jobName + ": see quarantine report " +
+                                              quarantine.file().filename().string()));
     }
     if (result.objected > 0) {
-        ledger::LedgerEntry withheld;
-        withheld.actor = actor;
-        withheld.operation = "records-withheld";
-        withheld.purpose = purpose.id;
-        withheld.legal_basis = purpose.legalBasis;
-        withheld.counterpart = job.recipient;
-        withheld.record_count = result.objected;
-        withheld.outcome = "withheld";
-        withheld.reason = "objection (GDPR art. 21)";
-        gateway_.ledger().append(withheld);
+        gateway_.ledger().append(
+            jobEntry("records-withheld", result.objected, "withheld", "objection (GDPR art. 21)"));
     }
 
     if (result.sealed == 0) {
@@ -164,18 +162,10 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     result.batchId = batchId;
     result.payloadDigest = manifest.payload_digest;
 
-    ledger::LedgerEntry sealedEntry;
-    sealedEntry.actor = actor;
-    sealedEntry.operation = "batch-sealed";
-    sealedEntry.purpose = purpose.id;
-    sealedEntry.legal_basis = purpose.legalBasis;
-    sealedEntry.counterpart = job.recipient;
+    ledger::LedgerEntry sealedEntry = jobEntry("batch-sealed", manifest.record_count, "queued", "job " + jobName);
     sealedEntry.fields = manifest.fields;
-    sealedEntry.record_count = manifest.record_count;
     sealedEntry.batch_id = batchId;
     sealedEntry.payload_digest = manifest.payload_digest;
-    sealedEntry.outcome = "queued";
-    sealedEntry.reason = "job " + jobName;
     gateway_.ledger().append(sealedEntry);
 
     store::OutboxBatch queued;
