@@ -5,6 +5,7 @@
 #include "record/record_validator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 
@@ -94,7 +95,7 @@ void readPeers(const ConfigReader& r, GatewayConfig& c) {
         if (!isIdentifier(party)) {
             r.fail(section, "a peer is named by its party id: lower-case letters, digits, '-' or '_'");
         }
-        r.refuseUnknown(section, {"url", "public_keys", "accept_purposes"});
+        r.refuseUnknown(section, {"url", "public_keys", "accept_purposes", "certificate_sha256"});
         PeerSettings p;
         p.party = party;
         p.publicKeysFile = r.path(section + ".public_keys");
@@ -106,6 +107,19 @@ void readPeers(const ConfigReader& r, GatewayConfig& c) {
             while (p.url.ends_with('/')) p.url.pop_back();
         }
         p.acceptPurposes = r.list(section + ".accept_purposes");
+        // Pinning the certificate's fingerprint narrows trust from "any certificate the
+        // CA issued with this name" to "this certificate".
+        for (char c : r.optional(section + ".certificate_sha256", "")) {
+            if (c == ':') continue;
+            if (!std::isxdigit(static_cast<unsigned char>(c))) {
+                r.fail(section + ".certificate_sha256", "expected the certificate's SHA-256 fingerprint in hex");
+            }
+            p.certificateSha256 += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        if (!p.certificateSha256.empty() && p.certificateSha256.size() != 64) {
+            r.fail(section + ".certificate_sha256",
+                   "a SHA-256 fingerprint has 64 hex digits (openssl x509 -noout -fingerprint -sha256 -in CERT)");
+        }
         c.peers.emplace(party, std::move(p));
     }
 }

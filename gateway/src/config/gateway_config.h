@@ -29,6 +29,7 @@ struct PeerSettings {
     std::string url;    // base URL of the peer's exchange listener (institution side)
     std::filesystem::path publicKeysFile;  // the peer's exported public keys
     std::vector<std::string> acceptPurposes;  // purposes this peer may send us (region side)
+    std::string certificateSha256;  // optional pin: the peer's certificate SHA-256, lower-case hex
 };
 
 // A purpose is the unit of GDPR accountability: what may leave, and why. It

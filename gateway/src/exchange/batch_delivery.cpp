@@ -51,7 +51,7 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
     DeliveryOutcome outcome;
     outcome.batchId = batch.batchId;
     try {
-        transport::ExchangeClient client(config.tls, peer.url);
+        transport::ExchangeClient client(config.tls, peer.url, peer.certificateSha256);
         const auto result = client.post("/v1/batches", "application/vnd.passerelle.batch",
                                          privacy::envelopeSize(dir),
                                          [&](std::ostream& out) { privacy::writeEnvelope(dir, out); });

@@ -69,6 +69,12 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
         throw transport::HttpError(Status::HTTP_FORBIDDEN, "unknown_party", reason);
     }
     const config::PeerSettings& peerSettings = peerIt->second;
+    if (!peerSettings.certificateSha256.empty() && peerSettings.certificateSha256 != peer.sha256) {
+        const std::string reason = "certificate of '" + peer.commonName + "' (SHA-256 " + peer.sha256 +
+                                   ") is not the one pinned in peer." + peer.commonName + ".certificate_sha256";
+        refuse(peer, "", "", reason);
+        throw transport::HttpError(Status::HTTP_FORBIDDEN, "certificate_not_pinned", reason);
+    }
     if (!request.hasContentLength()) {
         throw transport::HttpError(Status::HTTP_LENGTH_REQUIRED, "length_required",
                                    "a batch must be sent with a Content-Length");

@@ -1,10 +1,12 @@
 #include "transport/exchange_client.h"
 
+#include "common/encoding.h"
 #include "common/errors.h"
 #include "transport/tls_context.h"
 
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <Poco/Crypto/X509Certificate.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
@@ -13,8 +15,12 @@
 
 namespace passerelle::transport {
 
-ExchangeClient::ExchangeClient(const config::TlsSettings& tls, std::string baseUrl, std::chrono::seconds timeout)
-    : context_(makeClientContext(tls)), baseUrl_(std::move(baseUrl)), timeout_(timeout) {
+ExchangeClient::ExchangeClient(const config::TlsSettings& tls, std::string baseUrl, std::string pinnedSha256,
+                               std::chrono::seconds timeout)
+    : context_(makeClientContext(tls)),
+      baseUrl_(std::move(baseUrl)),
+      pinnedSha256_(std::move(pinnedSha256)),
+      timeout_(timeout) {
     try {
         Poco::URI uri(baseUrl_);
         if (uri.getScheme() != "https") {
@@ -47,6 +53,19 @@ HttpResult guarded(const std::string& url, Fn&& fn) {
     }
 }
 
+// The pin is checked once the handshake is done and before the body leaves:
+// only the request line and headers (path, length) reach an unpinned server.
+void checkPin(Poco::Net::HTTPSClientSession& session, const std::string& pinnedSha256, const std::string& url) {
+    if (pinnedSha256.empty()) return;
+    const auto digest = session.serverCertificate().fingerprint("SHA256");
+    const std::string actual = toHex(std::span<const std::uint8_t>(digest.data(), digest.size()));
+    if (actual != pinnedSha256) {
+        session.abort();
+        throw TransportError("the certificate of " + url + " (SHA-256 " + actual +
+                             ") is not the one pinned in certificate_sha256; nothing was sent");
+    }
+}
+
 }  // namespace
 
 HttpResult ExchangeClient::post(const std::string& path, const std::string& contentType,
@@ -59,6 +78,7 @@ HttpResult ExchangeClient::post(const std::string& path, const std::string& cont
         request.setContentType(contentType);
         request.setContentLength64(static_cast<Poco::Int64>(contentLength));
         std::ostream& body = session.sendRequest(request);
+        checkPin(session, pinnedSha256_, baseUrl_);
         writeBody(body);
         body.flush();
         if (!body.good()) {
@@ -79,6 +99,7 @@ HttpResult ExchangeClient::get(const std::string& path) const {
         session.setTimeout(Poco::Timespan(static_cast<long>(timeout_.count()), 0));
         Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path, Poco::Net::HTTPMessage::HTTP_1_1);
         session.sendRequest(request);
+        checkPin(session, pinnedSha256_, baseUrl_);
         Poco::Net::HTTPResponse response;
         std::istream& in = session.receiveResponse(response);
         HttpResult result;

@@ -21,7 +21,9 @@ struct HttpResult {
 
 class ExchangeClient {
 public:
-    ExchangeClient(const config::TlsSettings& tls, std::string baseUrl,
+    // pinnedSha256: when not empty, the peer's certificate must have this SHA-256
+    // fingerprint (lower-case hex); checked before any body byte is sent.
+    ExchangeClient(const config::TlsSettings& tls, std::string baseUrl, std::string pinnedSha256 = {},
                    std::chrono::seconds timeout = std::chrono::seconds(60));
 
     // Throws TransportError naming the peer and what failed (connection, TLS,
@@ -35,6 +37,7 @@ public:
 private:
     Poco::Net::Context::Ptr context_;
     std::string baseUrl_;
+    std::string pinnedSha256_;
     std::string host_;
     std::uint16_t port_ = 443;
     std::chrono::seconds timeout_;

@@ -1,5 +1,6 @@
 #include "transport/tls_context.h"
 
+#include "common/encoding.h"
 #include "common/errors.h"
 
 #include <Poco/Crypto/X509Certificate.h>
@@ -133,7 +134,9 @@ std::optional<PeerIdentity> peerIdentity(Poco::Net::HTTPServerRequest& request) 
             return std::nullopt;
         }
         const Poco::Crypto::X509Certificate cert = socket.peerCertificate();
-        return PeerIdentity{cert.commonName(), cert.subjectName(), cert.issuerName()};
+        const auto digest = cert.fingerprint("SHA256");
+        return PeerIdentity{cert.commonName(), cert.subjectName(), cert.issuerName(),
+                            toHex(std::span<const std::uint8_t>(digest.data(), digest.size()))};
     } catch (const Poco::Exception&) {
         return std::nullopt;  // not a TLS connection
     }

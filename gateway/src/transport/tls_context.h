@@ -18,6 +18,7 @@ struct PeerIdentity {
     std::string commonName;  // the party id
     std::string subject;
     std::string issuer;
+    std::string sha256;  // the certificate's SHA-256 fingerprint, lower-case hex
 };
 
 // Installs, once per process, the handlers that refuse (and log) any

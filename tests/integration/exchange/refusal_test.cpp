@@ -10,6 +10,8 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/StreamCopier.h>
 
+#include <cctype>
+
 #include "../support/exchange_fixture.h"
 
 namespace passerelle::integration {
@@ -18,11 +20,13 @@ namespace {
 class RefusalTest : public ExchangeTest {
 protected:
     // Region with univ-montpellier as its only peer, both with keys, the Region running.
-    void startExchange(const std::vector<std::string>& extraParties = {}) {
+    // pin: "" none, "genuine" univ-montpellier's real fingerprint, else that value.
+    void startExchange(const std::vector<std::string>& extraParties = {}, const std::string& pin = "") {
         std::vector<std::string> parties = {kRegion, "univ-montpellier"};
         parties.insert(parties.end(), extraParties.begin(), extraParties.end());
         makePki(parties);
-        writeRegionConfig({{"univ-montpellier", kSurveyPurpose}});
+        const std::string fingerprint = pin == "genuine" ? certificateSha256("univ-montpellier") : pin;
+        writeRegionConfig({{"univ-montpellier", kSurveyPurpose, fingerprint}});
         keysInit(regionConfig(), "region");
         exportFile_ = makeExport("export", 20, 0, 5);
         const Institution genuine =
@@ -31,6 +35,29 @@ protected:
         ASSERT_FALSE(HasFailure());
         region_ = startRegion();
         ASSERT_TRUE(region_);
+    }
+
+    // The fingerprint as an operator would copy it from openssl: upper-case, with colons.
+    std::string certificateSha256(const std::string& party) {
+        const auto r = runCommand({"/usr/bin/openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
+                                   (pki() / (party + ".crt")).string()},
+                                  logs() / ("fingerprint-" + party));
+        EXPECT_EQ(r.exitCode, 0) << r;
+        std::string fingerprint = r.out.substr(r.out.find('=') + 1);
+        while (!fingerprint.empty() && std::isspace(static_cast<unsigned char>(fingerprint.back()))) {
+            fingerprint.pop_back();
+        }
+        return fingerprint;
+    }
+
+    // Pins the Region's certificate in an institution's config.
+    void pinRegion(const Institution& inst, const std::string& fingerprint) {
+        std::string ini = readFile(inst.config);
+        const std::string section = "[peer." + std::string(kRegion) + "]\n";
+        const auto at = ini.find(section);
+        ASSERT_NE(at, std::string::npos);
+        ini.insert(at + section.size(), "certificate_sha256 = " + fingerprint + "\n");
+        writeFile(inst.config, ini);
     }
 
     // An institution's config and keys, pointing at the running Region.
@@ -152,6 +179,50 @@ TEST_F(RefusalTest, ConfiguredPeerSendingForAPurposeItMayNotUseIsRefused) {
     // The same peer, same certificate, for its accepted purpose: delivered (the refusal was the purpose).
     const auto allowed = transfer(inst, "survey-contact");
     EXPECT_EQ(allowed.exitCode, 0) << allowed << "\n--- region log ---\n" << region_->log();
+}
+
+TEST_F(RefusalTest, PeerWhoseCertificateIsNotThePinnedOneIsRefused) {
+    startExchange({}, std::string(64, 'a'));  // a fingerprint that is not univ-montpellier's certificate
+    ASSERT_FALSE(HasFailure());
+    const Institution inst = institution("univ-montpellier", "univ-montpellier");
+    const auto r = transfer(inst, "survey-contact");
+    EXPECT_EQ(r.exitCode, 1) << r;
+    EXPECT_NE((r.out + r.err).find("certificate_not_pinned"), std::string::npos) << r;
+    expectNothingStored();
+}
+
+TEST_F(RefusalTest, PeerPresentingItsPinnedCertificateIsServed) {
+    startExchange({}, "genuine");
+    ASSERT_FALSE(HasFailure());
+    const Institution inst = institution("univ-montpellier", "univ-montpellier");
+    const auto r = transfer(inst, "survey-contact");
+    EXPECT_EQ(r.exitCode, 0) << r << "\n--- region log ---\n" << region_->log();
+}
+
+}  // namespace
+}  // namespace passerelle::integration
+
+namespace passerelle::integration {
+namespace {
+
+TEST_F(RefusalTest, InstitutionSendsNothingToARegionWhoseCertificateIsNotThePinnedOne) {
+    startExchange();
+    ASSERT_FALSE(HasFailure());
+    const Institution inst = institution("univ-montpellier", "univ-montpellier");
+    pinRegion(inst, std::string(64, 'b'));
+    const auto r = transfer(inst, "survey-contact");
+    EXPECT_EQ(r.exitCode, 1) << r;
+    EXPECT_NE((r.out + r.err).find("is not the one pinned"), std::string::npos) << r;
+    expectNothingStored();
+}
+
+TEST_F(RefusalTest, InstitutionDeliversToTheRegionWhoseCertificateIsPinned) {
+    startExchange();
+    ASSERT_FALSE(HasFailure());
+    const Institution inst = institution("univ-montpellier", "univ-montpellier");
+    pinRegion(inst, certificateSha256(kRegion));
+    const auto r = transfer(inst, "survey-contact");
+    EXPECT_EQ(r.exitCode, 0) << r << "\n--- region log ---\n" << region_->log();
 }
 
 }  // namespace

@@ -77,8 +77,11 @@ inline std::string apogeeMapping() {
 }
 
 struct RegionPeer {
+    RegionPeer(std::string partyId, std::string purposes = kSurveyPurpose, std::string pin = {})
+        : party(std::move(partyId)), acceptPurposes(std::move(purposes)), certificateSha256(std::move(pin)) {}
     std::string party;
-    std::string acceptPurposes = kSurveyPurpose;
+    std::string acceptPurposes;
+    std::string certificateSha256;  // written as certificate_sha256 when set
 };
 
 struct Institution {
@@ -213,7 +216,9 @@ protected:
         for (const RegionPeer& p : peers) {
             ini << "[peer." << p.party
                 << "]\npublic_keys = " << (root_ / p.party / "keys" / "public.keys").string()
-                << "\naccept_purposes = " << p.acceptPurposes << "\n\n";
+                << "\naccept_purposes = " << p.acceptPurposes << "\n";
+            if (!p.certificateSha256.empty()) ini << "certificate_sha256 = " << p.certificateSha256 << "\n";
+            ini << "\n";
         }
         writeFile(regionConfig(), ini.str());
     }

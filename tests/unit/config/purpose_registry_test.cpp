@@ -45,15 +45,16 @@ protected:
     void TearDown() override { fs::remove_all(dir_); }
 
     // A region configuration holding one purpose `outcome` made of `items`.
-    fs::path write(const std::vector<std::pair<std::string, std::string>>& items) {
+    // `peerLines` are added to the peer's section.
+    fs::path write(const std::vector<std::pair<std::string, std::string>>& items, const std::string& peerLines = "") {
         const fs::path file = dir_ / "region.ini";
         std::ofstream out(file);
         out << "[gateway]\nrole = region\nparty = region-occitanie\nname = Region (unit test)\n"
                "listen = 127.0.0.1:0\nstate_dir = state\n\n"
                "[tls]\ncertificate = tls.crt\nprivate_key = tls.key\nca = ca.crt\n\n"
                "[sink]\nplugin = sink.csv\nsettings.directory = survey\n\n"
-               "[peer.univ-montpellier]\npublic_keys = univ.keys\naccept_purposes = outcome\n\n"
-               "[purpose.outcome]\n";
+               "[peer.univ-montpellier]\npublic_keys = univ.keys\naccept_purposes = outcome\n"
+            << peerLines << "\n[purpose.outcome]\n";
         for (const auto& [key, value] : items) out << key << " = " << value << "\n";
         return file;
     }
@@ -148,6 +149,19 @@ TEST_F(PurposeRegistryTest, UnknownSensitivityClassAndUnknownKeyAreNamed) {
     items = completePurpose();
     items.emplace_back("retention_dayz", "30");
     EXPECT_NE(loadError(write(items)).find("'purpose.outcome.retention_dayz'"), std::string::npos);
+}
+
+TEST_F(PurposeRegistryTest, CertificatePinIsReadAsLowerCaseHexAndAMalformedOneIsNamed) {
+    const auto config =
+        GatewayConfig::load(write(completePurpose(), "certificate_sha256 = AB:" + std::string(62, 'C') + "\n"));
+    EXPECT_EQ(config.peer("univ-montpellier").certificateSha256, "ab" + std::string(62, 'c'));
+
+    EXPECT_NE(loadError(write(completePurpose(), "certificate_sha256 = " + std::string(63, 'a') + "\n"))
+                  .find("'peer.univ-montpellier.certificate_sha256'"),
+              std::string::npos);
+    EXPECT_NE(loadError(write(completePurpose(), "certificate_sha256 = " + std::string(64, 'g') + "\n"))
+                  .find("'peer.univ-montpellier.certificate_sha256'"),
+              std::string::npos);
 }
 
 TEST_F(PurposeRegistryTest, RegisterNamesEveryArt30ItemInEachFormat) {
