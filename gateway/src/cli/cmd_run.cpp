@@ -1,12 +1,14 @@
 // passerelle run: serve in the role the configuration names.
 
 #include "cli/commands.h"
+#include "common/errors.h"
 #include "exchange/batch_delivery.h"
 #include "exchange/batch_receiver.h"
 #include "exchange/gateway.h"
 #include "exchange/sink_dispatcher.h"
 #include "transport/exchange_server.h"
 #include "transport/http_error.h"
+#include "transport/tls_context.h"
 
 #include <Poco/Logger.h>
 
@@ -38,6 +40,15 @@ private:
     sigset_t set_;
 };
 
+// The ledger's time-based checkpoint (the entry-count one is made on append).
+void signPendingCheckpoint(exchange::Gateway& gateway) {
+    try {
+        if (gateway.ledger().uncheckpointed() > 0) gateway.ledger().checkpoint();
+    } catch (const Error& e) {
+        Poco::Logger::get("passerelle").error("cannot sign a ledger checkpoint: %s", std::string(e.what()));
+    }
+}
+
 int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
     exchange::SinkDispatcher sink(gateway);
     exchange::BatchReceiver receiver(gateway, [&sink] { sink.notify(); });
@@ -49,16 +60,33 @@ int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
         transport::sendJson(response, Poco::Net::HTTPResponse::HTTP_OK,
                             "{\"status\":\"ok\",\"party\":\"" + gateway.config().party + "\"}");
     };
+    // A connection refused in the handshake never becomes a request: the ledger hears of it here.
+    transport::onHandshakeRefused([&gateway](const std::string& subject, const std::string& issuer,
+                                             const std::string& reason) {
+        ledger::LedgerEntry entry;
+        entry.actor = subject.empty() ? "unauthenticated client" : subject;
+        entry.operation = "connection-refused";
+        entry.outcome = "refused";
+        entry.reason = (issuer.empty() ? "" : "issuer " + issuer + ": ") + reason;
+        try {
+            gateway.ledger().append(entry);
+        } catch (const Error& e) {
+            Poco::Logger::get("passerelle").error("cannot record a refused connection: %s", std::string(e.what()));
+        }
+    });
     transport::ExchangeServer server(gateway.config(), std::move(routes));
     sink.start();
     sink.notify();  // batches stored before a restart go to the sink first
     server.start();
     std::cout << "passerelle: region gateway '" << gateway.config().party << "' listening on https://"
               << gateway.config().listenHost << ":" << server.port() << " (exchange API, mutual TLS)" << std::endl;
-    while (!signals.waitForStop(3600)) {
+    const int interval = static_cast<int>(gateway.config().ledger.checkpointIntervalSeconds);
+    while (!signals.waitForStop(interval)) {
+        signPendingCheckpoint(gateway);
     }
     Poco::Logger::get("passerelle").information("stop requested: finishing requests in progress");
     server.stop();
+    transport::onHandshakeRefused(nullptr);
     sink.stop();
     std::cout << "passerelle: region gateway stopped" << std::endl;
     return kExitOk;
@@ -72,6 +100,7 @@ int runInstitution(exchange::Gateway& gateway, StopSignals& signals, int retrySe
         for (const auto& [party, peer] : gateway.config().peers) {
             delivery.deliverPending(party, "gateway");
         }
+        signPendingCheckpoint(gateway);
     } while (!signals.waitForStop(retrySeconds));
     std::cout << "passerelle: institution gateway stopped" << std::endl;
     return kExitOk;

@@ -18,6 +18,12 @@ std::optional<std::string> ParsedOptions::optional(const std::string& name) cons
     return it->second;
 }
 
+std::string ParsedOptions::argument() const {
+    auto it = values_.find("");
+    if (it == values_.end()) throw UsageError("missing argument");
+    return it->second;
+}
+
 ParsedOptions parseOptions(const CommandSpec& spec, const std::vector<std::string>& args) {
     ParsedOptions parsed;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -27,7 +33,11 @@ ParsedOptions parseOptions(const CommandSpec& spec, const std::vector<std::strin
             return parsed;
         }
         if (!arg.starts_with("--")) {
-            throw UsageError("unexpected argument '" + arg + "'");
+            if (spec.argument.empty() || parsed.values_.contains("")) {
+                throw UsageError("unexpected argument '" + arg + "'");
+            }
+            parsed.values_[""] = arg;  // the positional argument
+            continue;
         }
         std::string name = arg.substr(2);
         std::optional<std::string> inlineValue;

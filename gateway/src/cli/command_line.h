@@ -29,6 +29,7 @@ struct CommandSpec {
     std::string usage;    // e.g. "passerelle transfer --config FILE --job NAME"
     std::vector<OptionSpec> options;
     std::string details;  // extra paragraphs for --help
+    std::string argument;  // name of the one positional argument it takes, if any (e.g. "ENTRY|BATCH_ID")
 };
 
 class ParsedOptions {
@@ -36,6 +37,8 @@ public:
     bool has(const std::string& name) const { return values_.contains(name); }
     std::string value(const std::string& name) const;  // throws UsageError when missing
     std::optional<std::string> optional(const std::string& name) const;
+    // The positional argument (CommandSpec::argument); throws UsageError when missing.
+    std::string argument() const;
 
     std::map<std::string, std::string> values_;
 };

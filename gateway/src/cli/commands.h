@@ -18,6 +18,10 @@ struct Command {
 Command runCommand();
 Command transferCommand();
 Command auditVerifyCommand();
+Command auditListCommand();
+Command auditShowCommand();
+Command auditExportCommand();
+Command auditSubjectCommand();
 Command keysInitCommand();
 Command keysExportPublicCommand();
 Command keysRotateCommand();

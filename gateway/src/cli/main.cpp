@@ -16,11 +16,11 @@ using passerelle::cli::Command;
 
 std::vector<Command> commands() {
     using namespace passerelle::cli;
-    return {runCommand(),      transferCommand(),         auditVerifyCommand(),
-            keysInitCommand(), keysRotateCommand(), keysShowCommand(), keysExportPublicCommand(),
-            checkConfigCommand(),
-            objectionsAddCommand(), objectionsRemoveCommand(), objectionsListCommand(), subjectCommand(),
-            purposesCommand(), auditRegisterCommand()};
+    return {runCommand(),         transferCommand(),        auditVerifyCommand(),    auditListCommand(),
+            auditShowCommand(),   auditExportCommand(),     auditSubjectCommand(),   auditRegisterCommand(),
+            keysInitCommand(),    keysRotateCommand(),      keysShowCommand(),       keysExportPublicCommand(),
+            checkConfigCommand(), objectionsAddCommand(),   objectionsRemoveCommand(), objectionsListCommand(),
+            subjectCommand(),     purposesCommand()};
 }
 
 void printOverview(std::ostream& out) {

@@ -299,12 +299,46 @@ std::string fieldWithClass(record::Field field) {
 
 std::string_view roleName(Role role) { return role == Role::Institution ? "institution" : "region"; }
 
+void readLedger(const ConfigReader& r, GatewayConfig& c) {
+    r.refuseUnknown("ledger", {"checkpoint_every", "checkpoint_interval_seconds", "retention_days"});
+    c.ledger.checkpointEvery = r.number("ledger.checkpoint_every", c.ledger.checkpointEvery, 1, 1'000'000);
+    c.ledger.checkpointIntervalSeconds =
+        r.number("ledger.checkpoint_interval_seconds", c.ledger.checkpointIntervalSeconds, 1, 86'400);
+    c.ledger.retentionDays =
+        static_cast<std::uint32_t>(r.number("ledger.retention_days", c.ledger.retentionDays, 0, 36'500));
+}
+
+void readConsole(const ConfigReader& r, GatewayConfig& c) {
+    if (r.children("console").empty()) return;
+    r.refuseUnknown("console", {"listen", "token_file"});
+    ConsoleSettings console;
+    const std::string listen = r.required("console.listen");
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) r.fail("console.listen", "expected 127.0.0.1:PORT");
+    console.listenHost = listen.substr(0, colon);
+    if (console.listenHost != "127.0.0.1" && console.listenHost != "localhost" && console.listenHost != "::1") {
+        r.fail("console.listen",
+               "the console serves personal-data audit views over plain HTTP behind a token, so it listens "
+               "on the loopback interface only (127.0.0.1); reach it from elsewhere through an SSH tunnel");
+    }
+    const std::string port = listen.substr(colon + 1);
+    unsigned value = 0;
+    const auto parsed = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || parsed.ec != std::errc() || parsed.ptr != port.data() + port.size() || value > 65535) {
+        r.fail("console.listen", "'" + port + "' is not a port number (0-65535; 0 picks a free one)");
+    }
+    console.listenPort = static_cast<std::uint16_t>(value);
+    console.tokenFile = r.path("console.token_file");
+    c.console = std::move(console);
+}
+
 GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
     ConfigReader r(std::filesystem::absolute(file).lexically_normal());
-    static const std::set<std::string> sections = {"gateway", "tls", "peer", "purpose", "job", "sink"};
+    static const std::set<std::string> sections = {"gateway", "tls",  "peer",   "purpose",
+                                                   "job",     "sink", "ledger", "console"};
     for (const std::string& top : r.children("")) {
         if (!sections.contains(top)) {
-            r.fail(top, "unknown section (expected gateway, tls, peer.*, purpose.*, job.*, sink)");
+            r.fail(top, "unknown section (expected gateway, tls, peer.*, purpose.*, job.*, sink, ledger, console)");
         }
     }
     GatewayConfig c;
@@ -315,6 +349,8 @@ GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
     readPurposes(r, c);
     readJobs(r, c);
     readSink(r, c);
+    readLedger(r, c);
+    readConsole(r, c);
     if (c.role == Role::Region) {
         for (const auto& [party, peer] : c.peers) {
             for (const std::string& purpose : peer.acceptPurposes) {

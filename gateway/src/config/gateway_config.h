@@ -76,6 +76,20 @@ struct SinkSettings {
     plugin::Settings settings;
 };
 
+// The ledger's checkpoints and retention (docs/ledger.md).
+struct LedgerSettings {
+    std::uint64_t checkpointEvery = 100;              // entries between automatic checkpoints
+    std::uint64_t checkpointIntervalSeconds = 300;    // the daemon's timer, when entries are pending
+    std::uint32_t retentionDays = 0;                  // entry bytes kept this long; 0 keeps them forever
+};
+
+// The DPO console (docs/console.md): its own listener, loopback only, behind a token.
+struct ConsoleSettings {
+    std::string listenHost = "127.0.0.1";
+    std::uint16_t listenPort = 0;
+    std::filesystem::path tokenFile;  // created (0600, random) when missing
+};
+
 struct GatewayConfig {
     std::filesystem::path file;
     Role role = Role::Institution;
@@ -93,6 +107,8 @@ struct GatewayConfig {
     std::map<std::string, PurposeSettings> purposes;
     std::map<std::string, JobSettings> jobs;
     std::optional<SinkSettings> sink;
+    LedgerSettings ledger;
+    std::optional<ConsoleSettings> console;
 
     // Reads and checks the file; throws ConfigError naming file and key.
     static GatewayConfig load(const std::filesystem::path& file);

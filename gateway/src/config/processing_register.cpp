@@ -1,5 +1,7 @@
 #include "config/processing_register.h"
 
+#include "common/csv_text.h"
+
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 
@@ -115,20 +117,6 @@ std::string markdown(const GatewayConfig& config, std::string_view generatedAt) 
 
 // ---- CSV: one row per purpose and field ------------------------------------
 
-std::string csvCell(std::string_view s) {
-    std::string v(s);
-    // A spreadsheet would run a cell starting with one of these as a formula.
-    if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r')) {
-        v.insert(v.begin(), '\'');
-    }
-    if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
-    std::string out = "\"";
-    for (char c : v) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
 
 std::string csv(const GatewayConfig& config) {
     std::ostringstream out;

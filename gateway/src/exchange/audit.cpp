@@ -49,9 +49,11 @@ void checkStoredBatch(const std::filesystem::path& batchDir, const privacy::Sign
 
 AuditReport auditGateway(Gateway& gateway) {
     AuditReport report;
-    const auto verification = gateway.ledger().verify();
+    const auto verification = gateway.ledger().verify(gateway.checkpointKeys());
     report.ledgerEntries = verification.entries;
-    report.ledgerHead = verification.headHash;
+    report.ledgerRoot = verification.rootHash;
+    report.ownCheckpoints = verification.checkpoints;
+    report.peerCheckpoints = verification.peerCheckpoints;
     if (!verification.intact) {
         report.findings.push_back({"ledger " + gateway.ledgerFile().string(), verification.problem});
     }

@@ -18,7 +18,9 @@ struct AuditFinding {
 
 struct AuditReport {
     std::uint64_t ledgerEntries = 0;
-    std::string ledgerHead;
+    std::string ledgerRoot;  // Merkle root recomputed from the entries, hex
+    std::uint64_t ownCheckpoints = 0;
+    std::uint64_t peerCheckpoints = 0;
     std::uint64_t batchesChecked = 0;
     std::uint64_t receiptsChecked = 0;
     std::vector<AuditFinding> findings;  // in the order found; the first is the one to look at

@@ -180,7 +180,7 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     receipt.payloadDigest = manifest.payload_digest;
     receipt.receivedAt = receivedAt;
     receipt.ledgerIndex = index;
-    receipt.ledgerHead = gateway_.ledger().headHash();
+    receipt.checkpoint = gateway_.ledger().checkpoint();
     receipt.receiverKeyId = gateway_.keys().publicKeys().sign.id();
     const SignedReceipt signedReceipt = signReceipt(receipt, gateway_.keys());
 

@@ -19,6 +19,10 @@ public:
     // Loads and checks everything; throws ConfigError / KeyError naming the file.
     static std::unique_ptr<Gateway> open(const std::filesystem::path& configFile);
     explicit Gateway(config::GatewayConfig config);
+    // Signs a last checkpoint when entries were appended since the newest one.
+    ~Gateway();
+    Gateway(const Gateway&) = delete;
+    Gateway& operator=(const Gateway&) = delete;
 
     const config::GatewayConfig& config() const { return config_; }
     const privacy::PartyKeys& keys() const { return *keys_; }
@@ -27,6 +31,12 @@ public:
 
     // The peer's published keys; throws ConfigError when the party is unknown.
     const privacy::PublicKeys& peerKeys(const std::string& party) const;
+    // The Ed25519 keys that may have signed checkpoints: ours (current and
+    // retired) and each peer's current one.
+    ledger::KeyResolver checkpointKeys() const;
+    // Checks a counterpart's checkpoint (origin a configured peer, signed by its
+    // key) and keeps it in the ledger. Throws BatchError when it does not verify.
+    void keepPeerCheckpoint(const ledger::Checkpoint& checkpoint);
 
     std::filesystem::path outboxDir() const { return config_.stateDir / "outbox"; }
     std::filesystem::path inboxDir() const { return config_.stateDir / "inbox"; }
@@ -45,6 +55,7 @@ private:
     std::unique_ptr<ledger::Ledger> ledger_;
     std::unique_ptr<store::StateStore> store_;
     std::map<std::string, privacy::PublicKeys> peerKeys_;
+    std::map<std::string, ledger::SignKey> ownSignKeys_;  // by key id: current and retired
 };
 
 }  // namespace passerelle::exchange

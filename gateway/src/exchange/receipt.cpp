@@ -56,7 +56,8 @@ std::string Receipt::json() const {
     o.set("payload_digest", payloadDigest);
     o.set("received_at", receivedAt);
     o.set("ledger_index", ledgerIndex);
-    o.set("ledger_head", ledgerHead);
+    o.set("checkpoint", checkpoint.signedBytes());
+    o.set("checkpoint_signature", toBase64(checkpoint.signature));
     o.set("receiver_key_id", receiverKeyId);
     return compact(o);
 }
@@ -76,7 +77,17 @@ Receipt Receipt::parse(const std::string& json) {
     r.payloadDigest = text(*o, "payload_digest", what);
     r.receivedAt = text(*o, "received_at", what);
     r.ledgerIndex = count(*o, "ledger_index", what);
-    r.ledgerHead = text(*o, "ledger_head", what);
+    try {
+        const auto signature = fromBase64(text(*o, "checkpoint_signature", what));
+        r.checkpoint = ledger::parseCheckpoint(text(*o, "checkpoint", what), signature);
+    } catch (const std::invalid_argument&) {
+        throw BatchError("receipt: key 'checkpoint_signature' is not base64");
+    } catch (const LedgerError& e) {
+        throw BatchError(std::string("receipt: key 'checkpoint': ") + e.what());
+    }
+    if (r.checkpoint.origin != r.receiver || r.checkpoint.treeSize < r.ledgerIndex) {
+        throw BatchError("receipt: its checkpoint is not the receiver's, or does not cover the receipt's ledger entry");
+    }
     r.receiverKeyId = text(*o, "receiver_key_id", what);
     return r;
 }

@@ -2,6 +2,7 @@
 // The receiver's signed word that it stored a batch: what the sender keeps as
 // proof of delivery. The signature covers the exact JSON bytes.
 
+#include "ledger/checkpoint.h"
 #include "privacy/party_keys.h"
 
 #include <cstdint>
@@ -18,7 +19,9 @@ struct Receipt {
     std::string payloadDigest;
     std::string receivedAt;
     std::uint64_t ledgerIndex = 0;  // the receiver's ledger entry for this batch
-    std::string ledgerHead;         // the receiver's ledger head hash after that entry
+    // The receiver's signed checkpoint covering that entry: the sender keeps it,
+    // so the receiver can never later show a ledger without the entry.
+    ledger::Checkpoint checkpoint;
     std::string receiverKeyId;
 
     std::string json() const;

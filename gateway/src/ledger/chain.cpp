@@ -16,14 +16,4 @@ Hash leafHash(std::string_view entryBytes) {
     return out;
 }
 
-Hash chainHash(const Hash& previous, const Hash& leaf) {
-    crypto_hash_sha256_state state;
-    crypto_hash_sha256_init(&state);
-    crypto_hash_sha256_update(&state, previous.data(), previous.size());
-    crypto_hash_sha256_update(&state, leaf.data(), leaf.size());
-    Hash out;
-    crypto_hash_sha256_final(&state, out.data());
-    return out;
-}
-
 }  // namespace passerelle::ledger

@@ -13,6 +13,7 @@
 #include "common/encoding.h"
 #include "common/errors.h"
 #include "ledger/chain.h"
+#include "ledger/merkle.h"
 
 using Poco::Data::BLOB;
 using Poco::Data::Session;
@@ -88,6 +89,83 @@ void inWriteTransaction(Session& session, Body&& body) {
     }
 }
 
+Hash toHash(const BLOB& blob) {
+    Hash h{};
+    if (blob.size() == h.size()) std::copy_n(blob.rawContent(), h.size(), h.begin());
+    return h;
+}
+
+bool sameHash(const BLOB& blob, const Hash& h) {
+    return blob.size() == h.size() && std::equal(h.begin(), h.end(), blob.rawContent());
+}
+
+BLOB frontierBlob(const std::vector<Hash>& frontier) {
+    std::vector<unsigned char> bytes;
+    bytes.reserve(frontier.size() * 32);
+    for (const Hash& h : frontier) bytes.insert(bytes.end(), h.begin(), h.end());
+    return BLOB(bytes);
+}
+
+std::vector<Hash> frontierOf(const BLOB& blob) {
+    std::vector<Hash> frontier(blob.size() / 32);
+    for (std::size_t i = 0; i < frontier.size(); ++i) {
+        std::copy_n(blob.rawContent() + 32 * i, 32, frontier[i].begin());
+    }
+    return frontier;
+}
+
+// The append-only rule, in the database itself: rows are never updated or
+// deleted, except that retention may blank an entry's bytes (its leaf and root
+// hashes stay, so every proof still holds).
+void createSchema(Session& session) {
+    session << "CREATE TABLE IF NOT EXISTS ledger_entries ("
+               "idx INTEGER PRIMARY KEY, entry BLOB, leaf_hash BLOB NOT NULL, root_hash BLOB NOT NULL)",
+        now;
+    session << "CREATE TRIGGER IF NOT EXISTS ledger_entries_no_update BEFORE UPDATE ON ledger_entries "
+               "WHEN NOT (NEW.entry IS NULL AND NEW.idx = OLD.idx AND NEW.leaf_hash = OLD.leaf_hash "
+               "AND NEW.root_hash = OLD.root_hash) "
+               "BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END",
+        now;
+    session << "CREATE TRIGGER IF NOT EXISTS ledger_entries_no_delete BEFORE DELETE ON ledger_entries "
+               "BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END",
+        now;
+    // The tree's right edge, so appends are O(log n) across processes.
+    session << "CREATE TABLE IF NOT EXISTS ledger_tree ("
+               "id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, frontier BLOB NOT NULL)",
+        now;
+    for (const char* table : {"ledger_checkpoints", "peer_checkpoints"}) {
+        const std::string t = table;
+        session << "CREATE TABLE IF NOT EXISTS " + t +
+                       " (seq INTEGER PRIMARY KEY, signed BLOB NOT NULL, signature BLOB NOT NULL, "
+                       "UNIQUE (signed, signature))",
+            now;
+        session << "CREATE TRIGGER IF NOT EXISTS " + t + "_no_update BEFORE UPDATE ON " + t +
+                       " BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END",
+            now;
+        session << "CREATE TRIGGER IF NOT EXISTS " + t + "_no_delete BEFORE DELETE ON " + t +
+                       " BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END",
+            now;
+    }
+}
+
+std::vector<Checkpoint> readCheckpoints(Session& session, const std::string& table, std::string& problem) {
+    std::vector<Poco::Int64> seqs;
+    std::vector<BLOB> signedBytes, signatures;
+    session << "SELECT seq, signed, signature FROM " + table + " ORDER BY seq", into(seqs), into(signedBytes),
+        into(signatures), now;
+    std::vector<Checkpoint> out;
+    for (std::size_t i = 0; i < seqs.size(); ++i) {
+        try {
+            out.push_back(parseCheckpoint(view(signedBytes[i]),
+                                          {signatures[i].rawContent(), signatures[i].size()}));
+        } catch (const LedgerError& e) {
+            if (problem.empty()) problem = "checkpoint " + std::to_string(seqs[i]) + " is malformed: " + e.what();
+            out.emplace_back();  // keeps positions; never matches
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 const Clock& systemClock() {
@@ -95,24 +173,11 @@ const Clock& systemClock() {
     return clock;
 }
 
-Ledger::Ledger(const std::filesystem::path& sqliteFile, const Clock& clock)
-    : file_(sqliteFile), clock_(&clock) {
+Ledger::Ledger(const std::filesystem::path& sqliteFile, const Clock& clock) : file_(sqliteFile), clock_(&clock) {
     registerSqliteOnce();
     try {
         session_ = openSession(file_);
-        inWriteTransaction(*session_, [&] {
-            *session_ << "CREATE TABLE IF NOT EXISTS ledger_entries ("
-                         "idx INTEGER PRIMARY KEY, entry BLOB NOT NULL, chain_hash BLOB NOT NULL)",
-                now;
-            *session_
-                << "CREATE TRIGGER IF NOT EXISTS ledger_entries_no_update BEFORE UPDATE ON ledger_entries "
-                   "BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END",
-                now;
-            *session_
-                << "CREATE TRIGGER IF NOT EXISTS ledger_entries_no_delete BEFORE DELETE ON ledger_entries "
-                   "BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END",
-                now;
-        });
+        inWriteTransaction(*session_, [&] { createSchema(*session_); });
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot open ledger " + file_.string() + ": " + describe(ex));
     }
@@ -122,8 +187,7 @@ Ledger::~Ledger() = default;
 
 std::uint64_t Ledger::append(LedgerEntry entry) {
     if (entry.actor.empty() || entry.operation.empty()) {
-        throw LedgerError("cannot append to ledger " + file_.string() +
-                          ": an entry needs an actor and an operation");
+        throw LedgerError("cannot append to ledger " + file_.string() + ": an entry needs an actor and an operation");
     }
     entry.time = formatUtc(clock_->now());
     try {
@@ -133,111 +197,154 @@ std::uint64_t Ledger::append(LedgerEntry entry) {
         throw LedgerError("cannot append to ledger " + file_.string() + ": " + ex.what());
     }
 
-    std::lock_guard lock(mutex_);
-    try {
-        inWriteTransaction(*session_, [&] {
-            std::vector<Poco::Int64> lastIndex;
-            std::vector<BLOB> lastHash;
-            *session_ << "SELECT idx, chain_hash FROM ledger_entries ORDER BY idx DESC LIMIT 1",
-                into(lastIndex), into(lastHash), now;
-
-            Hash previous = kGenesisHash;
-            entry.index = 1;
-            if (!lastIndex.empty()) {
-                if (lastIndex.front() < 1 || lastHash.front().size() != previous.size()) {
-                    throw LedgerError("cannot append to ledger " + file_.string() + ": its newest row (" +
-                                      std::to_string(lastIndex.front()) +
-                                      ") is malformed; run the ledger verification");
+    bool checkpointDue = false;
+    {
+        std::lock_guard lock(mutex_);
+        try {
+            inWriteTransaction(*session_, [&] {
+                std::vector<Poco::Int64> sizes;
+                std::vector<BLOB> frontiers;
+                *session_ << "SELECT size, frontier FROM ledger_tree WHERE id = 1", into(sizes), into(frontiers), now;
+                Poco::Int64 newest = 0;
+                *session_ << "SELECT COALESCE(MAX(idx), 0) FROM ledger_entries", into(newest), now;
+                merkle::CompactTree tree;
+                if (!sizes.empty()) {
+                    try {
+                        tree = merkle::CompactTree(static_cast<std::uint64_t>(sizes.front()),
+                                                   frontierOf(frontiers.front()));
+                    } catch (const std::invalid_argument&) {
+                        throw LedgerError("its tree state is malformed; run `passerelle audit verify`");
+                    }
                 }
-                std::copy_n(lastHash.front().rawContent(), previous.size(), previous.begin());
-                entry.index = static_cast<std::uint64_t>(lastIndex.front()) + 1;
-            }
-
-            const std::string bytes = canonicalBytes(entry);
-            const Hash chained = chainHash(previous, leafHash(bytes));
-            Poco::Int64 idx = static_cast<Poco::Int64>(entry.index);
-            BLOB entryBlob = toBlob(bytes);
-            BLOB hashBlob(chained.data(), chained.size());
-            *session_ << "INSERT INTO ledger_entries (idx, entry, chain_hash) VALUES (?, ?, ?)", use(idx),
-                use(entryBlob), use(hashBlob), now;
-        });
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot append to ledger " + file_.string() + ": " + describe(ex));
+                if (static_cast<Poco::Int64>(tree.size()) != newest) {
+                    throw LedgerError("its tree state (" + std::to_string(tree.size()) + " entries) disagrees with its " +
+                                      std::to_string(newest) + " rows; run `passerelle audit verify`");
+                }
+                entry.index = tree.size() + 1;
+                const std::string bytes = canonicalBytes(entry);
+                const Hash leaf = leafHash(bytes);
+                tree.append(leaf);
+                const Hash root = tree.root();
+                Poco::Int64 idx = static_cast<Poco::Int64>(entry.index);
+                BLOB entryBlob = toBlob(bytes);
+                BLOB leafBlob(leaf.data(), leaf.size());
+                BLOB rootBlob(root.data(), root.size());
+                *session_ << "INSERT INTO ledger_entries (idx, entry, leaf_hash, root_hash) VALUES (?, ?, ?, ?)",
+                    use(idx), use(entryBlob), use(leafBlob), use(rootBlob), now;
+                BLOB frontier = frontierBlob(tree.frontier());
+                *session_ << "INSERT OR REPLACE INTO ledger_tree (id, size, frontier) VALUES (1, ?, ?)", use(idx),
+                    use(frontier), now;
+            });
+        } catch (const Poco::Exception& ex) {
+            throw LedgerError("cannot append to ledger " + file_.string() + ": " + describe(ex));
+        } catch (const LedgerError& ex) {
+            throw LedgerError("cannot append to ledger " + file_.string() + ": " + ex.what());
+        }
+        checkpointDue = signer_ && checkpointEvery_ > 0;
     }
+    if (checkpointDue && uncheckpointed() >= checkpointEvery_) checkpoint();
     return entry.index;
 }
 
-Ledger::Verification Ledger::verify() const {
-    Verification result;
-    Hash previous = kGenesisHash;
-    std::uint64_t expected = 1;
-    auto fail = [&](std::uint64_t index, const std::string& problem) {
-        result.intact = false;
-        result.firstBadIndex = index;
-        result.problem = "entry " + std::to_string(index) + ": " + problem;
-    };
+void Ledger::setCheckpointSigner(std::string origin, std::string keyId, Signer signer, std::uint64_t everyEntries) {
+    std::lock_guard lock(mutex_);
+    origin_ = std::move(origin);
+    keyId_ = std::move(keyId);
+    signer_ = std::move(signer);
+    checkpointEvery_ = everyEntries;
+}
 
-    if (std::error_code ec; !std::filesystem::is_regular_file(file_, ec)) {
-        throw LedgerError("cannot verify ledger " + file_.string() + ": the file is missing");
-    }
+Checkpoint Ledger::checkpoint() {
+    std::lock_guard lock(mutex_);
+    if (!signer_) throw LedgerError("ledger " + file_.string() + ": no key to sign checkpoints with");
+    Checkpoint made;
     try {
-        // Own connection and read snapshot: appends go on meanwhile, and
-        // nothing cached by this object is trusted.
-        const std::unique_ptr<Session> session = openSession(file_);
-        *session << "BEGIN", now;
-        Poco::Int64 after = std::numeric_limits<Poco::Int64>::min();
-        Poco::Int64 chunk = kVerifyChunk;
-        for (;;) {
-            std::vector<Poco::Int64> indices;
-            std::vector<BLOB> stored, hashes;
-            *session
-                << "SELECT idx, entry, chain_hash FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?",
-                use(after), use(chunk), into(indices), into(stored), into(hashes), now;
-            if (indices.empty()) break;
-            after = indices.back();
-            result.entries += indices.size();
-            if (!result.intact) continue;  // keep counting rows only
-
-            for (std::size_t row = 0; row < indices.size() && result.intact; ++row) {
-                const Poco::Int64 index = indices[row];
-                if (index < 1) {
-                    fail(expected, "a row with index " + std::to_string(index) +
-                                       " is stored before it (indices start at 1)");
-                    break;
-                }
-                if (static_cast<std::uint64_t>(index) != expected) {
-                    fail(expected, "missing (the next stored entry is " + std::to_string(index) +
-                                       "; deleted or reordered)");
-                    break;
-                }
-                const std::string_view bytes = view(stored[row]);
-                const Hash chained = chainHash(previous, leafHash(bytes));
-                if (view(hashes[row]) !=
-                    std::string_view(reinterpret_cast<const char*>(chained.data()), chained.size())) {
-                    fail(expected, "stored hash does not match its content (altered or reordered)");
-                    break;
-                }
-                try {
-                    const LedgerEntry entry = parseEntry(bytes);
-                    if (entry.index != expected) {
-                        fail(expected, "its content says it is entry " + std::to_string(entry.index) +
-                                           " (moved or reordered)");
-                        break;
-                    }
-                } catch (const LedgerError& ex) {
-                    fail(expected, std::string("stored bytes are ") + ex.what());
-                    break;
-                }
-                previous = chained;
-                ++expected;
+        inWriteTransaction(*session_, [&] {
+            std::vector<Poco::Int64> sizes;
+            std::vector<BLOB> frontiers;
+            *session_ << "SELECT size, frontier FROM ledger_tree WHERE id = 1", into(sizes), into(frontiers), now;
+            const merkle::CompactTree tree =
+                sizes.empty() ? merkle::CompactTree()
+                              : merkle::CompactTree(static_cast<std::uint64_t>(sizes.front()), frontierOf(frontiers.front()));
+            std::string problem;
+            const auto existing = readCheckpoints(*session_, "ledger_checkpoints", problem);
+            if (!existing.empty() && existing.back().treeSize == tree.size() && existing.back().rootHash == tree.root()) {
+                made = existing.back();
+                return;
             }
-        }
-        *session << "COMMIT", now;
+            made.origin = origin_;
+            made.treeSize = tree.size();
+            made.rootHash = tree.root();
+            made.time = formatUtc(clock_->now());
+            made.keyId = keyId_;
+            const std::string bytes = made.signedBytes();
+            made.signature = signer_(asBytes(bytes));
+            BLOB signedBlob = toBlob(bytes);
+            BLOB signatureBlob(made.signature.data(), made.signature.size());
+            *session_ << "INSERT INTO ledger_checkpoints (signed, signature) VALUES (?, ?)", use(signedBlob),
+                use(signatureBlob), now;
+        });
     } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot verify ledger " + file_.string() + ": " + describe(ex));
+        throw LedgerError("cannot write a checkpoint to ledger " + file_.string() + ": " + describe(ex));
+    } catch (const std::invalid_argument&) {
+        throw LedgerError("cannot write a checkpoint to ledger " + file_.string() +
+                          ": its tree state is malformed; run `passerelle audit verify`");
     }
-    result.headHash = toHex(previous);
-    return result;
+    return made;
+}
+
+std::uint64_t Ledger::uncheckpointed() const {
+    const auto latest = latestCheckpoint();
+    const std::uint64_t entries = size();
+    return latest && latest->treeSize <= entries ? entries - latest->treeSize : entries;
+}
+
+std::vector<Checkpoint> Ledger::checkpoints() const {
+    std::lock_guard lock(mutex_);
+    std::string problem;
+    try {
+        auto out = readCheckpoints(*session_, "ledger_checkpoints", problem);
+        if (!problem.empty()) throw LedgerError("ledger " + file_.string() + ": " + problem);
+        return out;
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
+    }
+}
+
+std::optional<Checkpoint> Ledger::latestCheckpoint() const {
+    auto all = checkpoints();
+    if (all.empty()) return std::nullopt;
+    return all.back();
+}
+
+bool Ledger::storePeerCheckpoint(const Checkpoint& checkpoint) {
+    std::lock_guard lock(mutex_);
+    const std::string bytes = checkpoint.signedBytes();
+    BLOB signedBlob = toBlob(bytes);
+    BLOB signatureBlob(checkpoint.signature.data(), checkpoint.signature.size());
+    try {
+        Poco::Int64 held = 0;
+        *session_ << "SELECT COUNT(*) FROM peer_checkpoints WHERE signed = ? AND signature = ?", use(signedBlob),
+            use(signatureBlob), into(held), now;
+        if (held > 0) return false;
+        *session_ << "INSERT INTO peer_checkpoints (signed, signature) VALUES (?, ?)", use(signedBlob),
+            use(signatureBlob), now;
+        return true;
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot store a counterpart checkpoint in ledger " + file_.string() + ": " + describe(ex));
+    }
+}
+
+std::vector<Checkpoint> Ledger::peerCheckpoints() const {
+    std::lock_guard lock(mutex_);
+    std::string problem;
+    try {
+        auto out = readCheckpoints(*session_, "peer_checkpoints", problem);
+        if (!problem.empty()) throw LedgerError("ledger " + file_.string() + ": counterpart " + problem);
+        return out;
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
+    }
 }
 
 std::vector<LedgerEntry> Ledger::entries(std::uint64_t fromIndex, std::uint64_t limit) const {
@@ -250,7 +357,7 @@ std::vector<LedgerEntry> Ledger::entries(std::uint64_t fromIndex, std::uint64_t 
     std::vector<BLOB> stored;
     try {
         std::lock_guard lock(mutex_);
-        *session_ << "SELECT idx, entry FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?", use(from),
+        *session_ << "SELECT idx, COALESCE(entry, X'') FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?", use(from),
             use(count), into(indices), into(stored), now;
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
@@ -259,29 +366,132 @@ std::vector<LedgerEntry> Ledger::entries(std::uint64_t fromIndex, std::uint64_t 
     for (std::size_t row = 0; row < indices.size(); ++row) {
         const std::string where = "ledger " + file_.string() + ", entry " + std::to_string(indices[row]);
         LedgerEntry entry;
+        if (stored[row].size() == 0) {
+            // Purged by retention: only its hashes remain.
+            entry.index = static_cast<std::uint64_t>(indices[row]);
+            entry.operation = "(purged)";
+            result.push_back(std::move(entry));
+            continue;
+        }
         try {
             entry = parseEntry(view(stored[row]));
         } catch (const LedgerError& ex) {
-            throw LedgerError(where + ": stored bytes are " + ex.what() + "; run the ledger verification");
+            throw LedgerError(where + ": stored bytes are " + ex.what() + "; run `passerelle audit verify`");
         }
         if (static_cast<Poco::Int64>(entry.index) != indices[row]) {
-            throw LedgerError(where + ": content names another index; run the ledger verification");
+            throw LedgerError(where + ": content names another index; run `passerelle audit verify`");
         }
         result.push_back(std::move(entry));
     }
     return result;
 }
 
-std::string Ledger::headHash() const {
-    std::vector<BLOB> hash;
+std::vector<LedgerEntry> Ledger::query(const EntryFilter& filter) const {
+    std::vector<LedgerEntry> out;
+    constexpr std::uint64_t kChunk = 4096;
+    for (std::uint64_t from = 1;;) {
+        auto chunk = entries(from, kChunk);
+        if (chunk.empty()) break;
+        from = chunk.back().index + 1;
+        for (LedgerEntry& e : chunk) {
+            if (!filter.purpose.empty() && e.purpose != filter.purpose) continue;
+            if (!filter.counterpart.empty() && e.counterpart != filter.counterpart) continue;
+            if (!filter.operation.empty() && e.operation != filter.operation) continue;
+            if (!filter.batchId.empty() && e.batch_id != filter.batchId) continue;
+            // A bound compares on its own length, so "2026-11-29" as `to` takes the whole day.
+            if (!filter.from.empty() && e.time.compare(0, filter.from.size(), filter.from) < 0) continue;
+            if (!filter.to.empty() && e.time.compare(0, filter.to.size(), filter.to) > 0) continue;
+            out.push_back(std::move(e));
+        }
+        if (chunk.size() < kChunk) break;
+    }
+    return out;
+}
+
+std::optional<LedgerEntry> Ledger::entry(std::uint64_t index) const {
+    if (index == 0) return std::nullopt;
+    auto found = entries(index, 1);
+    if (found.empty() || found.front().index != index) return std::nullopt;
+    return found.front();
+}
+
+std::optional<std::string> Ledger::entryBytes(std::uint64_t index) const {
+    std::vector<BLOB> stored;
+    Poco::Int64 idx = static_cast<Poco::Int64>(std::min<std::uint64_t>(index, std::numeric_limits<Poco::Int64>::max()));
     try {
         std::lock_guard lock(mutex_);
-        *session_ << "SELECT chain_hash FROM ledger_entries ORDER BY idx DESC LIMIT 1", into(hash), now;
+        *session_ << "SELECT COALESCE(entry, X'') FROM ledger_entries WHERE idx = ?", use(idx), into(stored), now;
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
     }
-    if (hash.empty()) return toHex(kGenesisHash);
-    return toHex(std::span<const std::uint8_t>(hash.front().rawContent(), hash.front().size()));
+    if (stored.empty()) return std::nullopt;
+    return std::string(view(stored.front()));
+}
+
+std::optional<Hash> Ledger::leafHashAt(std::uint64_t index) const {
+    std::vector<BLOB> stored;
+    Poco::Int64 idx = static_cast<Poco::Int64>(std::min<std::uint64_t>(index, std::numeric_limits<Poco::Int64>::max()));
+    try {
+        std::lock_guard lock(mutex_);
+        *session_ << "SELECT leaf_hash FROM ledger_entries WHERE idx = ?", use(idx), into(stored), now;
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
+    }
+    if (stored.empty()) return std::nullopt;
+    return toHash(stored.front());
+}
+
+std::vector<Hash> Ledger::leafHashes(std::uint64_t count) const {
+    std::vector<Hash> leaves;
+    leaves.reserve(count);
+    Poco::Int64 limit = static_cast<Poco::Int64>(count);
+    std::vector<BLOB> stored;
+    try {
+        std::lock_guard lock(mutex_);
+        *session_ << "SELECT leaf_hash FROM ledger_entries ORDER BY idx LIMIT ?", use(limit), into(stored), now;
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
+    }
+    for (const BLOB& b : stored) leaves.push_back(toHash(b));
+    if (leaves.size() != count) {
+        throw LedgerError("ledger " + file_.string() + " holds " + std::to_string(leaves.size()) +
+                          " entries, fewer than the " + std::to_string(count) + " asked for");
+    }
+    return leaves;
+}
+
+InclusionProof Ledger::inclusionProof(std::uint64_t index, std::uint64_t treeSize) const {
+    if (index == 0 || index > treeSize) {
+        throw LedgerError("entry " + std::to_string(index) + " is not in a tree of " + std::to_string(treeSize) +
+                          " entries");
+    }
+    const std::vector<Hash> leaves = leafHashes(treeSize);
+    InclusionProof proof;
+    proof.index = index;
+    proof.treeSize = treeSize;
+    proof.leafHash = leaves[index - 1];
+    proof.path = merkle::inclusionProof(leaves, index - 1);
+    proof.rootHash = merkle::rootOf(leaves);
+    return proof;
+}
+
+std::vector<Hash> Ledger::consistencyProof(std::uint64_t oldSize, std::uint64_t newSize) const {
+    if (oldSize == 0 || oldSize > newSize) {
+        throw LedgerError("no consistency proof from " + std::to_string(oldSize) + " to " +
+                          std::to_string(newSize) + " entries");
+    }
+    return merkle::consistencyProof(leafHashes(newSize), oldSize);
+}
+
+Hash Ledger::rootHash() const {
+    std::vector<BLOB> root;
+    try {
+        std::lock_guard lock(mutex_);
+        *session_ << "SELECT root_hash FROM ledger_entries ORDER BY idx DESC LIMIT 1", into(root), now;
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
+    }
+    return root.empty() ? merkle::emptyRoot() : toHash(root.front());
 }
 
 std::uint64_t Ledger::size() const {
@@ -293,6 +503,132 @@ std::uint64_t Ledger::size() const {
         throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
     }
     return newest < 0 ? 0 : static_cast<std::uint64_t>(newest);
+}
+
+Ledger::Verification Ledger::verify(const KeyResolver& keys) const {
+    Verification result;
+    auto fail = [&](std::optional<std::uint64_t> index, const std::string& problem) {
+        if (!result.intact) return;
+        result.intact = false;
+        result.firstBadIndex = index;
+        result.problem = problem;
+    };
+    if (std::error_code ec; !std::filesystem::is_regular_file(file_, ec)) {
+        throw LedgerError("cannot verify ledger " + file_.string() + ": the file is missing");
+    }
+    merkle::CompactTree tree;
+    try {
+        // Own connection and read snapshot: appends go on meanwhile, and nothing
+        // cached by this object is trusted.
+        const std::unique_ptr<Session> session = openSession(file_);
+        *session << "BEGIN", now;
+        std::string malformed;
+        const std::vector<Checkpoint> own = readCheckpoints(*session, "ledger_checkpoints", malformed);
+        if (!malformed.empty()) fail(std::nullopt, malformed);
+        // Each own checkpoint: signed by one of our keys, sizes never going back.
+        std::uint64_t previousSize = 0;
+        for (std::size_t i = 0; i < own.size(); ++i) {
+            const Checkpoint& c = own[i];
+            const std::string name = "checkpoint " + std::to_string(i + 1) + " (tree_size " + std::to_string(c.treeSize) + ")";
+            const auto key = keys(c.origin, c.keyId);
+            if (!key) {
+                fail(std::nullopt, name + ": signed with key " + c.keyId + ", which is not one of this party's keys");
+            } else if (!c.signatureVerifies(*key)) {
+                fail(std::nullopt, name + ": its signature does not verify (forged or altered)");
+            } else if (c.treeSize < previousSize) {
+                fail(std::nullopt, name + ": covers fewer entries than the checkpoint before it");
+            }
+            previousSize = c.treeSize;
+        }
+        std::size_t nextCheckpoint = 0;
+        while (nextCheckpoint < own.size() && own[nextCheckpoint].treeSize == 0) ++nextCheckpoint;
+
+        Poco::Int64 after = std::numeric_limits<Poco::Int64>::min();
+        Poco::Int64 chunk = kVerifyChunk;
+        std::uint64_t expected = 1;
+        for (;;) {
+            std::vector<Poco::Int64> indices;
+            std::vector<BLOB> stored, leaves, roots;
+            *session << "SELECT idx, COALESCE(entry, X''), leaf_hash, root_hash FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?",
+                use(after), use(chunk), into(indices), into(stored), into(leaves), into(roots), now;
+            if (indices.empty()) break;
+            after = indices.back();
+            result.entries += indices.size();
+            for (std::size_t row = 0; row < indices.size() && result.intact; ++row) {
+                const Poco::Int64 index = indices[row];
+                const std::string name = "entry " + std::to_string(expected);
+                if (index < 1 || static_cast<std::uint64_t>(index) != expected) {
+                    fail(expected, name + ": missing (the next stored row is " + std::to_string(index) +
+                                       "; deleted or reordered)");
+                    break;
+                }
+                Hash leaf{};
+                if (stored[row].size() == 0) {
+                    leaf = toHash(leaves[row]);  // purged by retention: the stored leaf hash stands in
+                } else {
+                    const std::string_view bytes = view(stored[row]);
+                    leaf = leafHash(bytes);
+                    try {
+                        if (parseEntry(bytes).index != expected) {
+                            fail(expected, name + ": its content says it is another entry (moved or reordered)");
+                            break;
+                        }
+                    } catch (const LedgerError& ex) {
+                        fail(expected, name + ": stored bytes are " + ex.what());
+                        break;
+                    }
+                    if (!sameHash(leaves[row], leaf)) {
+                        fail(expected, name + ": stored leaf hash does not match its bytes (altered)");
+                        break;
+                    }
+                }
+                tree.append(leaf);
+                if (!sameHash(roots[row], tree.root())) {
+                    fail(expected, name + ": stored tree root does not match the entries up to it (altered)");
+                    break;
+                }
+                while (nextCheckpoint < own.size() && own[nextCheckpoint].treeSize == expected) {
+                    if (own[nextCheckpoint].rootHash != tree.root()) {
+                        fail(expected, "checkpoint " + std::to_string(nextCheckpoint + 1) + " (tree_size " +
+                                           std::to_string(expected) +
+                                           ") does not match the entries up to it: one of entries 1-" +
+                                           std::to_string(expected) + " was rewritten with its hashes");
+                    }
+                    ++result.checkpoints;
+                    ++nextCheckpoint;
+                }
+                ++expected;
+            }
+        }
+        if (result.intact && nextCheckpoint < own.size()) {
+            const Checkpoint& c = own[nextCheckpoint];
+            fail(expected, "entry " + std::to_string(expected) + ": missing — checkpoint " +
+                               std::to_string(nextCheckpoint + 1) + " was signed over " + std::to_string(c.treeSize) +
+                               " entries but only " + std::to_string(expected - 1) + " remain (truncated)");
+        }
+        // Counterparts' checkpoints: their signatures.
+        const std::vector<Checkpoint> peers = readCheckpoints(*session, "peer_checkpoints", malformed);
+        if (!malformed.empty()) fail(std::nullopt, "counterpart " + malformed);
+        for (std::size_t i = 0; i < peers.size(); ++i) {
+            const Checkpoint& c = peers[i];
+            const std::string name = "counterpart checkpoint " + std::to_string(i + 1) + " (" + c.origin +
+                                     ", tree_size " + std::to_string(c.treeSize) + ")";
+            const auto key = keys(c.origin, c.keyId);
+            if (!key) {
+                fail(std::nullopt, name + ": signed with key " + c.keyId + ", not a key of " + c.origin +
+                                       " this gateway knows");
+            } else if (!c.signatureVerifies(*key)) {
+                fail(std::nullopt, name + ": its signature does not verify (forged or altered)");
+            } else {
+                ++result.peerCheckpoints;
+            }
+        }
+        *session << "COMMIT", now;
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot verify ledger " + file_.string() + ": " + describe(ex));
+    }
+    result.rootHash = toHex(tree.root());
+    return result;
 }
 
 }  // namespace passerelle::ledger

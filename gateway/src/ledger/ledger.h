@@ -1,12 +1,18 @@
 #pragma once
-// The exchange ledger (DESIGN.md §5), first version: an append-only hash chain
-// in SQLite. Entry bytes (entry.h) and hashing (chain.h) are separate from
-// storage so the later Merkle tree can replace the chain without touching them.
+// The exchange ledger (DESIGN.md §5, docs/ledger.md): append-only entries in
+// SQLite, hashed into an RFC 9162 Merkle tree, with signed checkpoints of the
+// tree and the counterparts' checkpoints received in receipts.
+//
+// Each row keeps the entry's canonical bytes, its leaf hash and the tree's root
+// after it, so `verify` can name the first row that does not match; signed
+// checkpoints catch what rewriting all three of a row's columns would hide,
+// and truncation.
 //
 // NO PERSONAL DATA is ever written here: see LedgerEntry in entry.h.
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +20,8 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "ledger/chain.h"
+#include "ledger/checkpoint.h"
 #include "ledger/entry.h"
 
 namespace Poco::Data {
@@ -24,6 +32,24 @@ namespace passerelle::ledger {
 
 // A process-wide SystemClock, for callers that do not inject one.
 const Clock& systemClock();
+
+// Which entries `query` returns; an empty member does not filter.
+struct EntryFilter {
+    std::string purpose, counterpart, operation, batchId;
+    std::string from, to;  // RFC 3339 UTC bounds on the entry time, inclusive (a date alone is a whole day)
+};
+
+struct InclusionProof {
+    std::uint64_t index = 0;     // the entry (from 1)
+    std::uint64_t treeSize = 0;  // the tree it is proven in
+    Hash leafHash{};
+    std::vector<Hash> path;  // RFC 9162 §2.1.3 audit path, leaf to root
+    Hash rootHash{};
+};
+
+// Resolves the Ed25519 key with this id for this party (own or a peer's,
+// current or retired); nullopt when it is not known.
+using KeyResolver = std::function<std::optional<SignKey>(const std::string& party, const std::string& keyId)>;
 
 class Ledger {
 public:
@@ -36,43 +62,85 @@ public:
     Ledger& operator=(const Ledger&) = delete;
 
     // Sets entry.index (next index, from 1) and entry.time (clock, RFC 3339
-    // UTC), chains and stores it durably; returns the index. Thread-safe, and
-    // safe against other processes appending to the same file.
+    // UTC), adds its leaf to the tree (O(log n)) and stores both durably in one
+    // transaction; returns the index. Thread-safe, and safe against other
+    // processes appending to the same file. When a checkpoint policy is set and
+    // its entry count is reached, signs a checkpoint afterwards.
     // Throws LedgerError (entry without actor/operation, invalid UTF-8, I/O).
     std::uint64_t append(LedgerEntry entry);
 
-    struct Verification {
-        bool intact = true;
-        std::uint64_t entries = 0;                   // rows stored in the file
-        std::optional<std::uint64_t> firstBadIndex;  // set when !intact
-        std::string problem;                         // e.g. "entry 17: stored hash does not match ..."
-        std::string headHash;                        // hex, recomputed over the entries that verified
-    };
-    // Recomputes the whole chain from the stored entry bytes, on its own
-    // connection and snapshot, trusting no stored hash or index. It cannot see
-    // entries removed from the END of the file: compare headHash with a copy
-    // kept elsewhere (signed checkpoints, a later issue).
-    // Throws LedgerError only when the file cannot be read at all.
-    Verification verify() const;
+    // --- checkpoints
+    // Who signs this ledger's checkpoints, and after how many new entries
+    // `append` makes one by itself (0: only when asked).
+    void setCheckpointSigner(std::string origin, std::string keyId, Signer signer, std::uint64_t everyEntries = 0);
+    // Signs and stores a checkpoint of the current tree unless the newest one
+    // already covers it (then returns that one). Throws LedgerError without a signer.
+    Checkpoint checkpoint();
+    // Entries appended since the newest checkpoint.
+    std::uint64_t uncheckpointed() const;
+    std::vector<Checkpoint> checkpoints() const;  // oldest first
+    std::optional<Checkpoint> latestCheckpoint() const;
 
+    // Counterparts' checkpoints (received in receipts), kept to prove later what
+    // they had recorded. Returns false when this exact checkpoint is already held.
+    bool storePeerCheckpoint(const Checkpoint& checkpoint);
+    std::vector<Checkpoint> peerCheckpoints() const;  // in the order received
+
+    // --- reading
     // Entries with index >= fromIndex, oldest first, at most `limit` of them.
     // Throws LedgerError if a stored entry does not parse (run verify()).
     std::vector<LedgerEntry> entries(std::uint64_t fromIndex = 1, std::uint64_t limit = UINT64_MAX) const;
+    // Entries matching the filter, oldest first.
+    std::vector<LedgerEntry> query(const EntryFilter& filter) const;
+    std::optional<LedgerEntry> entry(std::uint64_t index) const;
+    // The exact bytes stored for an entry (what its leaf hash commits to); empty
+    // when retention purged them.
+    std::optional<std::string> entryBytes(std::uint64_t index) const;
+    // The stored leaf hash of an entry (kept when its bytes are purged).
+    std::optional<Hash> leafHashAt(std::uint64_t index) const;
 
-    // Stored chain hash of the newest entry, hex (64 zeros when empty). Not
-    // recomputed: use verify() to trust it.
-    std::string headHash() const;
+    // Proof that entry `index` is in the tree of the first `treeSize` entries,
+    // computed from the stored leaf hashes (O(treeSize)). Throws LedgerError when
+    // index is not in 1..treeSize or treeSize exceeds the ledger.
+    InclusionProof inclusionProof(std::uint64_t index, std::uint64_t treeSize) const;
+    // RFC 9162 §2.1.4 proof that the tree of oldSize entries is a prefix of the one of newSize.
+    std::vector<Hash> consistencyProof(std::uint64_t oldSize, std::uint64_t newSize) const;
 
+    // Merkle root of the current tree as stored (not recomputed: use verify()).
+    Hash rootHash() const;
     // Index of the newest entry (0 when empty); the entry count when intact.
     std::uint64_t size() const;
+
+    // --- verification
+    struct Verification {
+        bool intact = true;
+        std::uint64_t entries = 0;                   // rows stored in the file
+        std::uint64_t checkpoints = 0;               // own checkpoints whose signature and root were checked
+        std::uint64_t peerCheckpoints = 0;           // counterparts' checkpoints whose signature was checked
+        std::optional<std::uint64_t> firstBadIndex;  // set when an entry is at fault
+        std::string problem;                         // e.g. "entry 17: stored leaf hash does not match its bytes"
+        std::string rootHash;                        // hex, recomputed over the entries that verified
+    };
+    // Recomputes the tree from the stored entry bytes on its own connection and
+    // snapshot, trusting no stored hash, index or tree state; checks that each
+    // own checkpoint is signed by `keys` and matches the recomputed root at its
+    // size (so a rewritten or truncated ledger is caught even when every stored
+    // hash was recomputed), and that each counterpart checkpoint's signature holds.
+    // Throws LedgerError only when the file cannot be read at all.
+    Verification verify(const KeyResolver& keys) const;
 
     const std::filesystem::path& file() const { return file_; }
 
 private:
+    std::vector<Hash> leafHashes(std::uint64_t count) const;
+
     std::filesystem::path file_;
     const Clock* clock_;
     mutable std::mutex mutex_;  // guards session_: a Poco Session is not thread-safe
     std::unique_ptr<Poco::Data::Session> session_;
+    std::string origin_, keyId_;
+    Signer signer_;
+    std::uint64_t checkpointEvery_ = 0;
 };
 
 }  // namespace passerelle::ledger

@@ -79,11 +79,17 @@ HttpResult ExchangeClient::post(const std::string& path, const std::string& cont
         request.setContentLength64(static_cast<Poco::Int64>(contentLength));
         std::ostream& body = session.sendRequest(request);
         checkPin(session, pinnedSha256_, baseUrl_);
-        writeBody(body);
-        body.flush();
-        if (!body.good()) {
-            throw TransportError("exchange with " + baseUrl_ + path + " failed: the connection broke while sending");
+        const std::string broken = "the connection to " + baseUrl_ + path +
+                                   " broke while sending: the peer closed it (under TLS 1.3 a refused client "
+                                   "certificate shows this way; the peer's log says why)";
+        try {
+            writeBody(body);
+        } catch (const Error&) {
+            if (!body.good()) throw TransportError(broken);
+            throw;
         }
+        body.flush();
+        if (!body.good()) throw TransportError(broken);
         Poco::Net::HTTPResponse response;
         std::istream& in = session.receiveResponse(response);
         HttpResult result;

@@ -9,6 +9,7 @@
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/InvalidCertificateHandler.h>
 #include <Poco/Net/PrivateKeyPassphraseHandler.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/VerificationErrorArgs.h>
@@ -22,6 +23,27 @@ namespace {
 
 Poco::Logger& tlsLog() { return Poco::Logger::get("passerelle.tls"); }
 
+std::mutex observerMutex;
+HandshakeRefusalObserver refusalObserver;
+
+// The certificate refused on this thread's handshake, reported with the
+// handshake's failure (which follows it on the same thread).
+struct RefusedCertificate {
+    std::string subject, issuer, reason;
+};
+thread_local std::optional<RefusedCertificate> refusedOnThisThread;
+
+void reportRefusal(const std::string& failure) {
+    HandshakeRefusalObserver observer;
+    {
+        std::lock_guard lock(observerMutex);
+        observer = refusalObserver;
+    }
+    const RefusedCertificate refused = refusedOnThisThread.value_or(RefusedCertificate{"", "", failure});
+    refusedOnThisThread.reset();
+    if (observer) observer(refused.subject, refused.issuer, refused.reason);
+}
+
 // Refuses every certificate OpenSSL did not verify, and says so in the log.
 // A certificate's subject names an organisation, not a trainee, so it may be logged.
 class RefuseAndLogCertificate final : public Poco::Net::InvalidCertificateHandler {
@@ -34,6 +56,7 @@ public:
         tlsLog().warning("refused %s certificate subject=\"%s\" issuer=\"%s\": %s",
                          std::string(serverSide_ ? "client" : "server"), cert.subjectName(), cert.issuerName(),
                          args.errorMessage());
+        if (serverSide_) refusedOnThisThread = RefusedCertificate{cert.subjectName(), cert.issuerName(), args.errorMessage()};
         args.setIgnoreError(false);
     }
 
@@ -57,12 +80,22 @@ class ConnectionErrorLogger final : public Poco::ErrorHandler {
 public:
     void exception(const Poco::Exception& e) override {
         tlsLog().warning("connection refused or failed: %s", e.displayText());
+        if (dynamic_cast<const Poco::Net::SSLException*>(&e) != nullptr) reportRefusal(e.displayText());
     }
     void exception(const std::exception& e) override {
         tlsLog().warning("connection failed: %s", std::string(e.what()));
     }
     void exception() override { tlsLog().warning("connection failed: unknown error"); }
 };
+
+}  // namespace
+
+void onHandshakeRefused(HandshakeRefusalObserver observer) {
+    std::lock_guard lock(observerMutex);
+    refusalObserver = std::move(observer);
+}
+
+namespace {
 
 void requireReadable(const std::filesystem::path& file, const char* what) {
     std::error_code ec;

@@ -8,6 +8,7 @@
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPServerRequest.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,13 @@ struct PeerIdentity {
     std::string issuer;
     std::string sha256;  // the certificate's SHA-256 fingerprint, lower-case hex
 };
+
+// Called (on the connection's thread) for each connection refused during the
+// TLS handshake: no client certificate, a certificate that does not verify.
+// `subject` is the refused certificate's subject, empty when none was shown.
+using HandshakeRefusalObserver =
+    std::function<void(const std::string& subject, const std::string& issuer, const std::string& reason)>;
+void onHandshakeRefused(HandshakeRefusalObserver observer);
 
 // Installs, once per process, the handlers that refuse (and log) any
 // certificate that does not verify, on both the server and the client side.

@@ -8,6 +8,8 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Parser.h>
 #include <Poco/StreamCopier.h>
 
 #include <cctype>
@@ -58,6 +60,27 @@ protected:
         ASSERT_NE(at, std::string::npos);
         ini.insert(at + section.size(), "certificate_sha256 = " + fingerprint + "\n");
         writeFile(inst.config, ini);
+    }
+
+    // The Region's ledger entries of refused connections, as `audit list --json` gives
+    // them; waits a little for the first, appended just after the refusal is logged.
+    std::vector<std::string> refusedConnectionActors() {
+        std::vector<std::string> actors;
+        waitUntil([&] { return !(actors = listRefusedConnectionActors()).empty(); }, 5s);
+        return actors;
+    }
+    std::vector<std::string> listRefusedConnectionActors() {
+        const auto r = passerelle({"audit", "list", "--config", regionConfig().string(), "--operation",
+                                   "connection-refused", "--json"},
+                                  "region.audit-list");
+        EXPECT_EQ(r.exitCode, 0) << r;
+        std::vector<std::string> actors;
+        Poco::JSON::Parser parser;
+        const auto list = parser.parse(r.out).extract<Poco::JSON::Array::Ptr>();
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            actors.push_back(list->getObject(static_cast<unsigned>(i))->getValue<std::string>("actor"));
+        }
+        return actors;
     }
 
     // An institution's config and keys, pointing at the running Region.
@@ -138,6 +161,8 @@ TEST_F(RefusalTest, ClientWithoutCertificateGetsNoAnswerAndIsLogged) {
     EXPECT_TRUE(regionLogSays("did not return a certificate"))
         << "the Region's log must record the refused handshake:\n"
         << region_->log();
+    EXPECT_EQ(refusedConnectionActors(), std::vector<std::string>{"unauthenticated client"})
+        << "the refusal must be a ledger entry";
 }
 
 TEST_F(RefusalTest, ImpostorCertificateFromAnotherCaIsRefusedDuringTheHandshake) {
@@ -151,6 +176,9 @@ TEST_F(RefusalTest, ImpostorCertificateFromAnotherCaIsRefusedDuringTheHandshake)
     EXPECT_FALSE(parseJson(r.out)->optValue("receipted", true));
     EXPECT_TRUE(regionLogSays("refused client certificate")) << region_->log();
     expectNothingStored();
+    const auto actors = refusedConnectionActors();
+    ASSERT_EQ(actors.size(), 1u) << "the refusal must be one ledger entry";
+    EXPECT_NE(actors.front().find("CN=univ-montpellier"), std::string::npos) << actors.front();
 }
 
 TEST_F(RefusalTest, ValidCertificateOfAPartyThatIsNotAConfiguredPeerIsRefused) {

@@ -105,7 +105,6 @@ TEST(ParseEntry, RefusesAnyOtherSpellingOfTheSameEntry) {
 TEST(Chain, LeafHashIsRfc9162LeafHash) {
     // SHA-256 of the single byte 0x00 (the RFC 9162 hash of an empty leaf).
     EXPECT_EQ(toHex(leafHash("")), "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
-    EXPECT_NE(chainHash(kGenesisHash, leafHash("a")), chainHash(kGenesisHash, leafHash("b")));
 }
 
 }  // namespace

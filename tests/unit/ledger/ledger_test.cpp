@@ -12,6 +12,9 @@
 #include "common/encoding.h"
 #include "common/errors.h"
 #include "ledger/chain.h"
+#include "ledger/merkle.h"
+
+#include <sodium.h>
 #include "test_support.h"
 
 using namespace Poco::Data::Keywords;
@@ -43,27 +46,63 @@ class RawFile {
 public:
     explicit RawFile(const std::filesystem::path& file) : session_("SQLite", file.string()) {}
     void dropTriggers() {
-        session_ << "DROP TRIGGER IF EXISTS ledger_entries_no_update", now;
-        session_ << "DROP TRIGGER IF EXISTS ledger_entries_no_delete", now;
+        for (const char* t : {"ledger_entries_no_update", "ledger_entries_no_delete", "ledger_checkpoints_no_update",
+                              "ledger_checkpoints_no_delete", "peer_checkpoints_no_update", "peer_checkpoints_no_delete"}) {
+            session_ << "DROP TRIGGER IF EXISTS " + std::string(t), now;
+        }
     }
-    std::string entry(Poco::Int64 idx) {
+    std::string column(const std::string& name, Poco::Int64 idx) {
         Poco::Data::BLOB blob;
-        session_ << "SELECT entry FROM ledger_entries WHERE idx = ?", use(idx), into(blob), now;
+        session_ << "SELECT " + name + " FROM ledger_entries WHERE idx = ?", use(idx), into(blob), now;
         return {reinterpret_cast<const char*>(blob.rawContent()), blob.size()};
     }
-    void setEntry(Poco::Int64 idx, const std::string& bytes) {
+    std::string entry(Poco::Int64 idx) { return column("entry", idx); }
+    void set(const std::string& name, Poco::Int64 idx, const std::string& bytes) {
         Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-        session_ << "UPDATE ledger_entries SET entry = ? WHERE idx = ?", use(blob), use(idx), now;
+        session_ << "UPDATE ledger_entries SET " + name + " = ? WHERE idx = ?", use(blob), use(idx), now;
     }
-    void setChainHash(Poco::Int64 idx, const Hash& hash) {
-        Poco::Data::BLOB blob(hash.data(), hash.size());
-        session_ << "UPDATE ledger_entries SET chain_hash = ? WHERE idx = ?", use(blob), use(idx), now;
+    void setEntry(Poco::Int64 idx, const std::string& bytes) { set("entry", idx, bytes); }
+    void setHash(const std::string& name, Poco::Int64 idx, const Hash& hash) {
+        set(name, idx, std::string(reinterpret_cast<const char*>(hash.data()), hash.size()));
     }
     void remove(Poco::Int64 idx) { session_ << "DELETE FROM ledger_entries WHERE idx = ?", use(idx), now; }
+    // Recomputes every stored leaf hash, root and the tree state from the entry bytes,
+    // as a rewriter covering their tracks would.
+    void rehash() {
+        std::vector<Poco::Int64> indices;
+        session_ << "SELECT idx FROM ledger_entries ORDER BY idx", into(indices), now;
+        merkle::CompactTree tree;
+        for (Poco::Int64 i : indices) {
+            const Hash leaf = leafHash(entry(i));
+            tree.append(leaf);
+            setHash("leaf_hash", i, leaf);
+            setHash("root_hash", i, tree.root());
+        }
+        std::string frontier;
+        for (const Hash& h : tree.frontier()) frontier.append(reinterpret_cast<const char*>(h.data()), h.size());
+        Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(frontier.data()), frontier.size());
+        Poco::Int64 size = static_cast<Poco::Int64>(tree.size());
+        session_ << "UPDATE ledger_tree SET size = ?, frontier = ?", use(size), use(blob), now;
+    }
     Poco::Data::Session& session() { return session_; }
 
 private:
     Poco::Data::Session session_;
+};
+
+// An Ed25519 key pair standing in for the party's signing key.
+struct TestSigner {
+    SignKey pk{};
+    std::array<std::uint8_t, 64> sk{};
+    TestSigner() { crypto_sign_keypair(pk.data(), sk.data()); }
+    std::string id() const { return toHex(std::span<const std::uint8_t>(pk.data(), 8)); }
+    Signer signer() const {
+        return [this](std::span<const std::uint8_t> bytes) {
+            Signature s{};
+            crypto_sign_detached(s.data(), nullptr, bytes.data(), bytes.size(), sk.data());
+            return s;
+        };
+    }
 };
 
 class LedgerTest : public ::testing::Test {
@@ -71,16 +110,29 @@ protected:
     TempDir dir;
     FixedClock clock;
     std::filesystem::path file = dir.path() / "ledger.db";
+    TestSigner own, peer;
 
     void fill(Ledger& ledger, std::uint64_t n) {
-        for (std::uint64_t i = 1; i <= n; ++i) ASSERT_EQ(ledger.append(transfer(i)), i);
+        const std::uint64_t start = ledger.size();
+        for (std::uint64_t i = 1; i <= n; ++i) ASSERT_EQ(ledger.append(transfer(i)), start + i);
     }
+    void sign(Ledger& ledger, std::uint64_t every = 0) {
+        ledger.setCheckpointSigner("univ-montpellier", own.id(), own.signer(), every);
+    }
+    KeyResolver keys() const {
+        return [this](const std::string& party, const std::string& keyId) -> std::optional<SignKey> {
+            if (party == "univ-montpellier" && keyId == own.id()) return own.pk;
+            if (party == "region-occitanie" && keyId == peer.id()) return peer.pk;
+            return std::nullopt;
+        };
+    }
+    Ledger::Verification verify(const Ledger& ledger) const { return ledger.verify(keys()); }
 };
 
 TEST_F(LedgerTest, AppendNumbersFromOneAndStampsTheClockTime) {
     Ledger ledger(file, clock);
     EXPECT_EQ(ledger.size(), 0u);
-    EXPECT_EQ(ledger.headHash(), std::string(64, '0'));
+    EXPECT_EQ(ledger.rootHash(), merkle::emptyRoot());
     EXPECT_EQ(ledger.append(transfer(3)), 1u);
     EXPECT_EQ(ledger.append(transfer(5)), 2u);
     const auto all = ledger.entries();
@@ -93,17 +145,17 @@ TEST_F(LedgerTest, AppendNumbersFromOneAndStampsTheClockTime) {
 }
 
 TEST_F(LedgerTest, EntriesPersistAcrossReopenAndNumberingContinues) {
-    std::string head;
+    Hash root{};
     {
         Ledger ledger(file, clock);
         fill(ledger, 3);
-        head = ledger.headHash();
+        root = ledger.rootHash();
     }
     Ledger reopened(file, clock);
     EXPECT_EQ(reopened.size(), 3u);
-    EXPECT_EQ(reopened.headHash(), head);
+    EXPECT_EQ(reopened.rootHash(), root);
     EXPECT_EQ(reopened.append(transfer(4)), 4u);
-    EXPECT_TRUE(reopened.verify().intact);
+    EXPECT_TRUE(verify(reopened).intact);
 }
 
 TEST_F(LedgerTest, EntriesHonoursFromAndLimit) {
@@ -117,33 +169,38 @@ TEST_F(LedgerTest, EntriesHonoursFromAndLimit) {
     EXPECT_TRUE(ledger.entries(1, 0).empty());
 }
 
-TEST_F(LedgerTest, StoredBytesAreTheCanonicalBytesAndChainAsSpecified) {
+TEST_F(LedgerTest, StoredBytesAreCanonicalAndTheRootIsTheRfc9162RootOfTheirLeaves) {
     Ledger ledger(file, clock);
-    fill(ledger, 2);
+    fill(ledger, 7);
     RawFile raw(file);
     const auto stored = ledger.entries();
-    EXPECT_EQ(raw.entry(1), canonicalBytes(stored[0]));
-    const Hash h1 = chainHash(kGenesisHash, leafHash(raw.entry(1)));
-    const Hash h2 = chainHash(h1, leafHash(raw.entry(2)));
-    EXPECT_EQ(ledger.headHash(), toHex(h2));
+    std::vector<Hash> leaves;
+    for (Poco::Int64 i = 1; i <= 7; ++i) {
+        EXPECT_EQ(raw.entry(i), canonicalBytes(stored[static_cast<std::size_t>(i - 1)]));
+        EXPECT_EQ(ledger.entryBytes(static_cast<std::uint64_t>(i)), raw.entry(i));
+        leaves.push_back(leafHash(raw.entry(i)));
+    }
+    EXPECT_EQ(ledger.rootHash(), merkle::rootOf(leaves));
 }
 
 TEST_F(LedgerTest, VerifyReportsAnIntactLedger) {
     Ledger ledger(file, clock);
+    sign(ledger, 7);
     fill(ledger, 20);
-    const auto v = ledger.verify();
+    const auto v = verify(ledger);
     EXPECT_TRUE(v.intact) << v.problem;
     EXPECT_EQ(v.entries, 20u);
+    EXPECT_EQ(v.checkpoints, 2u);  // at 7 and 14
     EXPECT_FALSE(v.firstBadIndex.has_value());
-    EXPECT_EQ(v.headHash, ledger.headHash());
+    EXPECT_EQ(v.rootHash, toHex(ledger.rootHash()));
 }
 
 TEST_F(LedgerTest, VerifyOfAnEmptyLedgerIsIntact) {
     Ledger ledger(file, clock);
-    const auto v = ledger.verify();
+    const auto v = verify(ledger);
     EXPECT_TRUE(v.intact);
     EXPECT_EQ(v.entries, 0u);
-    EXPECT_EQ(v.headHash, std::string(64, '0'));
+    EXPECT_EQ(v.rootHash, toHex(merkle::emptyRoot()));
 }
 
 TEST_F(LedgerTest, VerifyNamesTheEntryWhoseOneByteWasAltered) {
@@ -157,12 +214,31 @@ TEST_F(LedgerTest, VerifyNamesTheEntryWhoseOneByteWasAltered) {
     bytes[at + 11] = 'K';  // "ok" -> "Kk": still a valid entry, different content
     raw.setEntry(17, bytes);
 
-    const auto v = ledger.verify();
+    const auto v = verify(ledger);
     EXPECT_FALSE(v.intact);
-    ASSERT_TRUE(v.firstBadIndex.has_value());
-    EXPECT_EQ(*v.firstBadIndex, 17u);
-    EXPECT_EQ(v.problem, "entry 17: stored hash does not match its content (altered or reordered)");
+    EXPECT_EQ(v.firstBadIndex, 17u);
+    EXPECT_EQ(v.problem, "entry 17: stored leaf hash does not match its bytes (altered)");
     EXPECT_EQ(v.entries, 30u);
+}
+
+TEST_F(LedgerTest, VerifyNamesTheEntryWhoseLeafOrRootColumnWasAltered) {
+    Ledger ledger(file, clock);
+    fill(ledger, 12);
+    RawFile raw(file);
+    raw.dropTriggers();
+    Hash other{};
+    other[0] = 1;
+    const std::string keptLeaf = raw.column("leaf_hash", 5);
+    raw.setHash("leaf_hash", 5, other);
+    auto v = verify(ledger);
+    EXPECT_EQ(v.firstBadIndex, 5u);
+    EXPECT_NE(v.problem.find("entry 5: stored leaf hash"), std::string::npos) << v.problem;
+
+    raw.set("leaf_hash", 5, keptLeaf);
+    raw.setHash("root_hash", 9, other);
+    v = verify(ledger);
+    EXPECT_EQ(v.firstBadIndex, 9u);
+    EXPECT_NE(v.problem.find("entry 9: stored tree root"), std::string::npos) << v.problem;
 }
 
 TEST_F(LedgerTest, VerifyDetectsADeletedMiddleEntry) {
@@ -172,10 +248,9 @@ TEST_F(LedgerTest, VerifyDetectsADeletedMiddleEntry) {
     raw.dropTriggers();
     raw.remove(5);
 
-    const auto v = ledger.verify();
+    const auto v = verify(ledger);
     EXPECT_FALSE(v.intact);
-    ASSERT_TRUE(v.firstBadIndex.has_value());
-    EXPECT_EQ(*v.firstBadIndex, 5u);
+    EXPECT_EQ(v.firstBadIndex, 5u);
     EXPECT_NE(v.problem.find("entry 5: missing"), std::string::npos) << v.problem;
 }
 
@@ -187,55 +262,189 @@ TEST_F(LedgerTest, VerifyDetectsSwappedEntries) {
     const std::string a = raw.entry(3), b = raw.entry(4);
     raw.setEntry(3, b);
     raw.setEntry(4, a);
-    const auto v = ledger.verify();
+    const auto v = verify(ledger);
     EXPECT_FALSE(v.intact);
     EXPECT_EQ(v.firstBadIndex, 3u);
+    EXPECT_NE(v.problem.find("another entry"), std::string::npos) << v.problem;
 }
 
-TEST_F(LedgerTest, VerifyDoesNotTrustHashesARewriterRecomputed) {
+TEST_F(LedgerTest, ARewriteWithRecomputedHashesIsCaughtByTheCheckpointCoveringIt) {
     Ledger ledger(file, clock);
+    sign(ledger);
     fill(ledger, 5);
-    const std::string keptHead = ledger.headHash();
+    ledger.checkpoint();
+    fill(ledger, 5);
+    ledger.checkpoint();
     RawFile raw(file);
     raw.dropTriggers();
 
-    // Garbage with a consistent chain: caught by parsing, not by the hashes.
-    raw.setEntry(2, "not an entry");
-    Hash h = kGenesisHash;
-    for (Poco::Int64 i = 1; i <= 5; ++i) {
-        h = chainHash(h, leafHash(raw.entry(i)));
-        raw.setChainHash(i, h);
-    }
-    auto v = ledger.verify();
-    EXPECT_EQ(v.firstBadIndex, 2u);
-    EXPECT_NE(v.problem.find("entry 2: stored bytes are not a canonical ledger entry"), std::string::npos)
+    // Garbage with consistent hashes: caught by parsing.
+    const std::string kept = raw.entry(7);
+    raw.setEntry(7, "not an entry");
+    raw.rehash();
+    auto v = verify(ledger);
+    EXPECT_EQ(v.firstBadIndex, 7u);
+    EXPECT_NE(v.problem.find("entry 7: stored bytes are not a canonical ledger entry"), std::string::npos)
         << v.problem;
 
-    // An entry moved to another slot, rechained: its own index gives it away.
-    LedgerEntry moved = ledger.entries(1, 1).front();
-    moved.index = 9;
-    raw.setEntry(2, canonicalBytes(moved));
-    h = kGenesisHash;
-    for (Poco::Int64 i = 1; i <= 5; ++i) {
-        h = chainHash(h, leafHash(raw.entry(i)));
-        raw.setChainHash(i, h);
-    }
-    v = ledger.verify();
-    EXPECT_EQ(v.firstBadIndex, 2u);
-    EXPECT_NE(v.problem.find("says it is entry 9"), std::string::npos) << v.problem;
+    // A plausible rewrite of entry 7 with every hash recomputed: only the signed
+    // checkpoint over entries 1-10 can tell, and it does.
+    LedgerEntry forged = parseEntry(kept);
+    forged.record_count = 1000;
+    raw.setEntry(7, canonicalBytes(forged));
+    raw.rehash();
+    v = verify(ledger);
+    EXPECT_FALSE(v.intact);
+    EXPECT_EQ(v.firstBadIndex, 10u);
+    EXPECT_NE(v.problem.find("checkpoint 2 (tree_size 10) does not match the entries up to it"), std::string::npos)
+        << v.problem;
+    EXPECT_NE(v.problem.find("entries 1-10"), std::string::npos) << v.problem;
+}
 
-    // A fully consistent rewrite verifies on its own, but its head differs
-    // from a copy kept elsewhere (what checkpoints will be for).
-    moved.index = 2;
-    raw.setEntry(2, canonicalBytes(moved));
-    h = kGenesisHash;
-    for (Poco::Int64 i = 1; i <= 5; ++i) {
-        h = chainHash(h, leafHash(raw.entry(i)));
-        raw.setChainHash(i, h);
+TEST_F(LedgerTest, TruncationBehindACheckpointIsNamed) {
+    Ledger ledger(file, clock);
+    sign(ledger);
+    fill(ledger, 8);
+    ledger.checkpoint();
+    RawFile raw(file);
+    raw.dropTriggers();
+    raw.remove(8);
+    raw.remove(7);
+    raw.rehash();
+    const auto v = verify(ledger);
+    EXPECT_FALSE(v.intact);
+    EXPECT_EQ(v.firstBadIndex, 7u);
+    EXPECT_NE(v.problem.find("entry 7: missing"), std::string::npos) << v.problem;
+    EXPECT_NE(v.problem.find("truncated"), std::string::npos) << v.problem;
+}
+
+TEST_F(LedgerTest, AForgedOrForeignCheckpointIsNamed) {
+    Ledger ledger(file, clock);
+    sign(ledger);
+    fill(ledger, 4);
+    const Checkpoint genuine = ledger.checkpoint();
+    EXPECT_TRUE(genuine.signatureVerifies(own.pk));
+    EXPECT_EQ(genuine.treeSize, 4u);
+    EXPECT_EQ(genuine.rootHash, ledger.rootHash());
+    EXPECT_EQ(ledger.checkpoint(), genuine) << "an unchanged tree gets no second checkpoint";
+
+    RawFile raw(file);
+    raw.dropTriggers();
+    // Another root under the genuine signature.
+    Checkpoint forged = genuine;
+    forged.rootHash[0] ^= 1;
+    const std::string forgedBytes = forged.signedBytes();
+    Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(forgedBytes.data()), forgedBytes.size());
+    raw.session() << "UPDATE ledger_checkpoints SET signed = ? WHERE seq = 1", use(blob), now;
+    auto v = verify(ledger);
+    EXPECT_FALSE(v.intact);
+    EXPECT_NE(v.problem.find("checkpoint 1 (tree_size 4): its signature does not verify"), std::string::npos)
+        << v.problem;
+
+    // Correctly signed, but by a key that is not ours.
+    ledger.setCheckpointSigner("univ-montpellier", peer.id(), peer.signer());
+    raw.session() << "DELETE FROM ledger_checkpoints", now;
+    ledger.checkpoint();
+    v = verify(ledger);
+    EXPECT_FALSE(v.intact);
+    EXPECT_NE(v.problem.find("not one of this party's keys"), std::string::npos) << v.problem;
+}
+
+TEST_F(LedgerTest, CheckpointsAreMadeEveryNEntries) {
+    Ledger ledger(file, clock);
+    sign(ledger, 3);
+    fill(ledger, 10);
+    const auto all = ledger.checkpoints();
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[0].treeSize, 3u);
+    EXPECT_EQ(all[2].treeSize, 9u);
+    EXPECT_EQ(ledger.uncheckpointed(), 1u);
+    EXPECT_THROW(Ledger(file, clock).checkpoint(), LedgerError) << "no signer, no checkpoint";
+}
+
+TEST_F(LedgerTest, ProofsFromTheLedgerVerifyAgainstItsCheckpoints) {
+    Ledger ledger(file, clock);
+    sign(ledger);
+    fill(ledger, 6);
+    const Checkpoint first = ledger.checkpoint();
+    fill(ledger, 7);
+    const Checkpoint second = ledger.checkpoint();
+    for (std::uint64_t i = 1; i <= 13; ++i) {
+        const InclusionProof p = ledger.inclusionProof(i, second.treeSize);
+        EXPECT_EQ(p.leafHash, leafHash(*ledger.entryBytes(i)));
+        EXPECT_EQ(p.rootHash, second.rootHash);
+        EXPECT_TRUE(merkle::verifyInclusion(p.leafHash, i - 1, p.treeSize, p.path, second.rootHash)) << i;
     }
-    v = ledger.verify();
+    const auto consistency = ledger.consistencyProof(first.treeSize, second.treeSize);
+    EXPECT_TRUE(merkle::verifyConsistency(first.treeSize, second.treeSize, first.rootHash, second.rootHash,
+                                          consistency));
+    EXPECT_THROW(ledger.inclusionProof(14, 13), LedgerError);
+    EXPECT_THROW(ledger.inclusionProof(1, 14), LedgerError);
+}
+
+TEST_F(LedgerTest, CounterpartCheckpointsAreKeptOnceAndTheirSignaturesVerified) {
+    Ledger theirs(dir.path() / "region.db", clock);
+    theirs.setCheckpointSigner("region-occitanie", peer.id(), peer.signer());
+    theirs.append(transfer(1));
+    const Checkpoint received = theirs.checkpoint();
+
+    Ledger ledger(file, clock);
+    EXPECT_TRUE(ledger.storePeerCheckpoint(received));
+    EXPECT_FALSE(ledger.storePeerCheckpoint(received));
+    ASSERT_EQ(ledger.peerCheckpoints().size(), 1u);
+    EXPECT_EQ(ledger.peerCheckpoints().front(), received);
+    auto v = verify(ledger);
     EXPECT_TRUE(v.intact) << v.problem;
-    EXPECT_NE(v.headHash, keptHead);
+    EXPECT_EQ(v.peerCheckpoints, 1u);
+
+    Checkpoint forged = received;
+    forged.treeSize = 0;
+    ledger.storePeerCheckpoint(forged);
+    v = verify(ledger);
+    EXPECT_FALSE(v.intact);
+    EXPECT_NE(v.problem.find("counterpart checkpoint 2 (region-occitanie, tree_size 0): its signature does not verify"),
+              std::string::npos)
+        << v.problem;
+}
+
+TEST_F(LedgerTest, QueryFiltersOnPurposeCounterpartOperationBatchAndTime) {
+    Ledger ledger(file, clock);
+    fill(ledger, 3);
+    LedgerEntry other = transfer(2, "batch-9");
+    other.purpose = "insertion-outcome";
+    other.operation = "batch-sealed";
+    ledger.append(other);
+    // One filter member set at a time: (member, value) -> matching entries.
+    auto count = [&](std::string ledger::EntryFilter::*member, const std::string& value) {
+        ledger::EntryFilter f;
+        f.*member = value;
+        return ledger.query(f).size();
+    };
+    EXPECT_EQ(ledger.query({}).size(), 4u);
+    EXPECT_EQ(count(&EntryFilter::purpose, "insertion-outcome"), 1u);
+    EXPECT_EQ(count(&EntryFilter::operation, "transfer.sent"), 3u);
+    EXPECT_EQ(count(&EntryFilter::counterpart, "nobody"), 0u);
+    EXPECT_EQ(count(&EntryFilter::batchId, "batch-9"), 1u);
+    EXPECT_EQ(count(&EntryFilter::from, "2026-11-30"), 0u);
+    EXPECT_EQ(count(&EntryFilter::to, "2026-11-29T08:36:37Z"), 0u);
+    EntryFilter day;
+    day.from = day.to = "2026-11-29";
+    EXPECT_EQ(ledger.query(day).size(), 4u) << "a date bound takes the whole day";
+}
+
+TEST_F(LedgerTest, RetentionMayBlankAnEntryButProofsAndVerificationStillHold) {
+    Ledger ledger(file, clock);
+    sign(ledger);
+    fill(ledger, 5);
+    const Checkpoint before = ledger.checkpoint();
+    RawFile raw(file);
+    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 2", now;
+    EXPECT_EQ(ledger.entries(2, 1).front().operation, "(purged)");
+    const auto v = verify(ledger);
+    EXPECT_TRUE(v.intact) << v.problem;
+    EXPECT_EQ(v.rootHash, toHex(before.rootHash));
+    const InclusionProof p = ledger.inclusionProof(2, 5);
+    EXPECT_TRUE(merkle::verifyInclusion(p.leafHash, 1, 5, p.path, before.rootHash));
 }
 
 TEST_F(LedgerTest, UpdateAndDeleteThroughSqlAreRefusedByTriggers) {
@@ -254,7 +463,7 @@ TEST_F(LedgerTest, UpdateAndDeleteThroughSqlAreRefusedByTriggers) {
     } catch (const Poco::Exception& ex) {
         EXPECT_NE(ex.displayText().find("ledger is append-only"), std::string::npos) << ex.displayText();
     }
-    EXPECT_TRUE(ledger.verify().intact);
+    EXPECT_TRUE(verify(ledger).intact);
     EXPECT_EQ(ledger.size(), 3u);
 }
 
@@ -284,7 +493,7 @@ TEST_F(LedgerTest, ConcurrentAppendsAreContiguousAndVerify) {
     const auto all = ledger.entries();
     ASSERT_EQ(all.size(), 800u);
     for (std::size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i].index, i + 1);
-    const auto v = ledger.verify();
+    const auto v = verify(ledger);
     EXPECT_TRUE(v.intact) << v.problem;
     EXPECT_EQ(v.entries, 800u);
 }
@@ -299,7 +508,7 @@ TEST_F(LedgerTest, TwoLedgerObjectsOnOneFileInterleaveSafely) {
     });
     ta.join();
     tb.join();
-    const auto v = a.verify();
+    const auto v = verify(a);
     EXPECT_TRUE(v.intact) << v.problem;
     EXPECT_EQ(v.entries, 100u);
 }
