@@ -6,9 +6,13 @@ BUILD_DIR=${PASSERELLE_BUILD_DIR:-$PASSERELLE_ROOT/build}
 
 # Debian packages the build, the tests and the demo need.
 PASSERELLE_PACKAGES=(
-  g++ make cmake pkg-config openssl ca-certificates
+  g++ make cmake pkg-config openssl ca-certificates python3
   libpoco-dev libsodium-dev libssl-dev libboost-dev libgtest-dev libgmock-dev libpq-dev libicu-dev
 )
+
+# Debian packages of the DPO console's browser test (tests/e2e, docs/console.md):
+# chromium, driven by playwright-core, which npm installs for node.
+PASSERELLE_E2E_PACKAGES=(chromium nodejs npm)
 
 # Debian packages of the fuzz build only (tests/fuzz, docs/fuzzing.md): clang and
 # libFuzzer with the sanitizer runtimes.

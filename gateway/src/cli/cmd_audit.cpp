@@ -60,10 +60,10 @@ int list(const ParsedOptions& options) {
         std::cout << "\n";
         return kExitOk;
     }
-    std::cout << cell("INDEX", 7) << cell("TIME (UTC)", 21) << cell("OPERATION", 20) << cell("PURPOSE", 22)
+    std::cout << cell("INDEX", 7) << cell("TIME (UTC)", 21) << cell("OPERATION", 23) << cell("PURPOSE", 22)
               << cell("COUNTERPART", 22) << cell("RECORDS", 9) << cell("BATCH", 34) << "OUTCOME\n";
     for (const auto& e : entries) {
-        std::cout << cell(std::to_string(e.index), 7) << cell(e.time, 21) << cell(e.operation, 20)
+        std::cout << cell(std::to_string(e.index), 7) << cell(e.time, 21) << cell(e.operation, 23)
                   << cell(e.purpose, 22) << cell(e.counterpart, 22) << cell(std::to_string(e.record_count), 9)
                   << cell(e.batch_id, 34) << e.outcome << "\n";
     }
@@ -132,8 +132,7 @@ int exportLedger(const ParsedOptions& options) {
     const std::string format = options.optional("format").value_or("jsonl");
     if (format == "jsonl") {
         if (gateway->ledger().uncheckpointed() > 0) gateway->ledger().checkpoint();
-        exchange::exportJsonLines(gateway->ledger(), gateway->config().party,
-                                  toHex(gateway->keys().publicKeys().sign.bytes), std::cout);
+        exchange::exportJsonLines(gateway->ledger(), gateway->config().party, gateway->ownSignKeys(), std::cout);
     } else if (format == "csv") {
         exchange::exportCsv(gateway->ledger().query(filterFrom(options)), std::cout);
     } else {
@@ -208,7 +207,7 @@ Command auditExportCommand() {
     spec.options = {configOption(), {"format", true, "jsonl (default) or csv", "FORMAT"}};
     for (auto& o : filterOptions()) spec.options.push_back(o);
     spec.details =
-        "jsonl: a header line with the party's Ed25519 key (hex), one line per entry with the exact\n"
+        "jsonl: a header line with the party's Ed25519 keys (hex, by key id), one line per entry with the exact\n"
         "bytes hashed for its leaf (entry_b64) and the leaf hash, then the signed checkpoints with\n"
         "the exact signed bytes (signed_b64): any RFC 9162 implementation and any Ed25519 library\n"
         "can recompute the roots and check the signatures (docs/ledger.md shows how).\n"

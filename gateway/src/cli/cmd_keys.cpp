@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "common/encoding.h"
 #include "config/gateway_config.h"
+#include "exchange/gateway.h"
 #include "privacy/party_keys.h"
 
 namespace passerelle::cli {
@@ -50,6 +51,10 @@ Command keysExportPublicCommand() {
                 } else {
                     const auto& pub = keys.publicKeys();
                     std::cout << "# passerelle public keys of " << pub.party << "\n"
+                              << "# sign_public_key: Ed25519 (key id " << pub.sign.id()
+                              << "): verifies this party's manifests, receipts and ledger checkpoints\n"
+                              << "# box_public_key: X25519 (key id " << pub.box.id()
+                              << "): batches for this party are sealed to it\n"
                               << "party = " << pub.party << "\n"
                               << "sign_public_key = " << toHex(pub.sign.bytes) << "\n"
                               << "box_public_key = " << toHex(pub.box.bytes) << "\n";
@@ -57,6 +62,22 @@ Command keysExportPublicCommand() {
                 return kExitOk;
             }};
 }
+
+namespace {
+
+// A key rotation is an act the DPO must be able to see: it goes to the ledger
+// (key ids only), and the closing checkpoint is signed with the new key.
+void recordRotation(const std::string& configFile, const std::string& operation, const std::string& reason) {
+    auto gateway = exchange::Gateway::open(configFile);
+    ledger::LedgerEntry entry;
+    entry.actor = "operator";
+    entry.operation = operation;
+    entry.outcome = "rotated";
+    entry.reason = reason;
+    gateway->ledger().append(entry);
+}
+
+}  // namespace
 
 Command keysRotateCommand() {
     CommandSpec spec;
@@ -78,12 +99,18 @@ Command keysRotateCommand() {
                 const auto config = config::GatewayConfig::load(options.value("config"));
                 if (options.has("pseudonym")) {
                     const auto r = privacy::PartyKeys::rotatePseudonymKey(config.keysDir);
+                    recordRotation(options.value("config"), "pseudonym-key-rotated",
+                                   "pseudonym key epoch " + std::to_string(r.retiredEpoch) + " -> " +
+                                       std::to_string(r.epoch));
                     std::cout << "pseudonym key rotated in " << config.keysDir.string() << ": epoch "
                               << r.retiredEpoch << " -> " << r.epoch << "\n"
                               << "every pseudonym now starts with \"" << r.epoch << ":\"\n";
                     return kExitOk;
                 }
                 const auto r = privacy::PartyKeys::rotateSealingKeys(config.keysDir);
+                recordRotation(options.value("config"), "keys-rotated",
+                               "signing key " + r.retiredSignId + " -> " + r.signId + ", sealing key " +
+                                   r.retiredBoxId + " -> " + r.boxId);
                 std::cout << "keys rotated in " << config.keysDir.string() << "\n"
                           << "  signing key id " << r.retiredSignId << " -> " << r.signId << "\n"
                           << "  sealing key id " << r.retiredBoxId << " -> " << r.boxId << "\n"

@@ -1,10 +1,12 @@
 // passerelle run: serve in the role the configuration names.
 
 #include "cli/commands.h"
+#include "console/console_server.h"
 #include "common/errors.h"
 #include "exchange/batch_delivery.h"
 #include "exchange/batch_receiver.h"
 #include "exchange/gateway.h"
+#include "exchange/retention.h"
 #include "exchange/sink_dispatcher.h"
 #include "transport/exchange_server.h"
 #include "transport/http_error.h"
@@ -40,13 +42,38 @@ private:
     sigset_t set_;
 };
 
-// The ledger's time-based checkpoint (the entry-count one is made on append).
-void signPendingCheckpoint(exchange::Gateway& gateway) {
-    try {
-        if (gateway.ledger().uncheckpointed() > 0) gateway.ledger().checkpoint();
-    } catch (const Error& e) {
-        Poco::Logger::get("passerelle").error("cannot sign a ledger checkpoint: %s", std::string(e.what()));
+// The daemon's periodic duties: the ledger's time-based checkpoint (the
+// entry-count one is made on append) and, once a day, retention.
+class Housekeeping {
+public:
+    explicit Housekeeping(exchange::Gateway& gateway) : gateway_(gateway) {}
+    void run() {
+        try {
+            const auto now = std::chrono::system_clock::now();
+            if (now - lastPurge_ >= std::chrono::hours(24)) {
+                lastPurge_ = now;
+                const auto report = exchange::purgeExpired(gateway_, "gateway", now, false);
+                for (const auto& why : report.skipped) Poco::Logger::get("passerelle").warning("retention: %s", why);
+            }
+            if (gateway_.ledger().uncheckpointed() > 0) gateway_.ledger().checkpoint();
+        } catch (const Error& e) {
+            Poco::Logger::get("passerelle").error("housekeeping failed (retried next round): %s", std::string(e.what()));
+        }
     }
+
+private:
+    exchange::Gateway& gateway_;
+    std::chrono::system_clock::time_point lastPurge_{};
+};
+
+// The DPO console on its own loopback listener, when [console] is configured.
+std::unique_ptr<console::ConsoleServer> startConsole(exchange::Gateway& gateway) {
+    if (!gateway.config().console) return nullptr;
+    auto server = std::make_unique<console::ConsoleServer>(gateway);
+    server->start();
+    std::cout << "passerelle: DPO console on " << server->url() << " (token in " << server->tokenFile().string()
+              << ")" << std::endl;
+    return server;
 }
 
 int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
@@ -78,14 +105,17 @@ int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
     sink.start();
     sink.notify();  // batches stored before a restart go to the sink first
     server.start();
+    const auto dpoConsole = startConsole(gateway);
     std::cout << "passerelle: region gateway '" << gateway.config().party << "' listening on https://"
               << gateway.config().listenHost << ":" << server.port() << " (exchange API, mutual TLS)" << std::endl;
     const int interval = static_cast<int>(gateway.config().ledger.checkpointIntervalSeconds);
-    while (!signals.waitForStop(interval)) {
-        signPendingCheckpoint(gateway);
-    }
+    Housekeeping housekeeping(gateway);
+    do {
+        housekeeping.run();
+    } while (!signals.waitForStop(interval));
     Poco::Logger::get("passerelle").information("stop requested: finishing requests in progress");
     server.stop();
+    if (dpoConsole) dpoConsole->stop();
     transport::onHandshakeRefused(nullptr);
     sink.stop();
     std::cout << "passerelle: region gateway stopped" << std::endl;
@@ -94,14 +124,17 @@ int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
 
 int runInstitution(exchange::Gateway& gateway, StopSignals& signals, int retrySeconds) {
     exchange::BatchDelivery delivery(gateway);
+    Housekeeping housekeeping(gateway);
+    const auto dpoConsole = startConsole(gateway);
     std::cout << "passerelle: institution gateway '" << gateway.config().party
               << "' running: delivering its outbox every " << retrySeconds << " s" << std::endl;
     do {
         for (const auto& [party, peer] : gateway.config().peers) {
             delivery.deliverPending(party, "gateway");
         }
-        signPendingCheckpoint(gateway);
+        housekeeping.run();
     } while (!signals.waitForStop(retrySeconds));
+    if (dpoConsole) dpoConsole->stop();
     std::cout << "passerelle: institution gateway stopped" << std::endl;
     return kExitOk;
 }
@@ -119,7 +152,10 @@ Command runCommand() {
     spec.details =
         "The Region's gateway listens on gateway.listen for batches over mutual TLS, stores each one,\n"
         "answers with a signed receipt and hands the records to its sink plugin. An institution's\n"
-        "gateway retries every batch still waiting in its outbox. Stops cleanly on SIGTERM or Ctrl-C.";
+        "gateway retries every batch still waiting in its outbox. Stops cleanly on SIGTERM or Ctrl-C.\n"
+        "Both sign ledger checkpoints every [ledger] checkpoint_interval_seconds when entries are\n"
+        "pending, purge what has outlived its retention once a day, and serve the DPO console when\n"
+        "[console] is configured (docs/console.md).";
     return {spec, [](const ParsedOptions& options) {
                 StopSignals signals;
                 auto gateway = exchange::Gateway::open(options.value("config"));

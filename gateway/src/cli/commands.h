@@ -33,6 +33,8 @@ Command objectionsListCommand();
 Command subjectCommand();
 Command purposesCommand();
 Command auditRegisterCommand();
+Command consoleCommand();
+Command purgeCommand();
 
 // Exit codes, documented in --help.
 inline constexpr int kExitOk = 0;

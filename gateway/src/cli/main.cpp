@@ -20,7 +20,7 @@ std::vector<Command> commands() {
             auditShowCommand(),   auditExportCommand(),     auditSubjectCommand(),   auditRegisterCommand(),
             keysInitCommand(),    keysRotateCommand(),      keysShowCommand(),       keysExportPublicCommand(),
             checkConfigCommand(), objectionsAddCommand(),   objectionsRemoveCommand(), objectionsListCommand(),
-            subjectCommand(),     purposesCommand()};
+            subjectCommand(),     purposesCommand(),        consoleCommand(),        purgeCommand()};
 }
 
 void printOverview(std::ostream& out) {

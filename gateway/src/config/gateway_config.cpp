@@ -351,6 +351,14 @@ GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
     readSink(r, c);
     readLedger(r, c);
     readConsole(r, c);
+    // The ledger accounts for the data: it must not forget a batch before the batch is gone.
+    for (const auto& [id, purpose] : c.purposes) {
+        if (c.ledger.retentionDays != 0 && c.ledger.retentionDays < purpose.retentionDays) {
+            r.fail("ledger.retention_days", "is shorter than purpose." + id + ".retention_days (" +
+                                                std::to_string(purpose.retentionDays) +
+                                                " days): the ledger must outlive the payloads it accounts for");
+        }
+    }
     if (c.role == Role::Region) {
         for (const auto& [party, peer] : c.peers) {
             for (const std::string& purpose : peer.acceptPurposes) {

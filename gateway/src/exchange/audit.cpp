@@ -3,6 +3,7 @@
 #include "common/encoding.h"
 #include "common/errors.h"
 #include "exchange/receipt.h"
+#include "exchange/retention.h"
 #include "privacy/batch_reader.h"
 #include "privacy/sha256.h"
 
@@ -18,9 +19,16 @@ std::string readFile(const std::filesystem::path& file) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-void checkReceipt(const std::string& json, const std::string& signature, const privacy::SignPublicKey& key,
-                  const std::string& batchId, const std::string& digest) {
-    const Receipt r = verifyReceipt(SignedReceipt{json, signature}, key);
+// Checked with the key the receipt names, if the receiver is who it must be and we hold that key.
+void checkReceipt(const std::string& json, const std::string& signature, const std::string& receiver,
+                  const ledger::KeyResolver& keys, const std::string& batchId, const std::string& digest) {
+    const Receipt claimed = Receipt::parse(json);
+    const auto key = claimed.receiver == receiver ? keys(receiver, claimed.receiverKeyId) : std::nullopt;
+    if (!key) {
+        throw BatchError("the receipt names receiver '" + claimed.receiver + "' and key " + claimed.receiverKeyId +
+                         ", not a key of '" + receiver + "' this gateway holds");
+    }
+    const Receipt r = verifyReceipt(SignedReceipt{json, signature}, privacy::SignPublicKey{*key});
     if (r.batchId != batchId || r.payloadDigest != digest) {
         throw BatchError("the receipt is signed but names another batch or digest");
     }
@@ -28,11 +36,24 @@ void checkReceipt(const std::string& json, const std::string& signature, const p
 
 }  // namespace
 
-void checkStoredBatch(const std::filesystem::path& batchDir, const privacy::SignPublicKey& senderKey) {
+void checkStoredBatch(const std::filesystem::path& batchDir, const std::string& sender,
+                      const ledger::KeyResolver& keys) {
+    if (!std::filesystem::exists(batchDir)) {
+        throw BatchError(batchDir.string() +
+                         " is gone, and no payload-purged ledger entry accounts for it (deleted outside retention)");
+    }
     const std::string manifestJson = readFile(batchDir / "manifest.json");
     const std::string signature = readFile(batchDir / "manifest.sig");
-    const privacy::Manifest manifest =
-        privacy::verifyManifest(manifestJson, asBytes(signature), [&](const std::string&) { return senderKey; });
+    // The manifest names the key that signed it; only a key we hold for the sender may verify it.
+    const std::string keyId = privacy::Manifest::parse(manifestJson).sender_key_id;
+    const auto key = keys(sender, keyId);
+    if (!key) {
+        throw BatchError("its manifest is signed with key " + keyId + ", which is not a key of '" + sender +
+                         "' this gateway holds (for a peer that rotated its keys, only the current one is known)");
+    }
+    const privacy::Manifest manifest = privacy::verifyManifest(
+        manifestJson, asBytes(signature), [&](const std::string&) { return privacy::SignPublicKey{*key}; });
+    if (manifest.sender != sender) throw BatchError("its manifest names sender '" + manifest.sender + "', not '" + sender + "'");
     std::ifstream payload(batchDir / "payload.bin", std::ios::binary);
     if (!payload) throw BatchError((batchDir / "payload.bin").string() + " is missing or unreadable");
     privacy::Sha256 sha;
@@ -57,18 +78,26 @@ AuditReport auditGateway(Gateway& gateway) {
     if (!verification.intact) {
         report.findings.push_back({"ledger " + gateway.ledgerFile().string(), verification.problem});
     }
-    const privacy::SignPublicKey& ownKey = gateway.keys().publicKeys().sign;
+    const ledger::KeyResolver keys = gateway.checkpointKeys();
+    std::set<std::string> purged;
+    try {
+        purged = purgedBatchIds(gateway);
+    } catch (const LedgerError& e) {
+        // A ledger that does not parse is already a finding; batches are checked regardless.
+        if (verification.intact) report.findings.push_back({"ledger " + gateway.ledgerFile().string(), e.what()});
+    }
 
     for (const store::OutboxBatch& batch : gateway.store().outbox()) {
         const std::string what = "outbox batch " + batch.batchId;
         try {
-            // A receipted batch's payload may be purged by retention; its receipt is the proof.
-            if (std::filesystem::exists(gateway.outboxDir() / batch.batchId)) {
-                checkStoredBatch(gateway.outboxDir() / batch.batchId, ownKey);
+            // A payload deleted by retention is accounted for by its payload-purged
+            // entry; its receipt remains the proof of delivery.
+            if (!purged.contains(batch.batchId)) {
+                checkStoredBatch(gateway.outboxDir() / batch.batchId, gateway.config().party, keys);
                 ++report.batchesChecked;
             }
             if (batch.status == store::OutboxStatus::Receipted) {
-                checkReceipt(batch.receipt, batch.receiptSignature, gateway.peerKeys(batch.recipient).sign,
+                checkReceipt(batch.receipt, batch.receiptSignature, batch.recipient, keys,
                              batch.batchId, batch.payloadDigest);
                 ++report.receiptsChecked;
             }
@@ -79,9 +108,12 @@ AuditReport auditGateway(Gateway& gateway) {
     for (const store::InboxBatch& batch : gateway.store().inbox()) {
         const std::string what = "inbox batch " + batch.batchId;
         try {
-            checkStoredBatch(gateway.inboxDir() / batch.batchId, gateway.peerKeys(batch.sender).sign);
-            ++report.batchesChecked;
-            checkReceipt(batch.receipt, batch.receiptSignature, ownKey, batch.batchId, batch.payloadDigest);
+            if (!purged.contains(batch.batchId)) {
+                checkStoredBatch(gateway.inboxDir() / batch.batchId, batch.sender, keys);
+                ++report.batchesChecked;
+            }
+            checkReceipt(batch.receipt, batch.receiptSignature, gateway.config().party, keys, batch.batchId,
+                         batch.payloadDigest);
             ++report.receiptsChecked;
         } catch (const Error& e) {
             report.findings.push_back({what, e.what()});

@@ -30,7 +30,9 @@ struct AuditReport {
 AuditReport auditGateway(Gateway& gateway);
 
 // Checks a sealed batch folder without opening it: the manifest's signature by
-// its sender and the payload's digest. Throws BatchError naming the problem.
-void checkStoredBatch(const std::filesystem::path& batchDir, const privacy::SignPublicKey& senderKey);
+// its sender, with the key its manifest names (current or retired, as `keys`
+// knows it), and the payload's digest. Throws BatchError naming the problem.
+void checkStoredBatch(const std::filesystem::path& batchDir, const std::string& sender,
+                      const ledger::KeyResolver& keys);
 
 }  // namespace passerelle::exchange

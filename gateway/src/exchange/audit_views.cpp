@@ -84,13 +84,15 @@ std::string toJsonText(const Object::Ptr& object) {
     return out.str();
 }
 
-void exportJsonLines(const ledger::Ledger& ledger, const std::string& party, const std::string& signPublicKeyHex,
-                     std::ostream& out) {
+void exportJsonLines(const ledger::Ledger& ledger, const std::string& party,
+                     const std::map<std::string, ledger::SignKey>& signKeys, std::ostream& out) {
     Object::Ptr header = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     header->set("type", "ledger");
     header->set("party", party);
     header->set("tree", "RFC 9162 SHA-256: leaf = H(0x00 || entry bytes), node = H(0x01 || left || right)");
-    header->set("sign_public_key", signPublicKeyHex);
+    Object::Ptr keys = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
+    for (const auto& [id, key] : signKeys) keys->set(id, toHex(key));
+    header->set("sign_public_keys", keys);
     out << toJsonText(header) << "\n";
     constexpr std::uint64_t kChunk = 4096;
     for (std::uint64_t from = 1;;) {

@@ -7,6 +7,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -36,12 +37,13 @@ struct ProvenEntry {
 };
 ProvenEntry proveEntry(ledger::Ledger& ledger, std::uint64_t index);
 
-// JSON Lines: a "ledger" header naming the party and its Ed25519 key, then per
+// JSON Lines: a "ledger" header naming the party and its Ed25519 keys by key id
+// (current and retired: older checkpoints were signed with the latter), then per
 // entry {"type":"entry","index","entry_b64","leaf_hash", ...entryJson}, then
 // the own checkpoints ("checkpoint") and the counterparts' ("counterpart_checkpoint").
 // Anyone can recompute every leaf, root and signature from it without passerelle.
-void exportJsonLines(const ledger::Ledger& ledger, const std::string& party, const std::string& signPublicKeyHex,
-                     std::ostream& out);
+void exportJsonLines(const ledger::Ledger& ledger, const std::string& party,
+                     const std::map<std::string, ledger::SignKey>& signKeys, std::ostream& out);
 
 // CSV of entries for a spreadsheet (formula injection neutralised): a header
 // line, then one row per entry.

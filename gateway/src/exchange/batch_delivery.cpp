@@ -61,7 +61,11 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
         const SignedReceipt signedReceipt = SignedReceipt::fromBody(result.body);
         outcome.receipt = verifyReceipt(signedReceipt, gateway_.peerKeys(batch.recipient).sign);
         checkReceiptMatches(outcome.receipt, batch, config.party);
-        gateway_.keepPeerCheckpoint(outcome.receipt.checkpoint);
+        if (!outcome.receipt.checkpoint) {
+            throw BatchError(peer.url + " answered batch " + batch.batchId +
+                             " with a receipt carrying no ledger checkpoint (a receiver of an earlier version)");
+        }
+        gateway_.keepPeerCheckpoint(*outcome.receipt.checkpoint);
         gateway_.store().recordReceipt(batch.batchId, signedReceipt.json, signedReceipt.signature,
                                        formatUtc(std::chrono::system_clock::now()));
         outcome.receipted = true;
@@ -81,7 +85,7 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
     if (outcome.receipted) {
         entry.outcome = "receipted";
         entry.reason = "receiver ledger entry " + std::to_string(outcome.receipt.ledgerIndex) +
-                       ", receiver checkpoint " + ledger::describe(outcome.receipt.checkpoint);
+                       ", receiver checkpoint " + ledger::describe(*outcome.receipt.checkpoint);
         log().information("batch %s receipted by %s", batch.batchId, batch.recipient);
     } else {
         gateway_.store().recordAttemptFailure(batch.batchId, outcome.error);

@@ -59,7 +59,7 @@ Gateway::Gateway(config::GatewayConfig config) : config_(std::move(config)) {
 
 Gateway::~Gateway() {
     try {
-        if (ledger_ && ledger_->uncheckpointed() > 0) ledger_->checkpoint();
+        if (ledger_ && ledger_->appendedHere() > 0 && ledger_->uncheckpointed() > 0) ledger_->checkpoint();
     } catch (const Error&) {
         // Shutting down: the next start signs it; verify reports nothing missing meanwhile.
     }

@@ -19,7 +19,8 @@ public:
     // Loads and checks everything; throws ConfigError / KeyError naming the file.
     static std::unique_ptr<Gateway> open(const std::filesystem::path& configFile);
     explicit Gateway(config::GatewayConfig config);
-    // Signs a last checkpoint when entries were appended since the newest one.
+    // Signs a closing checkpoint over the entries this process appended, if any
+    // are not yet covered.
     ~Gateway();
     Gateway(const Gateway&) = delete;
     Gateway& operator=(const Gateway&) = delete;
@@ -34,6 +35,8 @@ public:
     // The Ed25519 keys that may have signed checkpoints: ours (current and
     // retired) and each peer's current one.
     ledger::KeyResolver checkpointKeys() const;
+    // Our Ed25519 public keys by key id: the current one and every retired one.
+    const std::map<std::string, ledger::SignKey>& ownSignKeys() const { return ownSignKeys_; }
     // Checks a counterpart's checkpoint (origin a configured peer, signed by its
     // key) and keeps it in the ledger. Throws BatchError when it does not verify.
     void keepPeerCheckpoint(const ledger::Checkpoint& checkpoint);

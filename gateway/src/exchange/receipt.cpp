@@ -56,8 +56,12 @@ std::string Receipt::json() const {
     o.set("payload_digest", payloadDigest);
     o.set("received_at", receivedAt);
     o.set("ledger_index", ledgerIndex);
-    o.set("checkpoint", checkpoint.signedBytes());
-    o.set("checkpoint_signature", toBase64(checkpoint.signature));
+    if (checkpoint) {
+        o.set("checkpoint", checkpoint->signedBytes());
+        o.set("checkpoint_signature", toBase64(checkpoint->signature));
+    } else {
+        o.set("ledger_head", ledgerHead);
+    }
     o.set("receiver_key_id", receiverKeyId);
     return compact(o);
 }
@@ -77,6 +81,11 @@ Receipt Receipt::parse(const std::string& json) {
     r.payloadDigest = text(*o, "payload_digest", what);
     r.receivedAt = text(*o, "received_at", what);
     r.ledgerIndex = count(*o, "ledger_index", what);
+    r.receiverKeyId = text(*o, "receiver_key_id", what);
+    if (!o->has("checkpoint") && o->has("ledger_head")) {
+        r.ledgerHead = text(*o, "ledger_head", what);  // a receipt of the earlier hash-chain ledger
+        return r;
+    }
     try {
         const auto signature = fromBase64(text(*o, "checkpoint_signature", what));
         r.checkpoint = ledger::parseCheckpoint(text(*o, "checkpoint", what), signature);
@@ -85,10 +94,9 @@ Receipt Receipt::parse(const std::string& json) {
     } catch (const LedgerError& e) {
         throw BatchError(std::string("receipt: key 'checkpoint': ") + e.what());
     }
-    if (r.checkpoint.origin != r.receiver || r.checkpoint.treeSize < r.ledgerIndex) {
+    if (r.checkpoint->origin != r.receiver || r.checkpoint->treeSize < r.ledgerIndex) {
         throw BatchError("receipt: its checkpoint is not the receiver's, or does not cover the receipt's ledger entry");
     }
-    r.receiverKeyId = text(*o, "receiver_key_id", what);
     return r;
 }
 

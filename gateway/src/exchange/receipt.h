@@ -6,6 +6,7 @@
 #include "privacy/party_keys.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace passerelle::exchange {
@@ -20,8 +21,10 @@ struct Receipt {
     std::string receivedAt;
     std::uint64_t ledgerIndex = 0;  // the receiver's ledger entry for this batch
     // The receiver's signed checkpoint covering that entry: the sender keeps it,
-    // so the receiver can never later show a ledger without the entry.
-    ledger::Checkpoint checkpoint;
+    // so the receiver can never later show a ledger without the entry. Absent
+    // from receipts of the earlier hash-chain ledger, which named its head instead.
+    std::optional<ledger::Checkpoint> checkpoint;
+    std::string ledgerHead;  // those earlier receipts only
     std::string receiverKeyId;
 
     std::string json() const;

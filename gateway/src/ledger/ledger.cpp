@@ -6,6 +6,8 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <limits>
 #include <string_view>
@@ -148,6 +150,60 @@ void createSchema(Session& session) {
     }
 }
 
+// Ledgers written before the Merkle tree (a hash chain: chain_hash = SHA-256(previous ||
+// leaf)) are carried over once: the chain is verified first, then every row gets its
+// leaf hash and tree root. Returns "" when there was nothing to migrate, else what
+// was migrated (for the ledger entry recording it). A chain that does not verify is
+// not migrated: the file is left as it is, for inspection.
+std::string migrateHashChain(Session& session) {
+    Poco::Int64 chainColumn = 0;
+    session << "SELECT COUNT(*) FROM pragma_table_info('ledger_entries') WHERE name = 'chain_hash'",
+        into(chainColumn), now;
+    if (chainColumn == 0) return "";
+    std::vector<Poco::Int64> indices;
+    std::vector<BLOB> stored, chained;
+    session << "SELECT idx, entry, chain_hash FROM ledger_entries ORDER BY idx", into(indices), into(stored),
+        into(chained), now;
+    Hash previous{};
+    merkle::CompactTree tree;
+    std::vector<Hash> roots;
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+        const Hash leaf = leafHash(view(stored[i]));
+        Hash link{};
+        crypto_hash_sha256_state state;
+        crypto_hash_sha256_init(&state);
+        crypto_hash_sha256_update(&state, previous.data(), previous.size());
+        crypto_hash_sha256_update(&state, leaf.data(), leaf.size());
+        crypto_hash_sha256_final(&state, link.data());
+        if (indices[i] != static_cast<Poco::Int64>(i + 1) || !sameHash(chained[i], link)) {
+            throw LedgerError("it is a hash-chain ledger of an earlier version and does not verify at entry " +
+                              std::to_string(i + 1) + "; it is left untouched for inspection (move it away to start "
+                              "a new ledger)");
+        }
+        previous = link;
+        tree.append(leaf);
+        roots.push_back(tree.root());
+    }
+    session << "DROP TRIGGER IF EXISTS ledger_entries_no_update", now;
+    session << "DROP TRIGGER IF EXISTS ledger_entries_no_delete", now;
+    session << "ALTER TABLE ledger_entries RENAME TO ledger_entries_chain", now;
+    createSchema(session);
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+        const Hash leaf = leafHash(view(stored[i]));
+        BLOB leafBlob(leaf.data(), leaf.size());
+        BLOB rootBlob(roots[i].data(), roots[i].size());
+        session << "INSERT INTO ledger_entries (idx, entry, leaf_hash, root_hash) VALUES (?, ?, ?, ?)",
+            use(indices[i]), use(stored[i]), use(leafBlob), use(rootBlob), now;
+    }
+    session << "DROP TABLE ledger_entries_chain", now;
+    BLOB frontier = frontierBlob(tree.frontier());
+    Poco::Int64 size = static_cast<Poco::Int64>(tree.size());
+    session << "INSERT OR REPLACE INTO ledger_tree (id, size, frontier) VALUES (1, ?, ?)", use(size), use(frontier),
+        now;
+    return "hash chain of " + std::to_string(indices.size()) + " entries (head " + toHex(previous) +
+           ") verified and carried into the Merkle tree";
+}
+
 std::vector<Checkpoint> readCheckpoints(Session& session, const std::string& table, std::string& problem) {
     std::vector<Poco::Int64> seqs;
     std::vector<BLOB> signedBytes, signatures;
@@ -177,9 +233,23 @@ Ledger::Ledger(const std::filesystem::path& sqliteFile, const Clock& clock) : fi
     registerSqliteOnce();
     try {
         session_ = openSession(file_);
-        inWriteTransaction(*session_, [&] { createSchema(*session_); });
+        std::string migrated;
+        inWriteTransaction(*session_, [&] {
+            migrated = migrateHashChain(*session_);
+            createSchema(*session_);
+        });
+        if (!migrated.empty()) {
+            LedgerEntry entry;
+            entry.actor = "gateway";
+            entry.operation = "ledger-migrated";
+            entry.outcome = "migrated";
+            entry.reason = migrated;
+            append(entry);
+        }
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot open ledger " + file_.string() + ": " + describe(ex));
+    } catch (const LedgerError& ex) {
+        throw LedgerError("cannot open ledger " + file_.string() + ": " + ex.what());
     }
 }
 
@@ -242,6 +312,7 @@ std::uint64_t Ledger::append(LedgerEntry entry) {
         }
         checkpointDue = signer_ && checkpointEvery_ > 0;
     }
+    ++appendedHere_;
     if (checkpointDue && uncheckpointed() >= checkpointEvery_) checkpoint();
     return entry.index;
 }
@@ -272,6 +343,11 @@ Checkpoint Ledger::checkpoint() {
                 made = existing.back();
                 return;
             }
+            if (!existing.empty() && existing.back().treeSize > tree.size()) {
+                throw LedgerError("it holds fewer entries (" + std::to_string(tree.size()) +
+                                  ") than its last checkpoint signed (" + std::to_string(existing.back().treeSize) +
+                                  "); run `passerelle audit verify`");
+            }
             made.origin = origin_;
             made.treeSize = tree.size();
             made.rootHash = tree.root();
@@ -289,6 +365,8 @@ Checkpoint Ledger::checkpoint() {
     } catch (const std::invalid_argument&) {
         throw LedgerError("cannot write a checkpoint to ledger " + file_.string() +
                           ": its tree state is malformed; run `passerelle audit verify`");
+    } catch (const LedgerError& ex) {
+        throw LedgerError("cannot write a checkpoint to ledger " + file_.string() + ": " + ex.what());
     }
     return made;
 }
@@ -296,7 +374,8 @@ Checkpoint Ledger::checkpoint() {
 std::uint64_t Ledger::uncheckpointed() const {
     const auto latest = latestCheckpoint();
     const std::uint64_t entries = size();
-    return latest && latest->treeSize <= entries ? entries - latest->treeSize : entries;
+    if (!latest) return entries;
+    return latest->treeSize <= entries ? entries - latest->treeSize : 0;
 }
 
 std::vector<Checkpoint> Ledger::checkpoints() const {
@@ -345,6 +424,35 @@ std::vector<Checkpoint> Ledger::peerCheckpoints() const {
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
     }
+}
+
+std::uint64_t Ledger::blankEntriesBefore(const std::string& cutoff, const std::set<std::string>& keep) {
+    std::vector<Poco::Int64> due;
+    constexpr std::uint64_t kChunk = 4096;
+    for (std::uint64_t from = 1;;) {
+        const auto chunk = entries(from, kChunk);
+        bool past = false;
+        for (const auto& e : chunk) {
+            if (e.time.empty()) continue;  // already blanked
+            if (e.time >= cutoff) {
+                past = true;  // entries are appended in time order
+                break;
+            }
+            if (!keep.contains(e.operation)) due.push_back(static_cast<Poco::Int64>(e.index));
+        }
+        if (past || chunk.size() < kChunk) break;
+        from = chunk.back().index + 1;
+    }
+    if (due.empty()) return 0;
+    try {
+        std::lock_guard lock(mutex_);
+        inWriteTransaction(*session_, [&] {
+            *session_ << "UPDATE ledger_entries SET entry = NULL WHERE idx = ?", use(due), now;
+        });
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot purge ledger " + file_.string() + ": " + describe(ex));
+    }
+    return due.size();
 }
 
 std::vector<LedgerEntry> Ledger::entries(std::uint64_t fromIndex, std::uint64_t limit) const {

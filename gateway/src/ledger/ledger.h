@@ -10,12 +10,14 @@
 //
 // NO PERSONAL DATA is ever written here: see LedgerEntry in entry.h.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,8 +78,12 @@ public:
     // Signs and stores a checkpoint of the current tree unless the newest one
     // already covers it (then returns that one). Throws LedgerError without a signer.
     Checkpoint checkpoint();
-    // Entries appended since the newest checkpoint.
+    // Entries appended since the newest checkpoint (0 when the ledger holds fewer
+    // entries than that checkpoint: verify() reports it, nothing is signed over it).
     std::uint64_t uncheckpointed() const;
+    // Entries this object appended: a process signs a closing checkpoint only
+    // over entries it wrote, never over a ledger it merely read.
+    std::uint64_t appendedHere() const { return appendedHere_; }
     std::vector<Checkpoint> checkpoints() const;  // oldest first
     std::optional<Checkpoint> latestCheckpoint() const;
 
@@ -85,6 +91,11 @@ public:
     // they had recorded. Returns false when this exact checkpoint is already held.
     bool storePeerCheckpoint(const Checkpoint& checkpoint);
     std::vector<Checkpoint> peerCheckpoints() const;  // in the order received
+
+    // Retention: blanks the bytes of entries older than `cutoff` (RFC 3339 UTC),
+    // except those whose operation is in `keep`, keeping their leaf and root
+    // hashes so every checkpoint and proof still holds. Returns how many were blanked.
+    std::uint64_t blankEntriesBefore(const std::string& cutoff, const std::set<std::string>& keep);
 
     // --- reading
     // Entries with index >= fromIndex, oldest first, at most `limit` of them.
@@ -141,6 +152,7 @@ private:
     std::string origin_, keyId_;
     Signer signer_;
     std::uint64_t checkpointEvery_ = 0;
+    std::atomic<std::uint64_t> appendedHere_{0};
 };
 
 }  // namespace passerelle::ledger

@@ -562,3 +562,68 @@ TEST_F(LedgerTest, AFileThatIsNotADatabaseIsReportedWithItsName) {
 
 }  // namespace
 }  // namespace passerelle::ledger
+
+namespace passerelle::ledger {
+namespace {
+
+// A ledger written by the earlier hash-chain version: rows (idx, entry, chain_hash)
+// with chain_hash = SHA-256(previous || leaf hash).
+void writeChainLedger(const std::filesystem::path& file, int entries, int corruptAt = 0) {
+    Poco::Data::SQLite::Connector::registerConnector();
+    Poco::Data::Session session("SQLite", file.string());
+    session << "CREATE TABLE ledger_entries (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL, chain_hash BLOB NOT NULL)",
+        now;
+    Hash previous{};
+    for (int i = 1; i <= entries; ++i) {
+        LedgerEntry e = transfer(static_cast<std::uint64_t>(i));
+        e.index = static_cast<std::uint64_t>(i);
+        e.time = kFixedTime;
+        std::string bytes = canonicalBytes(e);
+        const Hash leaf = leafHash(bytes);
+        Hash link{};
+        crypto_hash_sha256_state state;
+        crypto_hash_sha256_init(&state);
+        crypto_hash_sha256_update(&state, previous.data(), previous.size());
+        crypto_hash_sha256_update(&state, leaf.data(), leaf.size());
+        crypto_hash_sha256_final(&state, link.data());
+        previous = link;
+        if (i == corruptAt) bytes[bytes.size() / 2] ^= 1;
+        Poco::Int64 idx = i;
+        Poco::Data::BLOB entryBlob(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+        Poco::Data::BLOB linkBlob(link.data(), link.size());
+        session << "INSERT INTO ledger_entries VALUES (?, ?, ?)", use(idx), use(entryBlob), use(linkBlob), now;
+    }
+}
+
+TEST_F(LedgerTest, AHashChainLedgerOfTheEarlierVersionIsVerifiedAndCarriedIntoTheTree) {
+    writeChainLedger(file, 6);
+    Ledger ledger(file, clock);
+    EXPECT_EQ(ledger.size(), 7u);
+    const auto migrated = ledger.entry(7);
+    ASSERT_TRUE(migrated);
+    EXPECT_EQ(migrated->operation, "ledger-migrated");
+    EXPECT_NE(migrated->reason.find("hash chain of 6 entries"), std::string::npos) << migrated->reason;
+    EXPECT_EQ(ledger.entry(3)->record_count, 3u);
+    EXPECT_TRUE(verify(ledger).intact) << verify(ledger).problem;
+    EXPECT_EQ(ledger.append(transfer(8)), 8u);
+    Ledger reopened(file, clock);
+    EXPECT_EQ(reopened.size(), 8u) << "migrated once";
+}
+
+TEST_F(LedgerTest, AHashChainLedgerThatDoesNotVerifyIsLeftUntouched) {
+    writeChainLedger(file, 5, 4);
+    try {
+        Ledger ledger(file, clock);
+        FAIL() << "a broken chain was migrated";
+    } catch (const LedgerError& e) {
+        EXPECT_NE(std::string(e.what()).find("does not verify at entry 4"), std::string::npos) << e.what();
+    }
+    Poco::Data::Session session("SQLite", file.string());
+    Poco::Int64 chainColumn = 0;
+    session << "SELECT COUNT(*) FROM pragma_table_info('ledger_entries') WHERE name = 'chain_hash'", into(chainColumn),
+        now;
+    EXPECT_EQ(chainColumn, 1);
+}
+
+}  // namespace
+}  // namespace passerelle::ledger

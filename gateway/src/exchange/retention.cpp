@@ -1,0 +1,105 @@
+#include "exchange/retention.h"
+
+#include "common/clock.h"
+#include "common/errors.h"
+
+#include <Poco/Logger.h>
+
+namespace passerelle::exchange {
+
+namespace {
+
+Poco::Logger& log() { return Poco::Logger::get("passerelle.retention"); }
+
+std::string cutoffFor(std::uint32_t days, std::chrono::system_clock::time_point now) {
+    return formatUtc(now - std::chrono::hours(24) * days);
+}
+
+// Deletes one stored batch's folder and records it; the row, its receipt and
+// the carried-pseudonym index go with the payload's retention.
+void purgeBatch(Gateway& gateway, const std::filesystem::path& dir, const PurgedBatch& batch,
+                const std::string& counterpart, const std::string& digest, std::uint32_t days,
+                const std::string& actor) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (ec) throw StoreError("cannot delete " + dir.string() + ": " + ec.message());
+    std::filesystem::remove(gateway.carriedDir() / (batch.batchId + ".pseudonyms"), ec);
+    const auto& config = gateway.config();
+    ledger::LedgerEntry entry;
+    entry.actor = actor;
+    entry.operation = "payload-purged";
+    entry.purpose = batch.purpose;
+    entry.legal_basis = config.purpose(batch.purpose).legalBasis;
+    entry.counterpart = counterpart;
+    entry.batch_id = batch.batchId;
+    entry.payload_digest = digest;
+    entry.outcome = "deleted";
+    entry.reason = "retention of " + std::to_string(days) + " days since " + batch.since;
+    gateway.ledger().append(entry);
+    log().information("batch %s: payload deleted (retention of %s days)", batch.batchId, std::to_string(days));
+}
+
+}  // namespace
+
+std::set<std::string> purgedBatchIds(Gateway& gateway) {
+    ledger::EntryFilter filter;
+    filter.operation = "payload-purged";
+    std::set<std::string> ids;
+    for (const auto& e : gateway.ledger().query(filter)) ids.insert(e.batch_id);
+    return ids;
+}
+
+PurgeReport purgeExpired(Gateway& gateway, const std::string& actor, std::chrono::system_clock::time_point now,
+                         bool dryRun) {
+    PurgeReport report;
+    const auto& config = gateway.config();
+    // A batch is due when the moment its retention runs from is older than the cutoff.
+    auto due = [&](const std::string& purpose, const std::string& since, const std::string& batchId,
+                   const std::filesystem::path& dir) -> const config::PurposeSettings* {
+        if (since.empty() || !std::filesystem::exists(dir)) return nullptr;
+        if (!config.purposes.contains(purpose)) {
+            report.skipped.push_back("batch " + batchId + ": purpose '" + purpose +
+                                     "' is no longer configured, so its retention is unknown");
+            return nullptr;
+        }
+        const auto& p = config.purpose(purpose);
+        return since < cutoffFor(p.retentionDays, now) ? &p : nullptr;
+    };
+    for (const auto& b : gateway.store().outbox()) {
+        if (b.status != store::OutboxStatus::Receipted) continue;  // never before the receipt
+        const auto dir = gateway.outboxDir() / b.batchId;
+        if (const auto* p = due(b.purpose, b.receiptedAt, b.batchId, dir)) {
+            const PurgedBatch batch{b.batchId, b.purpose, b.receiptedAt};
+            if (!dryRun) purgeBatch(gateway, dir, batch, b.recipient, b.payloadDigest, p->retentionDays, actor);
+            report.batches.push_back(batch);
+        }
+    }
+    for (const auto& b : gateway.store().inbox()) {
+        if (b.status != store::InboxStatus::Delivered) continue;  // never before the sink has it
+        const auto dir = gateway.inboxDir() / b.batchId;
+        if (const auto* p = due(b.purpose, b.deliveredAt, b.batchId, dir)) {
+            const PurgedBatch batch{b.batchId, b.purpose, b.deliveredAt};
+            if (!dryRun) purgeBatch(gateway, dir, batch, b.sender, b.payloadDigest, p->retentionDays, actor);
+            report.batches.push_back(batch);
+        }
+    }
+    if (config.ledger.retentionDays > 0 && !dryRun) {
+        // The records of deletions are kept as long as the ledger: they account for
+        // every payload that is gone (and hold no personal data).
+        report.ledgerEntriesBlanked = gateway.ledger().blankEntriesBefore(
+            cutoffFor(config.ledger.retentionDays, now), {"payload-purged", "ledger-purged"});
+        if (report.ledgerEntriesBlanked > 0) {
+            ledger::LedgerEntry entry;
+            entry.actor = actor;
+            entry.operation = "ledger-purged";
+            entry.record_count = report.ledgerEntriesBlanked;
+            entry.outcome = "blanked";
+            entry.reason = "entry bytes older than " + std::to_string(config.ledger.retentionDays) +
+                           " days blanked; their hashes remain";
+            gateway.ledger().append(entry);
+        }
+    }
+    return report;
+}
+
+}  // namespace passerelle::exchange
