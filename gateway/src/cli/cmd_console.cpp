@@ -3,10 +3,10 @@
 
 #include <Poco/Logger.h>
 
-#include <csignal>
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "console/console_server.h"
 #include "exchange/gateway.h"
 
@@ -14,35 +14,14 @@ namespace passerelle::cli {
 
 namespace {
 
-// Blocks SIGINT/SIGTERM before the server's threads start, so that only the
-// main thread receives them, in sigwait.
-class BlockedStopSignals {
-public:
-    BlockedStopSignals() {
-        sigemptyset(&set_);
-        sigaddset(&set_, SIGINT);
-        sigaddset(&set_, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    }
-    void wait() {
-        // sigtimedwait returns -1 on EINTR or timeout; only a real signal ends the wait.
-        timespec timeout{3600, 0};
-        while (sigtimedwait(&set_, nullptr, &timeout) <= 0) {
-        }
-    }
-
-private:
-    sigset_t set_;
-};
-
 int console(const ParsedOptions& options) {
-    BlockedStopSignals signals;
+    StopSignals signals;
     auto gateway = exchange::Gateway::open(options.value("config"));
     console::ConsoleServer server(*gateway);
     server.start();
     std::cout << "passerelle: DPO console on " << server.url() << " (token in " << server.tokenFile().string()
               << ")" << std::endl;
-    signals.wait();
+    signals.waitForStop();
     Poco::Logger::get("passerelle").information("stop requested: finishing console requests in progress");
     server.stop();
     std::cout << "passerelle: DPO console stopped" << std::endl;

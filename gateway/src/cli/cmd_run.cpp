@@ -1,6 +1,7 @@
 // passerelle run: serve in the role the configuration names.
 
 #include "cli/commands.h"
+#include "cli/stop_signals.h"
 #include "console/console_server.h"
 #include "common/errors.h"
 #include "exchange/batch_delivery.h"
@@ -14,33 +15,11 @@
 
 #include <Poco/Logger.h>
 
-#include <csignal>
-#include <ctime>
 #include <iostream>
 
 namespace passerelle::cli {
 
 namespace {
-
-// Blocks SIGINT/SIGTERM in every thread started after this, so that only the
-// main thread receives them, through waitForStop().
-class StopSignals {
-public:
-    StopSignals() {
-        sigemptyset(&set_);
-        sigaddset(&set_, SIGINT);
-        sigaddset(&set_, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &set_, nullptr);
-    }
-    // True when a stop was requested, false when the timeout passed first.
-    bool waitForStop(int seconds) {
-        timespec timeout{seconds, 0};
-        return sigtimedwait(&set_, nullptr, &timeout) > 0;
-    }
-
-private:
-    sigset_t set_;
-};
 
 // The daemon's periodic duties: the ledger's time-based checkpoint (the
 // entry-count one is made on append) and, once a day, retention.

@@ -523,30 +523,30 @@ std::optional<LedgerEntry> Ledger::entry(std::uint64_t index) const {
     return found.front();
 }
 
-std::optional<std::string> Ledger::entryBytes(std::uint64_t index) const {
+std::optional<BLOB> Ledger::rowColumn(std::uint64_t index, const char* column) const {
     std::vector<BLOB> stored;
     Poco::Int64 idx = static_cast<Poco::Int64>(std::min<std::uint64_t>(index, std::numeric_limits<Poco::Int64>::max()));
     try {
         std::lock_guard lock(mutex_);
-        *session_ << "SELECT COALESCE(entry, X'') FROM ledger_entries WHERE idx = ?", use(idx), into(stored), now;
+        *session_ << "SELECT " + std::string(column) + " FROM ledger_entries WHERE idx = ?", use(idx), into(stored),
+            now;
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
     }
     if (stored.empty()) return std::nullopt;
-    return std::string(view(stored.front()));
+    return stored.front();
+}
+
+std::optional<std::string> Ledger::entryBytes(std::uint64_t index) const {
+    const auto stored = rowColumn(index, "COALESCE(entry, X'')");
+    if (!stored) return std::nullopt;
+    return std::string(view(*stored));
 }
 
 std::optional<Hash> Ledger::leafHashAt(std::uint64_t index) const {
-    std::vector<BLOB> stored;
-    Poco::Int64 idx = static_cast<Poco::Int64>(std::min<std::uint64_t>(index, std::numeric_limits<Poco::Int64>::max()));
-    try {
-        std::lock_guard lock(mutex_);
-        *session_ << "SELECT leaf_hash FROM ledger_entries WHERE idx = ?", use(idx), into(stored), now;
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
-    }
-    if (stored.empty()) return std::nullopt;
-    return toHash(stored.front());
+    const auto stored = rowColumn(index, "leaf_hash");
+    if (!stored) return std::nullopt;
+    return toHash(*stored);
 }
 
 std::vector<Hash> Ledger::leafHashes(std::uint64_t count) const {

@@ -28,6 +28,8 @@
 
 namespace Poco::Data {
 class Session;
+template <typename T>
+class LOB;
 }
 
 namespace passerelle::ledger {
@@ -144,6 +146,8 @@ public:
 
 private:
     std::vector<Hash> leafHashes(std::uint64_t count) const;
+    // One column (an SQL expression over the row) of entry `index`; nullopt when there is no such row.
+    std::optional<Poco::Data::LOB<unsigned char>> rowColumn(std::uint64_t index, const char* column) const;
 
     std::filesystem::path file_;
     const Clock* clock_;
