@@ -94,7 +94,9 @@ Command keysRotateCommand() {
         "With --pseudonym: keeps pseudonym.key as previous-pseudonym/<epoch>.key, writes a new one and\n"
         "raises pseudonym.epoch. Every pseudonym of every domain changes (\"<epoch>:<hex>\"), so\n"
         "recipients can no longer link new batches to older ones: do it only when the key may have\n"
-        "leaked or the linkability must end, and tell the recipients.";
+        "leaked or the linkability must end, and tell the recipients. The retired key is still used\n"
+        "to honour objections recorded before the rotation and to answer access requests about\n"
+        "older batches: keep previous-pseudonym/ (see docs/privacy.md).";
     return {spec, [](const ParsedOptions& options) {
                 const auto config = config::GatewayConfig::load(options.value("config"));
                 if (options.has("pseudonym")) {

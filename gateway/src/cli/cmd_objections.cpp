@@ -1,13 +1,17 @@
 // passerelle objections add / remove / list: a trainee's objection (GDPR art. 21)
 // to one purpose, stored as the trainee's pseudonym in that purpose's domain and
-// honoured by every later batch of the purpose.
+// honoured by every later batch of the purpose. An objection recorded before a
+// pseudonym key rotation carries the older epoch's pseudonym: it is still honoured
+// (BatchPreparer recomputes that epoch) and `remove` finds it under every held epoch.
 
 #include "cli/commands.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "exchange/gateway.h"
 #include "exchange/subject_access.h"
+#include "privacy/pseudonymiser.h"
 
+#include <algorithm>
 #include <iostream>
 
 namespace passerelle::cli {
@@ -69,13 +73,38 @@ int change(const ParsedOptions& options, bool add) {
     const exchange::TraineeLookup lookup = lookupFrom(options);
     const config::PurposeSettings& purpose = gateway->config().purpose(options.value("purpose"));
     const config::JobSettings& job = jobFor(gateway->config(), purpose.id, options.optional("job"));
-    const std::string pseudonym = exchange::traineePseudonym(*gateway, job, lookup);
+    // Under every held key epoch, the current one first.
+    const std::vector<std::string> pseudonyms = exchange::traineePseudonyms(*gateway, job, lookup);
+    store::StateStore& store = gateway->store();
 
-    const bool changed = add ? gateway->store().addObjection({purpose.id, pseudonym, formatUtc(SystemClock().now())})
-                             : gateway->store().removeObjection(purpose.id, pseudonym);
+    std::string pseudonym = pseudonyms.front();  // the one reported
+    bool changed = false;
+    if (add) {
+        // An objection under an older epoch is already honoured; the next batch that meets
+        // the trainee moves it to the current epoch (docs/privacy.md).
+        const store::PseudonymSet recorded = store.objectionSet(purpose.id);
+        const auto it = std::find_if(pseudonyms.begin(), pseudonyms.end(),
+                                     [&](const std::string& p) { return recorded.contains(p); });
+        if (it != pseudonyms.end()) {
+            pseudonym = *it;
+        } else {
+            changed = store.addObjection({purpose.id, pseudonym, formatUtc(SystemClock().now())});
+        }
+    } else {
+        for (const std::string& p : pseudonyms) {
+            if (store.removeObjection(purpose.id, p) && !changed) {
+                changed = true;
+                pseudonym = p;
+            }
+        }
+    }
     if (!changed) {
         std::cout << (add ? "objection already recorded" : "no objection recorded") << ": purpose " << purpose.id
                   << ", pseudonym " << shortPseudonym(pseudonym) << " (nothing changed)\n";
+        if (pseudonym != pseudonyms.front()) {
+            std::cout << "  recorded under an older pseudonym key epoch: honoured, and moved to the\n"
+                         "  current epoch by the next batch of the purpose that meets the trainee\n";
+        }
         return kExitOk;
     }
     // The ledger says that an objection changed, and for which purpose; never whose.
@@ -107,7 +136,9 @@ constexpr const char* kChangeDetails =
     "The trainee is looked up in the job's export, read through its source plugin like a\n"
     "transfer, and the objection is stored as their pseudonym in the purpose's domain: no id,\n"
     "no name. Each change is written to the ledger (operation objection-added/-removed), without\n"
-    "any identifier. See docs/privacy.md.";
+    "any identifier. After a pseudonym key rotation, an objection recorded under an older epoch\n"
+    "still holds (add says it is already recorded) and remove withdraws it under every epoch\n"
+    "whose key is held. See docs/privacy.md.";
 
 }  // namespace
 
@@ -142,11 +173,19 @@ Command objectionsListCommand() {
                 const auto purpose = options.optional("purpose");
                 if (purpose) gateway->config().purpose(*purpose);  // an unknown purpose is an error, not "none"
                 const auto objections = gateway->store().objections(purpose);
+                const std::uint32_t epoch = gateway->keys().pseudonymEpoch();
                 std::cout << objections.size() << " objection(s)\n";
+                std::size_t older = 0;
                 for (const auto& o : objections) {
                     std::string name = "  " + o.purpose;
                     if (name.size() < 26) name.resize(26, ' ');
                     std::cout << name << " " << shortPseudonym(o.pseudonym) << "  " << o.createdAt << "\n";
+                    older += privacy::pseudonymEpochOf(o.pseudonym) != epoch ? 1 : 0;
+                }
+                if (older > 0) {
+                    std::cout << older << " of them under an older pseudonym key epoch than the current "
+                              << epoch << ": honoured with the retired key, and moved to epoch " << epoch
+                              << " by the next batch that meets the trainee\n";
                 }
                 return kExitOk;
             }};

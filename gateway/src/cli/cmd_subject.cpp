@@ -42,6 +42,7 @@ int subject(const ParsedOptions& options) {
             for (const auto& id : p.purposes) purposes.add(id);
             item.set("domain", p.domain);
             item.set("purposes", purposes);
+            item.set("epoch", p.epoch);
             item.set("pseudonym", p.pseudonym);
             Poco::JSON::Array fromJobs;
             for (const auto& j : p.jobs) fromJobs.add(j);
@@ -68,11 +69,13 @@ int subject(const ParsedOptions& options) {
     }
     std::cout << "found in the export of job(s):";
     for (const auto& j : report.jobsWithTrainee) std::cout << " " << j;
-    std::cout << "\npseudonyms (per domain, and per identity when the jobs' exports give different ones):\n";
+    std::cout
+        << "\npseudonyms (per domain, per pseudonym key epoch held, and per identity when the jobs' exports "
+           "give different ones):\n";
     for (const auto& p : report.pseudonyms) {
         std::string domain = "  " + p.domain;
         if (domain.size() < 22) domain.resize(22, ' ');
-        std::cout << domain << " " << p.pseudonym << "  (purposes:";
+        std::cout << domain << " " << p.pseudonym << "  (key epoch " << p.epoch << "; purposes:";
         for (const auto& id : p.purposes) std::cout << " " << id;
         std::cout << "; from job(s):";
         for (const auto& j : p.jobs) std::cout << " " << j;
@@ -101,8 +104,9 @@ Command subjectCommand() {
                     {"json", false, "print the answer as one JSON object"}};
     spec.details =
         "Only the institution can do this: it re-identifies the trainee from its own exports and\n"
-        "its own pseudonym key. Batches are found through the pseudonyms recorded when each batch\n"
-        "was sealed (state.db, table batch_pseudonyms); no table maps a pseudonym to a person.\n"
+        "its own pseudonym keys: the current one and the retired ones kept by keys rotate --pseudonym,\n"
+        "so batches sealed before a rotation are found too. Batches are found through the pseudonyms\n"
+        "recorded when each batch was sealed (state/carried/); no table maps a pseudonym to a person.\n"
         "Each look-up is written to the ledger (operation subject-lookup), without any identifier.";
     return {spec, subject};
 }

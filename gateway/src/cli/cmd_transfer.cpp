@@ -54,6 +54,7 @@ int transfer(const ParsedOptions& options) {
         o.set("rows_read", prepared.rowsRead);
         o.set("quarantined", prepared.quarantined);
         o.set("objected", prepared.objected);
+        o.set("objections_rekeyed", prepared.objectionsRekeyed);
         o.set("sealed", prepared.sealed);
         o.set("batch_id", prepared.batchId.value_or(""));
         o.set("receipted", receipted);
@@ -71,6 +72,11 @@ int transfer(const ParsedOptions& options) {
         if (prepared.quarantined > 0) std::cout << "   (reasons: " << prepared.quarantineReport.string() << ")";
         if (prepared.objected > 0) {
             std::cout << "\n  objected      " << prepared.objected << "   (withheld: objection, GDPR art. 21)";
+            if (prepared.objectionsRekeyed > 0) {
+                std::cout
+                    << "\n                " << prepared.objectionsRekeyed
+                    << " of them recorded under an older pseudonym key epoch, now under the current one";
+            }
         }
         std::cout << "\n  sealed        " << prepared.sealed;
         if (prepared.batchId) std::cout << "   batch " << *prepared.batchId;

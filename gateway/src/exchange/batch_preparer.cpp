@@ -15,6 +15,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -26,6 +28,38 @@ std::vector<std::string> fieldNames(const std::vector<record::Field>& fields) {
     std::vector<std::string> names;
     for (record::Field f : fields) names.emplace_back(record::nameOf(f));
     return names;
+}
+
+// Objections recorded before a pseudonym key rotation are pseudonyms of an older epoch
+// ("<epoch>:<hex>"): one Pseudonymiser per such epoch, none in the common case. An epoch
+// whose key is gone stops the batch: those trainees could no longer be recognised.
+std::vector<std::unique_ptr<privacy::Pseudonymiser>> olderEpochPseudonymisers(
+    const store::PseudonymSet& objections, const privacy::PartyKeys& keys,
+    const config::GatewayConfig& config, const config::PurposeSettings& purpose) {
+    std::map<std::uint32_t, std::uint64_t> objectionsByEpoch;
+    for (const std::string& objection : objections) {
+        const auto epoch = privacy::pseudonymEpochOf(objection);
+        if (!epoch) {
+            throw StoreError(
+                "an objection to purpose '" + purpose.id +
+                "' in the state store is not an \"<epoch>:<hex>\" pseudonym; the store was altered");
+        }
+        if (*epoch != keys.pseudonymEpoch()) ++objectionsByEpoch[*epoch];
+    }
+    std::vector<std::unique_ptr<privacy::Pseudonymiser>> older;
+    for (const auto& [epoch, count] : objectionsByEpoch) {
+        if (!keys.holdsPseudonymEpoch(epoch)) {
+            const std::string e = std::to_string(epoch);
+            throw KeyError(
+                std::to_string(count) + " objection(s) to purpose '" + purpose.id +
+                "' were recorded under pseudonym key epoch " + e + ", whose key " +
+                (config.keysDir / privacy::PartyKeys::kPreviousPseudonymDir / (e + ".key")).string() +
+                " is not held: those trainees cannot be recognised, so no batch of the purpose is "
+                "prepared; restore that key from a backup of the key folder (docs/privacy.md)");
+        }
+        older.push_back(std::make_unique<privacy::Pseudonymiser>(keys, purpose.pseudonymDomain, epoch));
+    }
+    return older;
 }
 
 }  // namespace
@@ -62,6 +96,8 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     }
     // Loaded once per batch; probed per record.
     const store::PseudonymSet objections = gateway_.store().objectionSet(purpose.id);
+    std::vector<std::unique_ptr<privacy::Pseudonymiser>> olderEpochs;
+    if (pseudonymiser) olderEpochs = olderEpochPseudonymisers(objections, gateway_.keys(), config, purpose);
 
     PreparedBatch result;
     result.job = jobName;
@@ -83,6 +119,20 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     record::TraineeRecord record;
     std::string identity;  // reused row to row, like the record
     std::string pseudonym;  // reused too: pseudonymOf writes into it without allocating
+    std::string olderPseudonym;  // the same under an older epoch's key
+    // (older, current) pseudonyms of the objections found under an older epoch.
+    std::vector<std::pair<std::string, std::string>> toRekey;
+    auto objected = [&] {
+        if (objections.contains(pseudonym)) return true;
+        for (const auto& older : olderEpochs) {
+            older->pseudonymOf(identity, olderPseudonym);
+            if (objections.contains(olderPseudonym)) {
+                toRekey.emplace_back(olderPseudonym, pseudonym);
+                return true;
+            }
+        }
+        return false;
+    };
     std::vector<std::string_view> values(purpose.fields.size());
     // The batch's pseudonyms go to the state store in chunks, so memory stays flat.
     store::CarriedPseudonymsWriter carried(gateway_.carriedDir(), batchId);
@@ -111,7 +161,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
                 continue;
             }
             pseudonymiser->pseudonymOf(identity, pseudonym);
-            if (!objections.empty() && objections.contains(pseudonym)) {
+            if (!objections.empty() && objected()) {
                 ++result.objected;  // GDPR art. 21: never leaves, counted in the ledger
                 continue;
             }
@@ -151,6 +201,16 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     if (result.objected > 0) {
         gateway_.ledger().append(
             jobEntry("records-withheld", result.objected, "withheld", "objection (GDPR art. 21)"));
+    }
+    // Under the current key, the objection no longer needs the retired one.
+    for (const auto& [older, current] : toRekey) {
+        result.objectionsRekeyed += gateway_.store().rekeyObjection(purpose.id, older, current) ? 1 : 0;
+    }
+    if (result.objectionsRekeyed > 0) {
+        gateway_.ledger().append(
+            jobEntry("objections-rekeyed", result.objectionsRekeyed, "recorded",
+                     "objection (GDPR art. 21) recorded under an older pseudonym key epoch, moved to epoch " +
+                         std::to_string(pseudonymiser->epoch())));
     }
 
     if (result.sealed == 0) {

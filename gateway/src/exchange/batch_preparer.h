@@ -19,6 +19,8 @@ struct PreparedBatch {
     std::uint64_t quarantined = 0;  // rows refused, each listed in the quarantine report
     std::uint64_t sealed = 0;       // records in the batch
     std::uint64_t objected = 0;     // valid records withheld: the trainee objected to the purpose
+    // Of those, objections found under an older pseudonym key epoch and moved to the current one.
+    std::uint64_t objectionsRekeyed = 0;
     std::optional<std::string> batchId;  // none when no record was valid
     std::filesystem::path quarantineReport;  // empty when nothing was refused
     std::string payloadDigest;

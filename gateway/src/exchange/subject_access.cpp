@@ -21,22 +21,28 @@ std::string notFoundMessage(const TraineeLookup& lookup, const std::string& wher
 
 }  // namespace
 
-std::string pseudonymFor(const Gateway& gateway, const config::PurposeSettings& purpose,
-                         const record::TraineeRecord& record) {
+std::vector<std::string> pseudonymsFor(const Gateway& gateway, const config::PurposeSettings& purpose,
+                                       const record::TraineeRecord& record) {
     if (purpose.pseudonymDomain.empty()) {
         throw ConfigError(gateway.config().file.string() + ": key 'purpose." + purpose.id +
                           ".pseudonym_domain' is missing: objections and access requests need it");
     }
-    const privacy::Pseudonymiser pseudonymiser(gateway.keys(), purpose.pseudonymDomain);
-    return pseudonymiser.pseudonymOf(record::identityKey(record, gateway.config().uai));
+    const std::string identity = record::identityKey(record, gateway.config().uai);
+    std::vector<std::string> pseudonyms;
+    for (const std::uint32_t epoch : gateway.keys().pseudonymEpochs()) {
+        pseudonyms.push_back(
+            privacy::Pseudonymiser(gateway.keys(), purpose.pseudonymDomain, epoch).pseudonymOf(identity));
+    }
+    return pseudonyms;
 }
 
-std::string traineePseudonym(const Gateway& gateway, const config::JobSettings& job, const TraineeLookup& lookup) {
+std::vector<std::string> traineePseudonyms(const Gateway& gateway, const config::JobSettings& job,
+                                           const TraineeLookup& lookup) {
     const auto record = findTrainee(gateway.config(), job, lookup);
     if (!record) {
         throw TraineeNotFound(notFoundMessage(lookup, "the export of job '" + job.name + "'"));
     }
-    return pseudonymFor(gateway, gateway.config().purpose(job.purpose), *record);
+    return pseudonymsFor(gateway, gateway.config().purpose(job.purpose), *record);
 }
 
 SubjectAccessReport lookUpSubject(Gateway& gateway, const TraineeLookup& lookup, const std::string& actor) {
@@ -72,15 +78,20 @@ SubjectAccessReport lookUpSubject(Gateway& gateway, const TraineeLookup& lookup,
     for (const auto& [id, purpose] : config.purposes) {
         if (!purpose.pseudonymDomain.empty()) purposesByDomain[purpose.pseudonymDomain].push_back(id);
     }
-    std::set<std::string> batchIds;
+    std::vector<std::string> pseudonyms;
     for (const auto& [domain, purposes] : purposesByDomain) {
-        const privacy::Pseudonymiser pseudonymiser(gateway.keys(), domain);
-        for (const auto& [identity, jobs] : identities) {
-            SubjectPseudonym p{domain, purposes, pseudonymiser.pseudonymOf(identity), jobs};
-            for (std::string& id : store::batchesCarrying(gateway.carriedDir(), p.pseudonym)) batchIds.insert(std::move(id));
-            report.pseudonyms.push_back(std::move(p));
+        // Batches sealed before a pseudonym key rotation carried the older epochs' pseudonyms.
+        for (const std::uint32_t epoch : gateway.keys().pseudonymEpochs()) {
+            const privacy::Pseudonymiser pseudonymiser(gateway.keys(), domain, epoch);
+            for (const auto& [identity, jobs] : identities) {
+                pseudonyms.push_back(pseudonymiser.pseudonymOf(identity));
+                report.pseudonyms.push_back({domain, purposes, epoch, pseudonyms.back(), jobs});
+            }
         }
     }
+    std::set<std::string> batchIds;
+    for (std::string& id : store::batchesCarryingAny(gateway.carriedDir(), pseudonyms))
+        batchIds.insert(std::move(id));
     for (const std::string& id : batchIds) {
         const auto batch = gateway.store().outboxBatch(id);
         if (!batch) continue;  // purged from the outbox

@@ -184,6 +184,17 @@ fs::path retiredPseudonymFile(const fs::path& dir, std::uint32_t epoch) {
     return dir / PartyKeys::kPreviousPseudonymDir / (std::to_string(epoch) + ".key");
 }
 
+// The epoch of previous-pseudonym/<epoch>.key; none for any other name.
+std::optional<std::uint32_t> retiredPseudonymEpochOf(const fs::path& file) {
+    const std::string stem = file.stem().string();
+    std::uint32_t epoch = 0;
+    const auto [end, err] = std::from_chars(stem.data(), stem.data() + stem.size(), epoch);
+    if (file.extension() != ".key" || err != std::errc() || end != stem.data() + stem.size() || epoch == 0) {
+        return std::nullopt;
+    }
+    return epoch;
+}
+
 // previous/<id>/ folders, sorted; "<id>.tmp" ones are copies an interrupted rotation left.
 std::vector<fs::path> retiredKeyFolders(const fs::path& dir) {
     std::vector<fs::path> folders;
@@ -376,17 +387,53 @@ PartyKeys PartyKeys::load(const fs::path& dir) {
                            (dir / kPseudonymEpochFile).string());
         }
     }
-    std::error_code ec;
-    if (fs::is_directory(dir / kPreviousPseudonymDir, ec)) {
-        for (const auto& entry : fs::directory_iterator(dir / kPreviousPseudonymDir)) {
-            if (entry.is_regular_file()) {
-                checkSecretMode(entry.path());
-            }
-        }
-    }
+    keys.loadRetiredPseudonymKeys(dir);
     keys.loadRetiredBoxKeys(dir);
+    keys.dir_ = dir;
     sodium_mprotect_readonly(s);
     return keys;
+}
+
+void PartyKeys::loadRetiredPseudonymKeys(const fs::path& dir) {
+    const fs::path root = dir / kPreviousPseudonymDir;
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) {
+        return;
+    }
+    std::vector<std::pair<std::uint32_t, fs::path>> files;
+    for (const auto& entry : fs::directory_iterator(root)) {
+        if (!entry.is_regular_file()) {
+            continue;
+        }
+        checkSecretMode(entry.path());  // any file there, even one not loaded, may be a key
+        const auto epoch = retiredPseudonymEpochOf(entry.path());
+        if (!epoch || *epoch == pseudonymEpoch_) {  // the current key's copy: load() compared it
+            continue;
+        }
+        if (*epoch > pseudonymEpoch_) {
+            throw KeyError(
+                entry.path().string() + " is a key of epoch " + std::to_string(*epoch) +
+                ", newer than the current epoch " + std::to_string(pseudonymEpoch_) + " in " +
+                (dir / kPseudonymEpochFile).string() +
+                ": the key folder was partly restored; restore pseudonym.key and pseudonym.epoch too");
+        }
+        files.emplace_back(*epoch, entry.path());
+    }
+    if (files.empty()) {
+        return;
+    }
+    std::sort(files.begin(), files.end());
+    retiredPseudonymSecrets_ =
+        static_cast<std::uint8_t*>(sodium_allocarray(files.size(), crypto_kdf_KEYBYTES));
+    if (retiredPseudonymSecrets_ == nullptr) {
+        throw KeyError("cannot allocate locked memory for keys");
+    }
+    for (const auto& [epoch, file] : files) {
+        std::uint8_t* slot = retiredPseudonymSecrets_ + retiredPseudonymEpochs_.size() * crypto_kdf_KEYBYTES;
+        retiredPseudonymEpochs_.push_back(epoch);
+        readSecretFile(file, std::span<std::uint8_t>(slot, crypto_kdf_KEYBYTES));
+    }
+    sodium_mprotect_readonly(retiredPseudonymSecrets_);
 }
 
 void PartyKeys::loadRetiredBoxKeys(const fs::path& dir) {
@@ -542,12 +589,8 @@ KeyFolderInfo PartyKeys::inspect(const fs::path& dir) {
     std::error_code ec;
     if (fs::is_directory(dir / kPreviousPseudonymDir, ec)) {
         for (const auto& entry : fs::directory_iterator(dir / kPreviousPseudonymDir)) {
-            const std::string stem = entry.path().stem().string();
-            std::uint32_t epoch = 0;
-            const auto [end, err] = std::from_chars(stem.data(), stem.data() + stem.size(), epoch);
-            if (entry.path().extension() == ".key" && err == std::errc() &&
-                end == stem.data() + stem.size()) {
-                info.previousPseudonymEpochs.push_back(epoch);
+            if (const auto epoch = retiredPseudonymEpochOf(entry.path())) {
+                info.previousPseudonymEpochs.push_back(*epoch);
             }
             addFile(fs::path(kPreviousPseudonymDir) / entry.path().filename(), true);
         }
@@ -571,6 +614,13 @@ void PartyKeys::release() noexcept {
     }
     retiredBox_.clear();
     retiredBoxIds_.clear();
+    if (retiredPseudonymSecrets_ != nullptr) {
+        sodium_mprotect_readwrite(retiredPseudonymSecrets_);
+        sodium_memzero(retiredPseudonymSecrets_, retiredPseudonymEpochs_.size() * crypto_kdf_KEYBYTES);
+        sodium_free(retiredPseudonymSecrets_);
+        retiredPseudonymSecrets_ = nullptr;
+    }
+    retiredPseudonymEpochs_.clear();
 }
 
 PartyKeys::~PartyKeys() { release(); }
@@ -581,7 +631,10 @@ PartyKeys::PartyKeys(PartyKeys&& other) noexcept
       pseudonymEpoch_(other.pseudonymEpoch_),
       retiredBoxSecrets_(std::exchange(other.retiredBoxSecrets_, nullptr)),
       retiredBox_(std::move(other.retiredBox_)),
-      retiredBoxIds_(std::move(other.retiredBoxIds_)) {}
+      retiredBoxIds_(std::move(other.retiredBoxIds_)),
+      retiredPseudonymSecrets_(std::exchange(other.retiredPseudonymSecrets_, nullptr)),
+      retiredPseudonymEpochs_(std::move(other.retiredPseudonymEpochs_)),
+      dir_(std::move(other.dir_)) {}
 
 PartyKeys& PartyKeys::operator=(PartyKeys&& other) noexcept {
     if (this != &other) {
@@ -592,6 +645,9 @@ PartyKeys& PartyKeys::operator=(PartyKeys&& other) noexcept {
         retiredBoxSecrets_ = std::exchange(other.retiredBoxSecrets_, nullptr);
         retiredBox_ = std::move(other.retiredBox_);
         retiredBoxIds_ = std::move(other.retiredBoxIds_);
+        retiredPseudonymSecrets_ = std::exchange(other.retiredPseudonymSecrets_, nullptr);
+        retiredPseudonymEpochs_ = std::move(other.retiredPseudonymEpochs_);
+        dir_ = std::move(other.dir_);
     }
     return *this;
 }
@@ -644,12 +700,43 @@ bool PartyKeys::holdsBoxKey(std::string_view boxKeyId) const {
 }
 
 void PartyKeys::deriveSubkey(std::uint64_t id, const char context[8], std::span<std::uint8_t, 32> out) const {
-    if (secrets_ == nullptr) {
-        throw std::logic_error("PartyKeys used after move");
+    deriveSubkey(pseudonymEpoch_, id, context, out);
+}
+
+void PartyKeys::deriveSubkey(std::uint32_t epoch, std::uint64_t id, const char context[8],
+                             std::span<std::uint8_t, 32> out) const {
+    const std::uint8_t* key = pseudonymKeyOf(epoch);
+    if (key == nullptr) {
+        throw KeyError("no pseudonym key of epoch " + std::to_string(epoch) + " is held (current epoch " +
+                       std::to_string(pseudonymEpoch_) + "): " + retiredPseudonymFile(dir_, epoch).string() +
+                       " is missing; restore it from a backup of the key folder");
     }
-    if (crypto_kdf_derive_from_key(out.data(), out.size(), id, context, secrets_->pseudonym) != 0) {
+    if (crypto_kdf_derive_from_key(out.data(), out.size(), id, context, key) != 0) {
         throw std::runtime_error("crypto_kdf_derive_from_key failed");
     }
 }
+
+const std::uint8_t* PartyKeys::pseudonymKeyOf(std::uint32_t epoch) const {
+    if (secrets_ == nullptr) {
+        throw std::logic_error("PartyKeys used after move");
+    }
+    if (epoch == pseudonymEpoch_) {
+        return secrets_->pseudonym;
+    }
+    const auto it = std::lower_bound(retiredPseudonymEpochs_.begin(), retiredPseudonymEpochs_.end(), epoch);
+    if (it == retiredPseudonymEpochs_.end() || *it != epoch) {
+        return nullptr;
+    }
+    return retiredPseudonymSecrets_ +
+           static_cast<std::size_t>(it - retiredPseudonymEpochs_.begin()) * crypto_kdf_KEYBYTES;
+}
+
+std::vector<std::uint32_t> PartyKeys::pseudonymEpochs() const {
+    std::vector<std::uint32_t> epochs{pseudonymEpoch_};
+    epochs.insert(epochs.end(), retiredPseudonymEpochs_.rbegin(), retiredPseudonymEpochs_.rend());
+    return epochs;
+}
+
+bool PartyKeys::holdsPseudonymEpoch(std::uint32_t epoch) const { return pseudonymKeyOf(epoch) != nullptr; }
 
 }  // namespace passerelle::privacy

@@ -1,7 +1,8 @@
 #pragma once
 // A party's long-term keys: Ed25519 (signs manifests), X25519 (opens batch keys
 // sealed to us) and the pseudonym master key (crypto_kdf). Secrets live in files
-// of mode 0600 outside the database and, once loaded, in locked memory.
+// of mode 0600 outside the database and, once loaded, in locked memory (retired
+// box and pseudonym keys included: older batches must open, older pseudonyms be recomputed).
 
 #include <array>
 #include <cstdint>
@@ -72,7 +73,8 @@ public:
     static constexpr const char* kPseudonymEpochFile = "pseudonym.epoch";
     // previous/<box key id>/{sign.key,box.key,public.keys}: retired keys, still used to open.
     static constexpr const char* kPreviousDir = "previous";
-    // previous-pseudonym/<epoch>.key: retired pseudonym master keys (not loaded).
+    // previous-pseudonym/<epoch>.key: retired pseudonym master keys, loaded so that
+    // pseudonyms of older epochs (stored objections, carried-pseudonym index) can be recomputed.
     static constexpr const char* kPreviousPseudonymDir = "previous-pseudonym";
 
     // Creates `dir` (0700) with fresh sign.key, box.key, pseudonym.key (0600),
@@ -118,14 +120,23 @@ public:
     const std::vector<std::string>& retiredBoxKeyIds() const { return retiredBoxIds_; }
     // crypto_kdf_derive_from_key from pseudonym.key; context is exactly 8 chars.
     void deriveSubkey(std::uint64_t id, const char context[8], std::span<std::uint8_t, 32> out) const;
+    // The same from the pseudonym master key of `epoch` (current or retired); KeyError
+    // naming the epoch and its file if we do not hold it.
+    void deriveSubkey(std::uint32_t epoch, std::uint64_t id, const char context[8],
+                      std::span<std::uint8_t, 32> out) const;
     // Epoch of pseudonym.key, carried in every pseudonym ("<epoch>:<hex>").
     std::uint32_t pseudonymEpoch() const { return pseudonymEpoch_; }
+    // Every epoch whose pseudonym key we hold, newest (the current one) first.
+    std::vector<std::uint32_t> pseudonymEpochs() const;
+    bool holdsPseudonymEpoch(std::uint32_t epoch) const;
 
 private:
     struct Secrets;  // lives in sodium_malloc'd (guarded, mlocked, read-only) memory
     PartyKeys(Secrets* secrets, PublicKeys pub) : secrets_(secrets), public_(std::move(pub)) {}
     void release() noexcept;
     void loadRetiredBoxKeys(const std::filesystem::path& dir);
+    void loadRetiredPseudonymKeys(const std::filesystem::path& dir);
+    const std::uint8_t* pseudonymKeyOf(std::uint32_t epoch) const;  // nullptr if not held
 
     Secrets* secrets_ = nullptr;
     PublicKeys public_;
@@ -135,6 +146,11 @@ private:
     std::uint8_t* retiredBoxSecrets_ = nullptr;
     std::vector<BoxPublicKey> retiredBox_;
     std::vector<std::string> retiredBoxIds_;
+    // Retired pseudonym master keys, 32 bytes each, in one sodium_malloc'd block, in the
+    // order of their epochs (ascending, all older than pseudonymEpoch_).
+    std::uint8_t* retiredPseudonymSecrets_ = nullptr;
+    std::vector<std::uint32_t> retiredPseudonymEpochs_;
+    std::filesystem::path dir_;  // for messages
 };
 
 }  // namespace passerelle::privacy

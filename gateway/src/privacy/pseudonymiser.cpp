@@ -1,6 +1,7 @@
 #include "privacy/pseudonymiser.h"
 
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <stdexcept>
 
@@ -34,13 +35,25 @@ std::uint64_t pseudonymDomainId(std::string_view domain) {
     return id;
 }
 
+std::optional<std::uint32_t> pseudonymEpochOf(std::string_view pseudonym) {
+    std::uint32_t epoch = 0;
+    const auto [end, ec] = std::from_chars(pseudonym.data(), pseudonym.data() + pseudonym.size(), epoch);
+    if (ec != std::errc() || end == pseudonym.data() + pseudonym.size() || *end != ':' || epoch == 0) {
+        return std::nullopt;
+    }
+    return epoch;
+}
+
 Pseudonymiser::Pseudonymiser(const PartyKeys& keys, std::string_view domain)
-    : epoch_(keys.pseudonymEpoch()), epochPrefix_(std::to_string(epoch_) + ":") {
+    : Pseudonymiser(keys, domain, keys.pseudonymEpoch()) {}
+
+Pseudonymiser::Pseudonymiser(const PartyKeys& keys, std::string_view domain, std::uint32_t epoch)
+    : epoch_(epoch), epochPrefix_(std::to_string(epoch_) + ":") {
     if (domain.empty()) {
         throw std::invalid_argument("pseudonym domain must not be empty");
     }
     std::array<std::uint8_t, crypto_kdf_KEYBYTES> domainKey{};
-    keys.deriveSubkey(pseudonymDomainId(domain), kContext, domainKey);
+    keys.deriveSubkey(epoch, pseudonymDomainId(domain), kContext, domainKey);
     crypto_generichash_init(&keyed_, domainKey.data(), domainKey.size(), 32);
     sodium_memzero(domainKey.data(), domainKey.size());
 }

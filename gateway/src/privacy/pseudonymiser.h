@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,8 +17,12 @@ namespace passerelle::privacy {
 
 class Pseudonymiser {
 public:
-    // Domain key = crypto_kdf(master, id = first 8 bytes (LE) of BLAKE2b-256(domain), ctx "pslpseud").
+    // Domain key = crypto_kdf(master, id = first 8 bytes (LE) of BLAKE2b-256(domain), ctx "pslpseud"),
+    // master being the current pseudonym key.
     Pseudonymiser(const PartyKeys& keys, std::string_view domain);
+    // The same under the pseudonym key of `epoch`, current or retired, to recompute
+    // pseudonyms made before a key rotation; KeyError naming the epoch if it is not held.
+    Pseudonymiser(const PartyKeys& keys, std::string_view domain, std::uint32_t epoch);
     ~Pseudonymiser();
     Pseudonymiser(const Pseudonymiser&) = delete;
     Pseudonymiser& operator=(const Pseudonymiser&) = delete;
@@ -35,7 +40,7 @@ public:
     using Hex = std::array<char, 64>;
     void pseudonymOf(std::string_view identity, Hex& out) const;
 
-    // Epoch of the party's pseudonym key (from 1), and "<epoch>:".
+    // Epoch of the pseudonym key used (from 1), and "<epoch>:".
     std::uint32_t epoch() const { return epoch_; }
     std::string_view epochPrefix() const { return epochPrefix_; }
 
@@ -48,5 +53,8 @@ private:
 
 // The crypto_kdf subkey id of a pseudonym domain (exposed for documentation and tests).
 std::uint64_t pseudonymDomainId(std::string_view domain);
+
+// The epoch of a "<epoch>:<hex>" pseudonym; none if it does not start with one.
+std::optional<std::uint32_t> pseudonymEpochOf(std::string_view pseudonym);
 
 }  // namespace passerelle::privacy

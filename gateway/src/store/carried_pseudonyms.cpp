@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -67,6 +68,11 @@ void CarriedPseudonymsWriter::commit() {
 }
 
 std::vector<std::string> batchesCarrying(const std::filesystem::path& dir, std::string_view pseudonym) {
+    return batchesCarryingAny(dir, {std::string(pseudonym)});
+}
+
+std::vector<std::string> batchesCarryingAny(const std::filesystem::path& dir,
+                                            const std::vector<std::string>& pseudonyms) {
     std::vector<std::string> batches;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -75,7 +81,7 @@ std::vector<std::string> batchesCarrying(const std::filesystem::path& dir, std::
         std::ifstream in(entry.path());
         std::string line;
         while (std::getline(in, line)) {
-            if (line == pseudonym) {
+            if (std::find(pseudonyms.begin(), pseudonyms.end(), line) != pseudonyms.end()) {
                 batches.push_back(name.substr(0, name.size() - kSuffix.size()));
                 break;
             }

@@ -33,6 +33,9 @@ private:
 
 // Batch ids whose index lists this pseudonym (any order).
 std::vector<std::string> batchesCarrying(const std::filesystem::path& dir, std::string_view pseudonym);
+// Batch ids whose index lists any of these pseudonyms (any order), in one pass over the files.
+std::vector<std::string> batchesCarryingAny(const std::filesystem::path& dir,
+                                            const std::vector<std::string>& pseudonyms);
 
 // Drops a batch's index (when its batch is purged).
 void forgetCarriedPseudonyms(const std::filesystem::path& dir, const std::string& batchId);

@@ -270,6 +270,24 @@ bool StateStore::removeObjection(const std::string& purpose, const std::string& 
     });
 }
 
+bool StateStore::rekeyObjection(const std::string& purpose, const std::string& from, const std::string& to) {
+    std::lock_guard lock(mutex_);
+    return guarded(file_, "re-key an objection", [&] {
+        // One statement, so the objection is never absent under both pseudonyms.
+        Poco::Data::Statement update(session_);
+        update << "UPDATE OR IGNORE objections SET pseudonym = ? WHERE purpose = ? AND pseudonym = ?",
+            useRef(to), useRef(purpose), useRef(from);
+        const bool moved = update.execute() > 0;
+        if (!moved) {  // `to` was already recorded: `from` is redundant
+            Poco::Data::Statement remove(session_);
+            remove << "DELETE FROM objections WHERE purpose = ? AND pseudonym = ?", useRef(purpose),
+                useRef(from);
+            remove.execute();
+        }
+        return moved;
+    });
+}
+
 std::vector<Objection> StateStore::objections(const std::optional<std::string>& purpose) {
     std::lock_guard lock(mutex_);
     return guarded(file_, "read the objections", [&] {

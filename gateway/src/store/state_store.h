@@ -99,6 +99,10 @@ public:
     bool addObjection(const Objection& objection);
     // Returns false when there was no such objection.
     bool removeObjection(const std::string& purpose, const std::string& pseudonym);
+    // Moves an objection from one pseudonym of the trainee to another (after a pseudonym
+    // key rotation: from the old epoch's to the current one's), keeping its date. Returns
+    // false when `from` was not recorded, or `to` already was (then `from` is just dropped).
+    bool rekeyObjection(const std::string& purpose, const std::string& from, const std::string& to);
     // All objections, or those of one purpose; oldest first.
     std::vector<Objection> objections(const std::optional<std::string>& purpose = std::nullopt);
     // The purpose's objections as a set, loaded once per batch.

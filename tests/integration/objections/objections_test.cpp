@@ -1,7 +1,8 @@
 // Objections (GDPR art. 21) and access requests (GDPR art. 15) end to end:
-// an objecting trainee is absent from the next batch and back after removal;
-// the ledger records each change without any identifier; `subject` finds the
-// batches that carried the trainee by pseudonym only.
+// an objecting trainee is absent from the next batch and back after removal,
+// before and after a pseudonym key rotation; the ledger records each change
+// without any identifier; `subject` finds the batches that carried the trainee
+// by pseudonym only, under every key epoch held.
 
 #include "../support/exchange_fixture.h"
 
@@ -19,6 +20,7 @@ struct Transfer {
     std::string batchId;
     std::uint64_t sealed = 0;
     std::uint64_t objected = 0;
+    std::uint64_t rekeyed = 0;         // objections moved from an older key epoch to the current one
     std::set<std::string> emails;      // e-mails in the batch's survey file
     std::set<std::string> pseudonyms;  // pseudonyms in the batch's survey file
 };
@@ -53,6 +55,7 @@ protected:
         t.batchId = summary->optValue<std::string>("batch_id", "");
         t.sealed = summary->optValue<std::uint64_t>("sealed", 0);
         t.objected = summary->optValue<std::uint64_t>("objected", 999);
+        t.rekeyed = summary->optValue<std::uint64_t>("objections_rekeyed", 999);
         const fs::path sinkFile = regionSink() / ("univ-montpellier_" + t.batchId + ".csv");
         EXPECT_TRUE(waitUntil([&] { return fs::exists(sinkFile); }, 15s)) << "no survey file for " << label;
         const auto sinkLines = lines(readFile(sinkFile));
@@ -76,6 +79,15 @@ protected:
                                   "subject." + std::to_string(++calls_));
         EXPECT_EQ(r.exitCode, 0) << r;
         return parseJson(r.out);
+    }
+
+    CommandResult rotatePseudonymKey() {
+        return passerelle({"keys", "rotate", "--config", inst_.config.string(), "--pseudonym"},
+                          "keys-rotate-pseudonym." + std::to_string(++calls_));
+    }
+
+    std::string ledgerBytes() {
+        return readFile(inst_.stateDir() / "ledger.db") + readFile(inst_.stateDir() / "ledger.db-wal");
     }
 
     // The local id of the trainee whose e-mail this is, from the export.
@@ -107,11 +119,16 @@ std::set<std::string> batchIdsOf(const Poco::JSON::Object::Ptr& answer) {
     return ids;
 }
 
-std::string surveyPseudonymOf(const Poco::JSON::Object::Ptr& answer) {
+// The trainee's pseudonym in the survey's domain under key `epoch`; 0: the first
+// listed, which is the current epoch's.
+std::string surveyPseudonymOf(const Poco::JSON::Object::Ptr& answer, unsigned epoch = 0) {
     const auto pseudonyms = answer->getArray("pseudonyms");
     for (std::size_t i = 0; pseudonyms && i < pseudonyms->size(); ++i) {
         const auto p = pseudonyms->getObject(i);
-        if (p->getValue<std::string>("domain") == "region-survey") return p->getValue<std::string>("pseudonym");
+        if (p->getValue<std::string>("domain") == "region-survey" &&
+            (epoch == 0 || p->getValue<unsigned>("epoch") == epoch)) {
+            return p->getValue<std::string>("pseudonym");
+        }
     }
     return {};
 }
@@ -181,6 +198,110 @@ TEST_F(ObjectionsTest, AnObjectingTraineeIsWithheldFromLaterBatchesUntilTheObjec
     EXPECT_EQ(ledger.find(pseudonym), std::string::npos) << "the ledger holds the trainee's pseudonym";
     const auto audit = passerelle({"audit", "verify", "--config", inst_.config.string()}, "audit");
     EXPECT_EQ(audit.exitCode, 0) << audit;
+}
+
+TEST_F(ObjectionsTest, AnObjectionRecordedBeforeAPseudonymKeyRotationStillWithholdsTheTrainee) {
+    const Transfer first = transfer("epoch-1");
+    ASSERT_GE(first.emails.size(), 2u);
+    const std::string email = *first.emails.begin();
+    const std::string localId = localIdOf(email);
+    const std::string otherEmail = *std::next(first.emails.begin());
+    const std::string otherId = localIdOf(otherEmail);
+    const std::string epoch1Pseudonym = surveyPseudonymOf(subject(localId));
+    ASSERT_TRUE(epoch1Pseudonym.starts_with("1:")) << epoch1Pseudonym;
+    for (const std::string& id : {localId, otherId}) {
+        const auto added = objections("add", {"--local-id", id, "--purpose", kSurveyPurpose});
+        ASSERT_EQ(added.exitCode, 0) << added;
+    }
+
+    const auto rotated = rotatePseudonymKey();
+    ASSERT_EQ(rotated.exitCode, 0) << rotated;
+
+    // Both objections are of epoch 1: still recognised, and withdrawn, under the retired key.
+    const auto repeated = objections("add", {"--local-id", otherId, "--purpose", kSurveyPurpose});
+    EXPECT_EQ(repeated.exitCode, 0) << repeated;
+    EXPECT_NE(repeated.out.find("already recorded"), std::string::npos) << repeated;
+    EXPECT_NE(repeated.out.find("older pseudonym key epoch"), std::string::npos) << repeated;
+    const auto removed = objections("remove", {"--local-id", otherId, "--purpose", kSurveyPurpose});
+    EXPECT_EQ(removed.exitCode, 0) << removed;
+    EXPECT_NE(removed.out.find("objection removed"), std::string::npos) << removed;
+    const auto listedBefore = objections("list", {});
+    EXPECT_NE(listedBefore.out.find("1 objection(s)"), std::string::npos) << listedBefore;
+    EXPECT_NE(listedBefore.out.find("1 of them under an older pseudonym key epoch"), std::string::npos)
+        << listedBefore;
+
+    // Every pseudonym changed, yet the objecting trainee is withheld; the objection moves to epoch 2.
+    const Transfer second = transfer("epoch-2");
+    EXPECT_EQ(second.objected, 1u);
+    EXPECT_EQ(second.rekeyed, 1u);
+    EXPECT_EQ(second.sealed + 1, first.sealed);
+    EXPECT_FALSE(second.emails.contains(email))
+        << "the objecting trainee reached the Region after the rotation";
+    EXPECT_TRUE(second.emails.contains(otherEmail)) << "the withdrawn objection still withheld a trainee";
+    for (const std::string& p : second.pseudonyms) EXPECT_TRUE(p.starts_with("2:")) << p;
+    EXPECT_NE(ledgerBytes().find("objections-rekeyed"), std::string::npos)
+        << "no objections-rekeyed in the ledger";
+
+    const auto stats =
+        passerelle({"transfer", "--config", inst_.config.string(), "--job", "statistics", "--json"},
+                   "transfer.statistics");
+    ASSERT_EQ(stats.exitCode, 0) << stats;
+    const std::string statsBatch = parseJson(stats.out)->optValue<std::string>("batch_id", "");
+
+    // The access request finds the batches from both sides of the rotation, and names the epochs.
+    const auto answer = subject(localId);
+    EXPECT_EQ(batchIdsOf(answer), (std::set<std::string>{first.batchId, statsBatch}));
+    EXPECT_EQ(answer->getArray("pseudonyms")->size(), 4u) << "two domains, two key epochs";
+    EXPECT_EQ(surveyPseudonymOf(answer, 1), epoch1Pseudonym);
+    const std::string epoch2Pseudonym = surveyPseudonymOf(answer, 2);
+    EXPECT_TRUE(epoch2Pseudonym.starts_with("2:")) << epoch2Pseudonym;
+    EXPECT_EQ(surveyPseudonymOf(answer), epoch2Pseudonym) << "the current epoch is listed first";
+    const auto listed = objections("list", {});
+    EXPECT_NE(listed.out.find("1 objection(s)"), std::string::npos) << listed;
+    EXPECT_NE(listed.out.find(epoch2Pseudonym.substr(0, 16)), std::string::npos)
+        << "moved to epoch 2: " << listed;
+
+    // Once moved, the objection no longer needs the retired key.
+    fs::rename(inst_.keysDir() / "previous-pseudonym" / "1.key", root() / "1.key.aside");
+    const Transfer third = transfer("without-epoch-1-key");
+    EXPECT_EQ(third.objected, 1u);
+    EXPECT_EQ(third.rekeyed, 0u);
+    EXPECT_FALSE(third.emails.contains(email));
+
+    const std::string ledger = ledgerBytes();
+    for (const std::string& identifier : {localId, email, epoch1Pseudonym, epoch2Pseudonym}) {
+        EXPECT_EQ(ledger.find(identifier), std::string::npos)
+            << "the ledger holds an identifier of the trainee";
+    }
+    const auto audit = passerelle({"audit", "verify", "--config", inst_.config.string()}, "audit");
+    EXPECT_EQ(audit.exitCode, 0) << audit;
+}
+
+TEST_F(ObjectionsTest, AnObjectionWhoseKeyEpochIsNoLongerHeldStopsTheBatch) {
+    const Transfer first = transfer("epoch-1");
+    ASSERT_FALSE(first.emails.empty());
+    const std::string email = *first.emails.begin();
+    const std::string localId = localIdOf(email);
+    ASSERT_EQ(objections("add", {"--local-id", localId, "--purpose", kSurveyPurpose}).exitCode, 0);
+    ASSERT_EQ(rotatePseudonymKey().exitCode, 0);
+    const fs::path retired = inst_.keysDir() / "previous-pseudonym" / "1.key";
+    fs::rename(retired, root() / "1.key.aside");  // the operator deleted the retired key
+
+    const auto refused = passerelle(
+        {"transfer", "--config", inst_.config.string(), "--job", "survey-contact"}, "transfer.without-key");
+    EXPECT_EQ(refused.exitCode, 3) << refused;
+    EXPECT_NE(refused.err.find("pseudonym key epoch 1"), std::string::npos) << refused;
+    EXPECT_NE(refused.err.find(std::string("purpose '") + kSurveyPurpose + "'"), std::string::npos)
+        << refused;
+    EXPECT_NE(refused.err.find(retired.string()), std::string::npos) << refused;
+    EXPECT_EQ(refused.err.find(localId), std::string::npos) << refused;
+    EXPECT_EQ(sinkBatchFiles().size(), 1u) << "nothing may be sent while an objection cannot be checked";
+
+    fs::rename(root() / "1.key.aside", retired);  // restored from backup
+    const Transfer restored = transfer("key-restored");
+    EXPECT_EQ(restored.objected, 1u);
+    EXPECT_EQ(restored.rekeyed, 1u);
+    EXPECT_FALSE(restored.emails.contains(email));
 }
 
 TEST_F(ObjectionsTest, AnUnknownTraineeOrAWrongJobIsAClearError) {

@@ -152,6 +152,37 @@ TEST_F(KeyRotation, RetiredPseudonymKeyReadableByOthersIsRefused) {
     EXPECT_NE(msg.find(kept.string()), std::string::npos) << msg;
 }
 
+TEST_F(KeyRotation, RetiredPseudonymKeysAreLoadedAndSurviveAMove) {
+    std::array<std::uint8_t, 32> before{};
+    recipient.deriveSubkey(pseudonymDomainId("d"), "pslpseud", before);
+    PartyKeys::rotatePseudonymKey(recipientDir());
+    PartyKeys loaded = PartyKeys::load(recipientDir());
+    const PartyKeys moved = std::move(loaded);
+    EXPECT_EQ(moved.pseudonymEpochs(), (std::vector<std::uint32_t>{2, 1}));
+    std::array<std::uint8_t, 32> retired{};
+    moved.deriveSubkey(1, pseudonymDomainId("d"), "pslpseud", retired);
+    EXPECT_EQ(retired, before) << "epoch 1 is the key retired by the rotation";
+    std::array<std::uint8_t, 32> current{};
+    moved.deriveSubkey(pseudonymDomainId("d"), "pslpseud", current);
+    EXPECT_NE(current, before);
+}
+
+TEST_F(KeyRotation, DamagedOrTooNewRetiredPseudonymKeyIsRefusedNamingIt) {
+    PartyKeys::rotatePseudonymKey(recipientDir());
+    const fs::path kept = recipientDir() / "previous-pseudonym" / "1.key";
+    auto bytes = readFile(kept);
+    bytes.pop_back();
+    testing::writeFile(kept, bytes);
+    std::string msg = keyErrorOf([&] { (void)PartyKeys::load(recipientDir()); });
+    EXPECT_NE(msg.find(kept.string()), std::string::npos) << msg;
+    EXPECT_NE(msg.find("expected 32 bytes"), std::string::npos) << msg;
+
+    fs::rename(kept, recipientDir() / "previous-pseudonym" / "5.key");  // newer than the current epoch 2
+    msg = keyErrorOf([&] { (void)PartyKeys::load(recipientDir()); });
+    EXPECT_NE(msg.find("5.key"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("newer than the current epoch 2"), std::string::npos) << msg;
+}
+
 TEST_F(KeyRotation, BadEpochFileIsRefusedNamingIt) {
     testing::writeFile(recipientDir() / "pseudonym.epoch", {'0', '\n'});
     const std::string msg = keyErrorOf([&] { (void)PartyKeys::load(recipientDir()); });

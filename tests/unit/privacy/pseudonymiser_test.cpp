@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/encoding.h"
+#include "common/errors.h"
 #include "test_support.h"
 
 namespace passerelle::privacy {
@@ -111,6 +112,60 @@ TEST(Pseudonymiser, CarriesTheEpochOfThePseudonymKey) {
     const std::string after = p.pseudonymOf(identity);
     EXPECT_EQ(after.substr(0, 2), "2:");
     EXPECT_NE(after.substr(2), before.substr(2)) << "a new key gives new pseudonyms";
+}
+
+TEST(Pseudonymiser, RecomputesThePseudonymsOfRetiredEpochs) {
+    TempDir tmp;
+    const auto dir = tmp / "keys";
+    PartyKeys::generate(dir, "ft");
+    const std::string identity = "v2|ine|123456789AB";
+    const std::string epoch1 = Pseudonymiser(PartyKeys::load(dir), "d").pseudonymOf(identity);
+    PartyKeys::rotatePseudonymKey(dir);
+    PartyKeys::rotatePseudonymKey(dir);
+
+    const PartyKeys keys = PartyKeys::load(dir);
+    EXPECT_EQ(keys.pseudonymEpochs(), (std::vector<std::uint32_t>{3, 2, 1})) << "newest first";
+    EXPECT_TRUE(keys.holdsPseudonymEpoch(1));
+    EXPECT_FALSE(keys.holdsPseudonymEpoch(4));
+    const Pseudonymiser old(keys, "d", 1);
+    EXPECT_EQ(old.epoch(), 1u);
+    EXPECT_EQ(old.pseudonymOf(identity), epoch1) << "the retired key gives the epoch-1 pseudonym again";
+    const std::string epoch2 = Pseudonymiser(keys, "d", 2).pseudonymOf(identity);
+    const std::string current = Pseudonymiser(keys, "d").pseudonymOf(identity);
+    EXPECT_EQ(Pseudonymiser(keys, "d", 3).pseudonymOf(identity), current) << "the current epoch, named";
+    EXPECT_EQ(epoch2.substr(0, 2), "2:");
+    EXPECT_NE(epoch2.substr(2), epoch1.substr(2));
+    EXPECT_NE(epoch2.substr(2), current.substr(2));
+}
+
+TEST(Pseudonymiser, AnEpochWhoseKeyIsNotHeldIsAKeyErrorNamingIt) {
+    TempDir tmp;
+    const auto dir = tmp / "keys";
+    PartyKeys::generate(dir, "ft");
+    PartyKeys::rotatePseudonymKey(dir);
+    std::filesystem::remove(dir / "previous-pseudonym" / "1.key");  // the operator deleted it
+    const PartyKeys keys = PartyKeys::load(dir);
+    EXPECT_EQ(keys.pseudonymEpochs(), std::vector<std::uint32_t>{2});
+    for (const std::uint32_t epoch : {1u, 7u}) {
+        try {
+            Pseudonymiser(keys, "d", epoch);
+            ADD_FAILURE() << "expected KeyError for epoch " << epoch;
+        } catch (const KeyError& e) {
+            const std::string msg = e.what();
+            EXPECT_NE(msg.find("epoch " + std::to_string(epoch)), std::string::npos) << msg;
+            EXPECT_NE(msg.find((dir / "previous-pseudonym" / (std::to_string(epoch) + ".key")).string()),
+                      std::string::npos)
+                << msg;
+        }
+    }
+}
+
+TEST(Pseudonymiser, ReadsTheEpochOfAPseudonym) {
+    EXPECT_EQ(pseudonymEpochOf("1:3f0c"), 1u);
+    EXPECT_EQ(pseudonymEpochOf("12:" + std::string(64, 'a')), 12u);
+    for (const char* bad : {"", "3f0c", ":3f0c", "0:3f0c", "12", "x1:3f0c", "99999999999:3f0c"}) {
+        EXPECT_EQ(pseudonymEpochOf(bad), std::nullopt) << bad;
+    }
 }
 
 }  // namespace

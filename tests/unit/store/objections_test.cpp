@@ -82,6 +82,43 @@ TEST(Objections, SetIsProbedByViewAndReflectsRemovals) {
     EXPECT_TRUE(store.objectionSet("unknown-purpose").empty());
 }
 
+TEST(Objections, RekeyMovesAnObjectionToTheCurrentPseudonymKeepingItsDate) {
+    TempDir dir;
+    StateStore store(dir.path() / "state.db");
+    const std::string old = "1:" + pseudonym('a');
+    const std::string current = "2:" + pseudonym('b');
+    store.addObjection({kSurvey, old, "2026-11-29T08:00:00Z"});
+    EXPECT_TRUE(store.rekeyObjection(kSurvey, old, current));
+    auto survey = store.objections(std::string(kSurvey));
+    ASSERT_EQ(survey.size(), 1u);
+    EXPECT_EQ(survey[0].pseudonym, current);
+    EXPECT_EQ(survey[0].createdAt, "2026-11-29T08:00:00Z") << "the date the trainee objected";
+    EXPECT_FALSE(store.rekeyObjection(kSurvey, old, current)) << "nothing left to move";
+    EXPECT_FALSE(store.rekeyObjection(kOutcome, current, old)) << "per purpose";
+
+    // Both recorded (e.g. two runs raced): the older one is dropped, not counted.
+    store.addObjection({kSurvey, old, "2026-11-30T08:00:00Z"});
+    EXPECT_FALSE(store.rekeyObjection(kSurvey, old, current));
+    survey = store.objections(std::string(kSurvey));
+    ASSERT_EQ(survey.size(), 1u);
+    EXPECT_EQ(survey[0].pseudonym, current);
+}
+
+TEST(CarriedPseudonyms, OnePassFindsTheBatchesCarryingAnyOfSeveralPseudonyms) {
+    TempDir dir;
+    const auto carried = dir.path() / "carried";
+    for (const auto& [batch, p] :
+         {std::pair{"batch-1", '1'}, std::pair{"batch-2", '2'}, std::pair{"batch-3", '3'}}) {
+        CarriedPseudonymsWriter writer(carried, batch);
+        writer.add(pseudonym(p));
+        writer.commit();
+    }
+    auto found = batchesCarryingAny(carried, {pseudonym('1'), pseudonym('3'), pseudonym('9')});
+    std::sort(found.begin(), found.end());
+    EXPECT_EQ(found, (std::vector<std::string>{"batch-1", "batch-3"}));
+    EXPECT_TRUE(batchesCarryingAny(carried, {}).empty());
+}
+
 TEST(Objections, SurviveAReopen) {
     TempDir dir;
     {
