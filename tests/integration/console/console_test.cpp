@@ -112,17 +112,10 @@ class ConsoleWithTransfersTest : public ConsoleTest {
 protected:
     void SetUp() override {
         ConsoleTest::SetUp();
-        makePki({kRegion, "univ-montpellier"});
-        writeRegionConfig({{"univ-montpellier", std::string(kSurveyPurpose) + ", " + kStatisticsPurpose}});
-        appendTo(regionConfig(), consoleSection(regionToken()));
-        keysInit(regionConfig(), "region");
         exportFile_ = makeExport("univ-montpellier", 40, 10, 23);
-        inst_ = writeInstitutionConfig("univ-montpellier", "univ-montpellier", 0, exportFile_);
-        keysInit(inst_.config, "univ-montpellier");
-        ASSERT_FALSE(HasFailure());
-        region_ = startRegion();
+        region_ = startMontpellierExchange(exportFile_, inst_,
+                                           [&] { appendTo(regionConfig(), consoleSection(regionToken())); });
         ASSERT_TRUE(region_);
-        inst_ = writeInstitutionConfig("univ-montpellier", "univ-montpellier", region_->port(), exportFile_);
         appendTo(inst_.config, consoleSection(institutionToken()));
         for (const char* job : {"survey-contact", "statistics"}) {
             const auto r = passerelle({"transfer", "--config", inst_.config.string(), "--job", job, "--json"},

@@ -48,16 +48,8 @@ protected:
     // Both purposes sent by univ-montpellier and receipted; both gateways stopped.
     void SetUp() override {
         ExchangeTest::SetUp();
-        makePki({kRegion, "univ-montpellier"});
-        writeRegionConfig({{"univ-montpellier", std::string(kSurveyPurpose) + ", " + kStatisticsPurpose}});
-        keysInit(regionConfig(), "region");
-        const fs::path exportFile = makeExport("univ-montpellier", 40, 0, 11);
-        inst_ = writeInstitutionConfig("univ-montpellier", "univ-montpellier", 0, exportFile);
-        keysInit(inst_.config, "univ-montpellier");
-        ASSERT_FALSE(HasFailure());
-        auto region = startRegion();
+        auto region = startMontpellierExchange(makeExport("univ-montpellier", 40, 0, 11), inst_);
         ASSERT_TRUE(region);
-        inst_ = writeInstitutionConfig("univ-montpellier", "univ-montpellier", region->port(), exportFile);
         for (const char* job : {"survey-contact", "statistics"}) {
             const auto r = passerelle({"transfer", "--config", inst_.config.string(), "--job", job, "--json"},
                                       std::string("transfer.") + job);

@@ -29,16 +29,9 @@ class ObjectionsTest : public ExchangeTest {
 protected:
     void SetUp() override {
         ExchangeTest::SetUp();
-        makePki({kRegion, "univ-montpellier"});
-        writeRegionConfig({{"univ-montpellier", std::string(kSurveyPurpose) + ", " + kStatisticsPurpose}});
-        keysInit(regionConfig(), "region");
         exportFile_ = makeExport("univ-montpellier", kRows, 5, 17);
-        inst_ = writeInstitutionConfig("univ-montpellier", "univ-montpellier", 0, exportFile_);
-        keysInit(inst_.config, "univ-montpellier");
-        ASSERT_FALSE(HasFailure());
-        region_ = startRegion();
+        region_ = startMontpellierExchange(exportFile_, inst_);
         ASSERT_TRUE(region_);
-        inst_ = writeInstitutionConfig("univ-montpellier", "univ-montpellier", region_->port(), exportFile_);
     }
 
     void TearDown() override {

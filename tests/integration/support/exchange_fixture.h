@@ -249,6 +249,24 @@ protected:
         return inst;
     }
 
+    // The common set-up: a PKI, the Region accepting both article 3-8 purposes from
+    // univ-montpellier, running, and univ-montpellier configured against it, both with
+    // keys. `amendRegionConfig` runs on the Region's configuration before it starts.
+    // Returns nullptr (with a test failure recorded) when the Region does not start.
+    std::unique_ptr<RunningRegion> startMontpellierExchange(const fs::path& exportFile, Institution& inst,
+                                                             const std::function<void()>& amendRegionConfig = {}) {
+        makePki({kRegion, "univ-montpellier"});
+        writeRegionConfig({{"univ-montpellier", std::string(kSurveyPurpose) + ", " + kStatisticsPurpose}});
+        if (amendRegionConfig) amendRegionConfig();
+        keysInit(regionConfig(), "region");
+        inst = writeInstitutionConfig("univ-montpellier", "univ-montpellier", 0, exportFile);
+        keysInit(inst.config, "univ-montpellier");
+        if (HasFailure()) return nullptr;
+        auto region = startRegion();
+        if (region) inst = writeInstitutionConfig("univ-montpellier", "univ-montpellier", region->port(), exportFile);
+        return region;
+    }
+
     // Starts `passerelle run` for the Region and reads the port it prints.
     std::unique_ptr<RunningRegion> startRegion(const std::string& logName = "region") {
         auto process = std::make_unique<ChildProcess>(
