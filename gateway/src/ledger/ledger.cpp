@@ -222,6 +222,36 @@ std::vector<Checkpoint> readCheckpoints(Session& session, const std::string& tab
     return out;
 }
 
+// The newest own checkpoint alone: what appends and checkpoint() compare with,
+// so their cost does not grow with the number of checkpoints.
+std::optional<Checkpoint> newestCheckpoint(Session& session) {
+    std::vector<Poco::Int64> seqs;
+    std::vector<BLOB> signedBytes, signatures;
+    session << "SELECT seq, signed, signature FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1", into(seqs),
+        into(signedBytes), into(signatures), now;
+    if (seqs.empty()) return std::nullopt;
+    try {
+        return parseCheckpoint(view(signedBytes.front()),
+                               {signatures.front().rawContent(), signatures.front().size()});
+    } catch (const LedgerError& e) {
+        throw LedgerError("checkpoint " + std::to_string(seqs.front()) + " is malformed: " + e.what() +
+                          "; run `passerelle audit verify`");
+    }
+}
+
+// The tree as its stored right edge says (not recomputed: verify() does that).
+merkle::CompactTree storedTree(Session& session) {
+    std::vector<Poco::Int64> sizes;
+    std::vector<BLOB> frontiers;
+    session << "SELECT size, frontier FROM ledger_tree WHERE id = 1", into(sizes), into(frontiers), now;
+    if (sizes.empty()) return {};
+    try {
+        return merkle::CompactTree(static_cast<std::uint64_t>(sizes.front()), frontierOf(frontiers.front()));
+    } catch (const std::invalid_argument&) {
+        throw LedgerError("its tree state is malformed; run `passerelle audit verify`");
+    }
+}
+
 }  // namespace
 
 const Clock& systemClock() {
@@ -272,20 +302,9 @@ std::uint64_t Ledger::append(LedgerEntry entry) {
         std::lock_guard lock(mutex_);
         try {
             inWriteTransaction(*session_, [&] {
-                std::vector<Poco::Int64> sizes;
-                std::vector<BLOB> frontiers;
-                *session_ << "SELECT size, frontier FROM ledger_tree WHERE id = 1", into(sizes), into(frontiers), now;
                 Poco::Int64 newest = 0;
                 *session_ << "SELECT COALESCE(MAX(idx), 0) FROM ledger_entries", into(newest), now;
-                merkle::CompactTree tree;
-                if (!sizes.empty()) {
-                    try {
-                        tree = merkle::CompactTree(static_cast<std::uint64_t>(sizes.front()),
-                                                   frontierOf(frontiers.front()));
-                    } catch (const std::invalid_argument&) {
-                        throw LedgerError("its tree state is malformed; run `passerelle audit verify`");
-                    }
-                }
+                merkle::CompactTree tree = storedTree(*session_);
                 if (static_cast<Poco::Int64>(tree.size()) != newest) {
                     throw LedgerError("its tree state (" + std::to_string(tree.size()) + " entries) disagrees with its " +
                                       std::to_string(newest) + " rows; run `passerelle audit verify`");
@@ -331,21 +350,15 @@ Checkpoint Ledger::checkpoint() {
     Checkpoint made;
     try {
         inWriteTransaction(*session_, [&] {
-            std::vector<Poco::Int64> sizes;
-            std::vector<BLOB> frontiers;
-            *session_ << "SELECT size, frontier FROM ledger_tree WHERE id = 1", into(sizes), into(frontiers), now;
-            const merkle::CompactTree tree =
-                sizes.empty() ? merkle::CompactTree()
-                              : merkle::CompactTree(static_cast<std::uint64_t>(sizes.front()), frontierOf(frontiers.front()));
-            std::string problem;
-            const auto existing = readCheckpoints(*session_, "ledger_checkpoints", problem);
-            if (!existing.empty() && existing.back().treeSize == tree.size() && existing.back().rootHash == tree.root()) {
-                made = existing.back();
+            const merkle::CompactTree tree = storedTree(*session_);
+            const auto newest = newestCheckpoint(*session_);
+            if (newest && newest->treeSize == tree.size() && newest->rootHash == tree.root()) {
+                made = *newest;
                 return;
             }
-            if (!existing.empty() && existing.back().treeSize > tree.size()) {
+            if (newest && newest->treeSize > tree.size()) {
                 throw LedgerError("it holds fewer entries (" + std::to_string(tree.size()) +
-                                  ") than its last checkpoint signed (" + std::to_string(existing.back().treeSize) +
+                                  ") than its last checkpoint signed (" + std::to_string(newest->treeSize) +
                                   "); run `passerelle audit verify`");
             }
             made.origin = origin_;
@@ -362,9 +375,6 @@ Checkpoint Ledger::checkpoint() {
         });
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot write a checkpoint to ledger " + file_.string() + ": " + describe(ex));
-    } catch (const std::invalid_argument&) {
-        throw LedgerError("cannot write a checkpoint to ledger " + file_.string() +
-                          ": its tree state is malformed; run `passerelle audit verify`");
     } catch (const LedgerError& ex) {
         throw LedgerError("cannot write a checkpoint to ledger " + file_.string() + ": " + ex.what());
     }
@@ -391,9 +401,14 @@ std::vector<Checkpoint> Ledger::checkpoints() const {
 }
 
 std::optional<Checkpoint> Ledger::latestCheckpoint() const {
-    auto all = checkpoints();
-    if (all.empty()) return std::nullopt;
-    return all.back();
+    std::lock_guard lock(mutex_);
+    try {
+        return newestCheckpoint(*session_);
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
+    } catch (const LedgerError& ex) {
+        throw LedgerError("ledger " + file_.string() + ": " + ex.what());
+    }
 }
 
 bool Ledger::storePeerCheckpoint(const Checkpoint& checkpoint) {
