@@ -238,4 +238,13 @@ void readWholeBatch(const fs::path& dir) {
     }
 }
 
+int initialiseBatchTarget(int* argc, char*** argv, void (*makeSeeds)(const fs::path&)) {
+    if (*argc == 3 && std::strcmp((*argv)[1], "--make-seeds") == 0) {
+        makeSeeds((*argv)[2]);
+        std::exit(0);
+    }
+    FixedParties::instance();
+    return 0;
+}
+
 }  // namespace passerelle::fuzz

@@ -17,6 +17,11 @@
 
 namespace passerelle::fuzz {
 
+// LLVMFuzzerInitialize of the batch targets: `TARGET --make-seeds DIR` writes the
+// seed corpus with `makeSeeds` and exits; otherwise the fixed parties are built
+// before the first input, so their key generation is not timed as fuzzing.
+int initialiseBatchTarget(int* argc, char*** argv, void (*makeSeeds)(const std::filesystem::path&));
+
 class FixedParties {
 public:
     static constexpr const char* kSender = "fuzz-sender";

@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -198,12 +197,7 @@ void makeSeeds(const fs::path& dir) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-    if (*argc == 3 && std::strcmp((*argv)[1], "--make-seeds") == 0) {
-        makeSeeds((*argv)[2]);
-        std::exit(0);
-    }
-    FixedParties::instance();
-    return 0;
+    return passerelle::fuzz::initialiseBatchTarget(argc, argv, makeSeeds);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

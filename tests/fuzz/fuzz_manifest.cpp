@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -107,12 +106,7 @@ void makeSeeds(const fs::path& dir) {
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-    if (*argc == 3 && std::strcmp((*argv)[1], "--make-seeds") == 0) {
-        makeSeeds((*argv)[2]);
-        std::exit(0);
-    }
-    FixedParties::instance();
-    return 0;
+    return passerelle::fuzz::initialiseBatchTarget(argc, argv, makeSeeds);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
