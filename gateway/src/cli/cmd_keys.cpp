@@ -5,7 +5,6 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "common/encoding.h"
 #include "config/gateway_config.h"
 #include "exchange/gateway.h"
 #include "privacy/party_keys.h"
@@ -49,15 +48,7 @@ Command keysExportPublicCommand() {
                     privacy::writePublicKeysFile(*output, keys.publicKeys());
                     std::cout << "public keys of " << config.party << " written to " << *output << "\n";
                 } else {
-                    const auto& pub = keys.publicKeys();
-                    std::cout << "# passerelle public keys of " << pub.party << "\n"
-                              << "# sign_public_key: Ed25519 (key id " << pub.sign.id()
-                              << "): verifies this party's manifests, receipts and ledger checkpoints\n"
-                              << "# box_public_key: X25519 (key id " << pub.box.id()
-                              << "): batches for this party are sealed to it\n"
-                              << "party = " << pub.party << "\n"
-                              << "sign_public_key = " << toHex(pub.sign.bytes) << "\n"
-                              << "box_public_key = " << toHex(pub.box.bytes) << "\n";
+                    std::cout << privacy::publicKeysText(keys.publicKeys());
                 }
                 return kExitOk;
             }};

@@ -221,17 +221,29 @@ std::string keyIdOf(std::span<const std::uint8_t, 32> publicKey) {
     return toHex(std::span<const std::uint8_t>(digest, 8));
 }
 
-void writePublicKeysFile(const fs::path& path, const PublicKeys& keys) {
+std::string publicKeysText(const PublicKeys& keys) {
     if (keys.party.empty() || keys.party.find_first_of("\r\n#=") != std::string::npos ||
         trim(keys.party) != keys.party) {
-        throw KeyError(path.string() + ": party name must be non-empty, on one line, without '#' or '='");
+        throw KeyError("party name must be non-empty, on one line, without '#' or '='");
     }
     std::ostringstream out;
-    out << "# passerelle public keys; share this file with peers, never the *.key files\n"
+    out << "# passerelle public keys of " << keys.party << "; share this file with peers, never the *.key files\n"
+        << "# sign_public_key: Ed25519 (key id " << keys.sign.id()
+        << "): verifies this party's manifests, receipts and ledger checkpoints\n"
+        << "# box_public_key: X25519 (key id " << keys.box.id() << "): batches for this party are sealed to it\n"
         << "party = " << keys.party << "\n"
         << "sign_public_key = " << toHex(keys.sign.bytes) << "\n"
         << "box_public_key = " << toHex(keys.box.bytes) << "\n";
-    const std::string text = out.str();
+    return out.str();
+}
+
+void writePublicKeysFile(const fs::path& path, const PublicKeys& keys) {
+    std::string text;
+    try {
+        text = publicKeysText(keys);
+    } catch (const KeyError& e) {
+        throw KeyError(path.string() + ": " + e.what());
+    }
     try {
         detail::writeFileAtomically(path, asBytes(text), 0644);
     } catch (const std::exception& e) {

@@ -37,6 +37,8 @@ struct PublicKeys {
 
 // The public file (`public.keys`): `party = ...`, `sign_public_key = <hex>`,
 // `box_public_key = <hex>`, one per line, `#` comments. Errors (KeyError) name the file and key.
+// The file's text, each key labelled with what it is for (what `keys export-public` prints).
+std::string publicKeysText(const PublicKeys& keys);
 void writePublicKeysFile(const std::filesystem::path& path, const PublicKeys& keys);
 PublicKeys readPublicKeysFile(const std::filesystem::path& path);
 
