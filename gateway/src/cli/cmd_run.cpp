@@ -4,8 +4,12 @@
 #include "cli/stop_signals.h"
 #include "console/console_server.h"
 #include "common/errors.h"
-#include "exchange/batch_delivery.h"
+#include "exchange/delivery_engine.h"
+#include "exchange/job_scheduler.h"
+#include "exchange/outbox_recovery.h"
 #include "exchange/batch_receiver.h"
+#include "exchange/exchange_routes.h"
+#include "exchange/extraction.h"
 #include "exchange/gateway.h"
 #include "exchange/retention.h"
 #include "exchange/sink_dispatcher.h"
@@ -58,14 +62,7 @@ std::unique_ptr<console::ConsoleServer> startConsole(exchange::Gateway& gateway)
 int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
     exchange::SinkDispatcher sink(gateway);
     exchange::BatchReceiver receiver(gateway, [&sink] { sink.notify(); });
-    std::map<transport::Route, transport::RouteHandler> routes;
-    routes[{"POST", "/v1/batches"}] = [&receiver](auto& request, auto& response, const auto& peer) {
-        receiver.handle(request, response, peer);
-    };
-    routes[{"GET", "/v1/health"}] = [&gateway](auto&, auto& response, const auto&) {
-        transport::sendJson(response, Poco::Net::HTTPResponse::HTTP_OK,
-                            "{\"status\":\"ok\",\"party\":\"" + gateway.config().party + "\"}");
-    };
+    auto routes = exchange::regionRoutes(gateway, receiver);
     // A connection refused in the handshake never becomes a request: the ledger hears of it here.
     transport::onHandshakeRefused([&gateway](const std::string& subject, const std::string& issuer,
                                              const std::string& reason) {
@@ -81,6 +78,7 @@ int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
         }
     });
     transport::ExchangeServer server(gateway.config(), std::move(routes));
+    exchange::recoverInterrupted(gateway);
     sink.start();
     sink.notify();  // batches stored before a restart go to the sink first
     server.start();
@@ -101,18 +99,47 @@ int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
     return kExitOk;
 }
 
-int runInstitution(exchange::Gateway& gateway, StopSignals& signals, int retrySeconds) {
-    exchange::BatchDelivery delivery(gateway);
+// An institution listens only when gateway.listen is set: for the Region's
+// extraction requests.
+std::unique_ptr<transport::ExchangeServer> startExtractionListener(exchange::Gateway& gateway,
+                                                                   exchange::ExtractionService& extractions) {
+    if (!gateway.config().listens) return nullptr;
+    auto routes = exchange::institutionRoutes(gateway, extractions);
+    auto server = std::make_unique<transport::ExchangeServer>(gateway.config(), std::move(routes));
+    server->start();
+    std::cout << "passerelle: institution gateway '" << gateway.config().party << "' listening on https://"
+              << gateway.config().listenHost << ":" << server->port() << " (extraction requests, mutual TLS)"
+              << std::endl;
+    return server;
+}
+
+int runInstitution(exchange::Gateway& gateway, StopSignals& signals, int pollSeconds) {
+    const auto recovered = exchange::recoverInterrupted(gateway);
+    if (recovered.discardedBatches > 0) {
+        std::cout << "passerelle: " << recovered.discardedBatches
+                  << " batch(es) being sealed when the gateway last stopped were discarded (never sent; see the "
+                     "ledger's batch-discarded entries)"
+                  << std::endl;
+    }
+    exchange::DeliveryEngine delivery(gateway, std::chrono::seconds(pollSeconds));
+    exchange::ExtractionService extractions(gateway, [&delivery] { delivery.notify(); });
+    exchange::JobScheduler scheduler(gateway, [&delivery] { delivery.notify(); });
     Housekeeping housekeeping(gateway);
+    delivery.start();
+    const auto listener = startExtractionListener(gateway, extractions);
+    scheduler.start();
     const auto dpoConsole = startConsole(gateway);
-    std::cout << "passerelle: institution gateway '" << gateway.config().party
-              << "' running: delivering its outbox every " << retrySeconds << " s" << std::endl;
+    std::cout << "passerelle: institution gateway '" << gateway.config().party << "' running: "
+              << gateway.config().delivery.workers << " delivery worker(s), outbox checked every " << pollSeconds
+              << " s" << std::endl;
+    const int interval = static_cast<int>(gateway.config().ledger.checkpointIntervalSeconds);
     do {
-        for (const auto& [party, peer] : gateway.config().peers) {
-            delivery.deliverPending(party, "gateway");
-        }
         housekeeping.run();
-    } while (!signals.waitForStop(retrySeconds));
+    } while (!signals.waitForStop(interval));
+    Poco::Logger::get("passerelle").information("stop requested: finishing deliveries and runs in progress");
+    if (listener) listener->stop();
+    scheduler.stop();
+    delivery.stop();
     if (dpoConsole) dpoConsole->stop();
     std::cout << "passerelle: institution gateway stopped" << std::endl;
     return kExitOk;
@@ -126,12 +153,17 @@ Command runCommand() {
     spec.summary = "serve in the role the configuration names (region: receive; institution: deliver the outbox)";
     spec.usage = "passerelle run --config FILE";
     spec.options = {configOption(),
-                    {"retry-every", true, "institution: seconds between outbox delivery rounds (default 30)",
+                    {"retry-every", true,
+                     "institution: look at the outbox at least this often for batches queued by other processes "
+                     "(default 5); failed batches wait their back-off ([delivery])",
                      "SECONDS"}};
     spec.details =
         "The Region's gateway listens on gateway.listen for batches over mutual TLS, stores each one,\n"
         "answers with a signed receipt and hands the records to its sink plugin. An institution's\n"
-        "gateway retries every batch still waiting in its outbox. Stops cleanly on SIGTERM or Ctrl-C.\n"
+        "gateway delivers its outbox with [delivery] workers (exponential back-off with jitter; a batch\n"
+        "undelivered after dead_letter_after_hours is dead-lettered with an alert), runs the jobs that\n"
+        "have a schedule (cron, Europe/Paris time) and, with gateway.listen, serves the Region's\n"
+        "extraction requests. Stops cleanly on SIGTERM or Ctrl-C (docs/delivery.md).\n"
         "Both sign ledger checkpoints every [ledger] checkpoint_interval_seconds when entries are\n"
         "pending, purge what has outlived its retention once a day, and serve the DPO console when\n"
         "[console] is configured (docs/console.md).";
@@ -141,7 +173,7 @@ Command runCommand() {
                 if (gateway->config().role == config::Role::Region) {
                     return runRegion(*gateway, signals);
                 }
-                int retry = 30;
+                int retry = 5;
                 if (auto v = options.optional("retry-every")) {
                     try {
                         retry = std::stoi(*v);

@@ -5,15 +5,43 @@
 #include "exchange/batch_delivery.h"
 #include "exchange/batch_preparer.h"
 #include "exchange/gateway.h"
+#include "exchange/job_scheduler.h"
+#include "exchange/outbox_recovery.h"
+#include "common/file_lock.h"
 
 #include <Poco/JSON/Object.h>
 
 #include <iostream>
+#include <thread>
 #include <unistd.h>
 
 namespace passerelle::cli {
 
 namespace {
+
+// The daemon's workers took the batch the moment it was queued: its attempt decides.
+exchange::DeliveryOutcome awaitOtherSender(exchange::Gateway& gateway, const std::string& batchId) {
+    exchange::DeliveryOutcome outcome;
+    outcome.batchId = batchId;
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::seconds(gateway.config().delivery.leaseSeconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+        const auto row = gateway.store().outboxBatch(batchId);
+        if (!row) break;
+        if (row->status == store::OutboxStatus::Receipted) {
+            outcome.receipted = true;
+            outcome.receipt = exchange::Receipt::parse(row->receipt);
+            return outcome;
+        }
+        if (row->claimOwner.empty() && row->attempts > 0) {
+            outcome.error = row->lastError;
+            return outcome;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    outcome.error = "the gateway daemon is still sending it";
+    return outcome;
+}
 
 int transfer(const ParsedOptions& options) {
     auto gateway = exchange::Gateway::open(options.value("config"));
@@ -25,6 +53,14 @@ int transfer(const ParsedOptions& options) {
     const config::JobSettings& job = gateway->config().job(jobName);
     const bool json = options.has("json");
 
+    exchange::recoverInterrupted(*gateway);
+    // One run of a job at a time, across processes (the daemon's schedule, another transfer).
+    std::filesystem::create_directories(exchange::jobLockFile(*gateway, jobName).parent_path());
+    const auto jobLock = FileLock::tryAcquire(exchange::jobLockFile(*gateway, jobName));
+    if (!jobLock) {
+        throw Error("job " + jobName + " is already running in another process (its schedule in "
+                             "'passerelle run', or another transfer); try again when that run ends");
+    }
     exchange::BatchPreparer preparer(*gateway);
     if (isatty(STDERR_FILENO)) {
         preparer.onProgress([](std::uint64_t rows) { std::cerr << "\r  reading: " << rows << " rows" << std::flush; });
@@ -32,17 +68,17 @@ int transfer(const ParsedOptions& options) {
     const exchange::PreparedBatch prepared = preparer.prepare(jobName, "operator");
     if (isatty(STDERR_FILENO)) std::cerr << "\r";
 
-    // Older batches still waiting for this recipient go first, then this one.
+    // This batch first, then older ones still due for this recipient.
     exchange::BatchDelivery delivery(*gateway);
-    const auto outcomes = delivery.deliverPending(job.recipient, "operator");
-    const exchange::DeliveryOutcome* ours = nullptr;
+    std::optional<exchange::DeliveryOutcome> ourOutcome;
+    if (prepared.batchId) {
+        ourOutcome = delivery.deliverNow(*prepared.batchId, "operator");
+        if (!ourOutcome) ourOutcome = awaitOtherSender(*gateway, *prepared.batchId);
+    }
+    const exchange::DeliveryOutcome* ours = ourOutcome ? &*ourOutcome : nullptr;
     std::uint64_t olderDelivered = 0;
-    for (const auto& o : outcomes) {
-        if (prepared.batchId && o.batchId == *prepared.batchId) {
-            ours = &o;
-        } else if (o.receipted) {
-            ++olderDelivered;
-        }
+    for (const auto& o : delivery.deliverDue(job.recipient, "operator")) {
+        if (o.receipted) ++olderDelivered;
     }
 
     const bool receipted = ours != nullptr && ours->receipted;
@@ -55,6 +91,7 @@ int transfer(const ParsedOptions& options) {
         o.set("quarantined", prepared.quarantined);
         o.set("objected", prepared.objected);
         o.set("objections_rekeyed", prepared.objectionsRekeyed);
+        o.set("unchanged", prepared.unchanged);
         o.set("sealed", prepared.sealed);
         o.set("batch_id", prepared.batchId.value_or(""));
         o.set("receipted", receipted);
@@ -78,6 +115,9 @@ int transfer(const ParsedOptions& options) {
                     << " of them recorded under an older pseudonym key epoch, now under the current one";
             }
         }
+        if (job.incremental) {
+            std::cout << "\n  unchanged     " << prepared.unchanged << "   (already sent as they are: incremental job)";
+        }
         std::cout << "\n  sealed        " << prepared.sealed;
         if (prepared.batchId) std::cout << "   batch " << *prepared.batchId;
         std::cout << "\n";
@@ -95,6 +135,11 @@ int transfer(const ParsedOptions& options) {
     if (!prepared.batchId) {
         if (prepared.rowsRead == 0) {
             std::cerr << "passerelle transfer: the export has no rows: nothing to send\n";
+            return kExitOk;
+        }
+        if (prepared.unchanged > 0) {
+            std::cerr << "passerelle transfer: nothing new or changed since the job's last batch ("
+                      << prepared.unchanged << " record(s) unchanged)\n";
             return kExitOk;
         }
         if (prepared.objected > 0) {

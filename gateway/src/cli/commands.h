@@ -35,6 +35,9 @@ Command purposesCommand();
 Command auditRegisterCommand();
 Command consoleCommand();
 Command purgeCommand();
+Command extractCommand();
+Command statusCommand();
+Command outboxRequeueCommand();
 
 // Exit codes, documented in --help.
 inline constexpr int kExitOk = 0;

@@ -20,7 +20,8 @@ std::vector<Command> commands() {
             auditShowCommand(),   auditExportCommand(),     auditSubjectCommand(),   auditRegisterCommand(),
             keysInitCommand(),    keysRotateCommand(),      keysShowCommand(),       keysExportPublicCommand(),
             checkConfigCommand(), objectionsAddCommand(),   objectionsRemoveCommand(), objectionsListCommand(),
-            subjectCommand(),     purposesCommand(),        consoleCommand(),        purgeCommand()};
+            subjectCommand(),     purposesCommand(),        consoleCommand(),        purgeCommand(),
+            extractCommand(),     statusCommand(),          outboxRequeueCommand()};
 }
 
 void printOverview(std::ostream& out) {

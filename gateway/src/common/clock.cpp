@@ -13,4 +13,11 @@ std::string formatUtc(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
+std::optional<std::chrono::system_clock::time_point> parseUtc(const std::string& text) {
+    std::tm tm{};
+    const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (end == nullptr || *end != '\0') return std::nullopt;
+    return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
 }  // namespace passerelle

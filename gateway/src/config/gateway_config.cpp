@@ -3,6 +3,7 @@
 #include "common/errors.h"
 #include "config/config_reader.h"
 #include "record/record_validator.h"
+#include "schedule/cron.h"
 
 #include <algorithm>
 #include <cctype>
@@ -45,6 +46,29 @@ std::vector<record::Field> fieldList(const ConfigReader& r, const std::string& k
     return fields;
 }
 
+// HOST:PORT (port 0 picks a free one). `loopbackOnly` for the plain-HTTP
+// listeners (console, admin), which must never face a network.
+std::pair<std::string, std::uint16_t> hostAndPort(const ConfigReader& r, const std::string& key, bool loopbackOnly) {
+    const std::string listen = r.required(key);
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+        r.fail(key, loopbackOnly ? "expected 127.0.0.1:PORT" : "expected HOST:PORT, e.g. 127.0.0.1:8443");
+    }
+    std::string host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (loopbackOnly && host != "127.0.0.1" && host != "localhost" && host != "::1") {
+        r.fail(key, "this listener speaks plain HTTP, so it listens on the loopback interface only (127.0.0.1); "
+                    "reach it from elsewhere through an SSH tunnel");
+    }
+    const std::string port = listen.substr(colon + 1);
+    unsigned value = 0;
+    const auto parsed = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || parsed.ec != std::errc() || parsed.ptr != port.data() + port.size() || value > 65535) {
+        r.fail(key, "'" + port + "' is not a port number (0-65535; 0 picks a free one)");
+    }
+    return {host, static_cast<std::uint16_t>(value)};
+}
+
 void readGateway(const ConfigReader& r, GatewayConfig& c) {
     r.refuseUnknown("gateway", {"role", "party", "name", "uai", "state_dir", "keys_dir", "plugins_dir",
                                 "listen", "max_batch_bytes"});
@@ -68,17 +92,11 @@ void readGateway(const ConfigReader& r, GatewayConfig& c) {
     c.keysDir = r.path("gateway.keys_dir", (c.stateDir / "keys").string());
     c.pluginsDir = r.path("gateway.plugins_dir", PASSERELLE_DEFAULT_PLUGIN_DIR);
     c.maxBatchBytes = r.number("gateway.max_batch_bytes", c.maxBatchBytes, 1024, 1ull << 40);
-    if (c.role == Role::Region) {
-        const std::string listen = r.required("gateway.listen");
-        const auto colon = listen.rfind(':');
-        unsigned port = 0;
-        if (colon == std::string::npos ||
-            std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port).ec != std::errc() ||
-            port > 65535) {
-            r.fail("gateway.listen", "expected HOST:PORT, e.g. 127.0.0.1:8443 (port 0 picks a free one)");
-        }
-        c.listenHost = listen.substr(0, colon);
-        c.listenPort = static_cast<std::uint16_t>(port);
+    // The Region always listens (batches); an institution listens only to take
+    // extraction requests from the Region.
+    if (c.role == Role::Region || r.has("gateway.listen")) {
+        std::tie(c.listenHost, c.listenPort) = hostAndPort(r, "gateway.listen", false);
+        c.listens = true;
     }
 }
 
@@ -95,11 +113,14 @@ void readPeers(const ConfigReader& r, GatewayConfig& c) {
         if (!isIdentifier(party)) {
             r.fail(section, "a peer is named by its party id: lower-case letters, digits, '-' or '_'");
         }
-        r.refuseUnknown(section, {"url", "public_keys", "accept_purposes", "certificate_sha256"});
+        r.refuseUnknown(section,
+                        {"url", "public_keys", "accept_purposes", "extract_purposes", "certificate_sha256"});
         PeerSettings p;
         p.party = party;
         p.publicKeysFile = r.path(section + ".public_keys");
-        if (c.role == Role::Institution) {
+        // An institution sends to its peers; the Region needs an institution's URL
+        // only to ask it for an extraction.
+        if (c.role == Role::Institution || r.has(section + ".url")) {
             p.url = r.required(section + ".url");
             if (!p.url.starts_with("https://")) {
                 r.fail(section + ".url", "must be an https:// URL (exchanges always use mutual TLS)");
@@ -107,6 +128,11 @@ void readPeers(const ConfigReader& r, GatewayConfig& c) {
             while (p.url.ends_with('/')) p.url.pop_back();
         }
         p.acceptPurposes = r.list(section + ".accept_purposes");
+        p.extractPurposes = r.list(section + ".extract_purposes");
+        if (!p.extractPurposes.empty() && c.role != Role::Institution) {
+            r.fail(section + ".extract_purposes",
+                   "extraction requests are served by an institution's gateway; this one has role 'region'");
+        }
         // Pinning the certificate's fingerprint narrows trust from "any certificate the
         // CA issued with this name" to "this certificate".
         for (char c : r.optional(section + ".certificate_sha256", "")) {
@@ -221,7 +247,8 @@ void readJobs(const ConfigReader& r, GatewayConfig& c) {
         if (c.role != Role::Institution) {
             r.fail(section, "jobs run on an institution's gateway; this one has role 'region'");
         }
-        r.refuseUnknown(section, {"purpose", "recipient", "source", "source.*", "map.*"});
+        r.refuseUnknown(section, {"purpose", "recipient", "source", "source.*", "map.*", "schedule", "catch_up",
+                                  "incremental", "exit_months_ago"});
         JobSettings j;
         j.name = name;
         j.purpose = r.required(section + ".purpose");
@@ -265,6 +292,22 @@ void readJobs(const ConfigReader& r, GatewayConfig& c) {
                        "purpose '" + j.purpose + "' requires this field but the job does not map it");
             }
         }
+        j.schedule = r.optional(section + ".schedule", "");
+        if (!j.schedule.empty()) {
+            try {
+                schedule::CronExpression::parse(j.schedule);
+            } catch (const ConfigError& e) {
+                r.fail(section + ".schedule", std::string(e.what()) +
+                                                  " (a cron expression in Europe/Paris time, e.g. '0 6 1 * *')");
+            }
+        }
+        j.catchUp = r.flag(section + ".catch_up", j.catchUp);
+        j.incremental = r.flag(section + ".incremental", j.incremental);
+        if (j.incremental && purpose.pseudonymDomain.empty()) {
+            r.fail(section + ".incremental", "an incremental job recognises a trainee from one run to the next by "
+                                             "pseudonym, and purpose '" + j.purpose + "' has no pseudonym_domain");
+        }
+        j.exitMonthsAgo = static_cast<std::uint32_t>(r.number(section + ".exit_months_ago", 0, 0, 120));
         c.jobs.emplace(name, std::move(j));
     }
 }
@@ -312,33 +355,52 @@ void readConsole(const ConfigReader& r, GatewayConfig& c) {
     if (r.children("console").empty()) return;
     r.refuseUnknown("console", {"listen", "token_file"});
     ConsoleSettings console;
-    const std::string listen = r.required("console.listen");
-    const auto colon = listen.rfind(':');
-    if (colon == std::string::npos) r.fail("console.listen", "expected 127.0.0.1:PORT");
-    console.listenHost = listen.substr(0, colon);
-    if (console.listenHost != "127.0.0.1" && console.listenHost != "localhost" && console.listenHost != "::1") {
-        r.fail("console.listen",
-               "the console serves personal-data audit views over plain HTTP behind a token, so it listens "
-               "on the loopback interface only (127.0.0.1); reach it from elsewhere through an SSH tunnel");
-    }
-    const std::string port = listen.substr(colon + 1);
-    unsigned value = 0;
-    const auto parsed = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (port.empty() || parsed.ec != std::errc() || parsed.ptr != port.data() + port.size() || value > 65535) {
-        r.fail("console.listen", "'" + port + "' is not a port number (0-65535; 0 picks a free one)");
-    }
-    console.listenPort = static_cast<std::uint16_t>(value);
+    std::tie(console.listenHost, console.listenPort) = hostAndPort(r, "console.listen", true);
     console.tokenFile = r.path("console.token_file");
     c.console = std::move(console);
 }
 
+void readDelivery(const ConfigReader& r, GatewayConfig& c) {
+    r.refuseUnknown("delivery", {"workers", "initial_backoff_seconds", "max_backoff_seconds",
+                                 "dead_letter_after_hours", "lease_seconds"});
+    DeliverySettings& d = c.delivery;
+    d.workers = static_cast<std::uint32_t>(r.number("delivery.workers", d.workers, 1, 64));
+    d.initialBackoffSeconds = r.number("delivery.initial_backoff_seconds", d.initialBackoffSeconds, 1, 86'400);
+    d.maxBackoffSeconds = r.number("delivery.max_backoff_seconds", d.maxBackoffSeconds, 1, 7 * 86'400);
+    if (d.maxBackoffSeconds < d.initialBackoffSeconds) {
+        r.fail("delivery.max_backoff_seconds", "is shorter than delivery.initial_backoff_seconds");
+    }
+    d.deadLetterAfterHours = r.number("delivery.dead_letter_after_hours", d.deadLetterAfterHours, 1, 24 * 365);
+    d.leaseSeconds = r.number("delivery.lease_seconds", d.leaseSeconds, 10, 86'400);
+}
+
+void readHttp(const ConfigReader& r, GatewayConfig& c) {
+    r.refuseUnknown("http", {"rate_per_minute", "burst", "timeout_seconds", "max_request_bytes",
+                             "request_max_age_seconds"});
+    HttpSettings& h = c.http;
+    h.ratePerMinute = r.number("http.rate_per_minute", h.ratePerMinute, 0, 1'000'000);
+    h.burst = r.number("http.burst", h.burst, 1, 100'000);
+    h.timeoutSeconds = r.number("http.timeout_seconds", h.timeoutSeconds, 1, 3600);
+    h.maxRequestBytes = r.number("http.max_request_bytes", h.maxRequestBytes, 256, 16 << 20);
+    h.requestMaxAgeSeconds = r.number("http.request_max_age_seconds", h.requestMaxAgeSeconds, 10, 3600);
+}
+
+void readAdmin(const ConfigReader& r, GatewayConfig& c) {
+    if (r.children("admin").empty()) return;
+    r.refuseUnknown("admin", {"listen"});
+    AdminSettings admin;
+    std::tie(admin.listenHost, admin.listenPort) = hostAndPort(r, "admin.listen", true);
+    c.admin = std::move(admin);
+}
+
 GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
     ConfigReader r(std::filesystem::absolute(file).lexically_normal());
-    static const std::set<std::string> sections = {"gateway", "tls",  "peer",   "purpose",
-                                                   "job",     "sink", "ledger", "console"};
+    static const std::set<std::string> sections = {"gateway", "tls",    "peer",    "purpose",  "job", "sink",
+                                                   "ledger",  "console", "delivery", "http", "admin"};
     for (const std::string& top : r.children("")) {
         if (!sections.contains(top)) {
-            r.fail(top, "unknown section (expected gateway, tls, peer.*, purpose.*, job.*, sink, ledger, console)");
+            r.fail(top, "unknown section (expected gateway, tls, peer.*, purpose.*, job.*, sink, ledger, console, delivery, http, "
+                      "admin)");
         }
     }
     GatewayConfig c;
@@ -351,12 +413,22 @@ GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
     readSink(r, c);
     readLedger(r, c);
     readConsole(r, c);
+    readDelivery(r, c);
+    readHttp(r, c);
+    readAdmin(r, c);
     // The ledger accounts for the data: it must not forget a batch before the batch is gone.
     for (const auto& [id, purpose] : c.purposes) {
         if (c.ledger.retentionDays != 0 && c.ledger.retentionDays < purpose.retentionDays) {
             r.fail("ledger.retention_days", "is shorter than purpose." + id + ".retention_days (" +
                                                 std::to_string(purpose.retentionDays) +
                                                 " days): the ledger must outlive the payloads it accounts for");
+        }
+    }
+    for (const auto& [party, peer] : c.peers) {
+        for (const std::string& purpose : peer.extractPurposes) {
+            if (!c.purposes.contains(purpose)) {
+                r.fail("peer." + party + ".extract_purposes", "no [purpose." + purpose + "] section defines it");
+            }
         }
     }
     if (c.role == Role::Region) {

@@ -30,6 +30,9 @@ struct PeerSettings {
     std::filesystem::path publicKeysFile;  // the peer's exported public keys
     std::vector<std::string> acceptPurposes;  // purposes this peer may send us (region side)
     std::string certificateSha256;  // optional pin: the peer's certificate SHA-256, lower-case hex
+    // Institution side: purposes this peer (the Region) may ask for with a signed
+    // extraction request (passerelle extract); empty = none.
+    std::vector<std::string> extractPurposes;
 };
 
 // A purpose is the unit of GDPR accountability: what may leave, and why. It
@@ -69,6 +72,12 @@ struct JobSettings {
     std::string source;  // plugin name, e.g. source.csv
     plugin::Settings sourceSettings;
     std::vector<ColumnMapping> mapping;
+    // When it runs by itself in `passerelle run` (docs/delivery.md): a cron
+    // expression in Europe/Paris time; empty = only on demand.
+    std::string schedule;
+    bool catchUp = true;         // a run missed while the gateway was down runs once at start
+    bool incremental = false;    // send only records new or changed since the last batch
+    std::uint32_t exitMonthsAgo = 0;  // > 0: only trainees who left in that calendar month before the run
 };
 
 struct SinkSettings {
@@ -90,6 +99,30 @@ struct ConsoleSettings {
     std::filesystem::path tokenFile;  // created (0600, random) when missing
 };
 
+// The outbox's delivery workers (docs/delivery.md).
+struct DeliverySettings {
+    std::uint32_t workers = 2;                    // concurrent deliveries
+    std::uint64_t initialBackoffSeconds = 5;      // first pause after a failed attempt
+    std::uint64_t maxBackoffSeconds = 900;        // the pause doubles up to this, with jitter
+    std::uint64_t deadLetterAfterHours = 72;      // a batch still undelivered this long is dead-lettered
+    std::uint64_t leaseSeconds = 300;             // a claimed batch left unfinished this long is free again
+};
+
+// The exchange listener's limits (docs/exchange-api.md).
+struct HttpSettings {
+    std::uint64_t ratePerMinute = 600;        // requests per peer certificate; 0 = unlimited
+    std::uint64_t burst = 60;                 // requests a peer may make at once
+    std::uint64_t timeoutSeconds = 60;        // per read or write on a connection
+    std::uint64_t maxRequestBytes = 64 << 10; // any request body but a batch
+    std::uint64_t requestMaxAgeSeconds = 300; // a signed extraction request older (or newer) than this is refused
+};
+
+// The admin listener: /metrics and /status over plain HTTP, loopback only.
+struct AdminSettings {
+    std::string listenHost = "127.0.0.1";
+    std::uint16_t listenPort = 0;
+};
+
 struct GatewayConfig {
     std::filesystem::path file;
     Role role = Role::Institution;
@@ -100,7 +133,8 @@ struct GatewayConfig {
     std::filesystem::path keysDir;
     std::filesystem::path pluginsDir;
     std::string listenHost = "127.0.0.1";
-    std::uint16_t listenPort = 0;  // region side: the exchange listener
+    std::uint16_t listenPort = 0;  // the exchange listener (region: batches; institution: extraction requests)
+    bool listens = false;          // gateway.listen is set (always on the Region's side)
     std::uint64_t maxBatchBytes = 512ull << 20;
     TlsSettings tls;
     std::map<std::string, PeerSettings> peers;
@@ -109,6 +143,9 @@ struct GatewayConfig {
     std::optional<SinkSettings> sink;
     LedgerSettings ledger;
     std::optional<ConsoleSettings> console;
+    DeliverySettings delivery;
+    HttpSettings http;
+    std::optional<AdminSettings> admin;
 
     // Reads and checks the file; throws ConfigError naming file and key.
     static GatewayConfig load(const std::filesystem::path& file);

@@ -2,12 +2,17 @@
 
 #include "common/clock.h"
 #include "common/errors.h"
+#include "exchange/exchange_metrics.h"
 #include "privacy/envelope.h"
 #include "transport/exchange_client.h"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
+
+#include <sodium.h>
+
+#include <algorithm>
 
 namespace passerelle::exchange {
 
@@ -42,6 +47,78 @@ void checkReceiptMatches(const Receipt& r, const store::OutboxBatch& batch, cons
 }
 
 }  // namespace
+
+std::chrono::seconds backoffAfter(std::uint32_t failedAttempts, const config::DeliverySettings& settings) {
+    const std::uint32_t doublings = std::min<std::uint32_t>(failedAttempts == 0 ? 0 : failedAttempts - 1, 30);
+    const std::uint64_t base =
+        std::min<std::uint64_t>(settings.initialBackoffSeconds << doublings, settings.maxBackoffSeconds);
+    const std::uint64_t half = base / 2;
+    const std::uint64_t jitter = base - half == 0 ? 0 : randombytes_uniform(static_cast<std::uint32_t>(base - half + 1));
+    return std::chrono::seconds(std::max<std::uint64_t>(1, half + jitter));
+}
+
+store::Claim BatchDelivery::claimNow() const {
+    return {owner_, unixSeconds(std::chrono::system_clock::now()),
+            static_cast<std::int64_t>(gateway_.config().delivery.leaseSeconds)};
+}
+
+std::optional<DeliveryOutcome> BatchDelivery::deliverNow(const std::string& batchId, const std::string& actor) {
+    auto claimed = gateway_.store().claim(batchId, claimNow());
+    if (!claimed) return std::nullopt;
+    return deliver(*claimed, actor);
+}
+
+std::vector<DeliveryOutcome> BatchDelivery::deliverDue(const std::string& recipient, const std::string& actor) {
+    std::vector<DeliveryOutcome> outcomes;
+    for (const store::OutboxBatch& batch : gateway_.store().claimDue(claimNow(), SIZE_MAX, recipient)) {
+        outcomes.push_back(deliver(batch, actor));
+    }
+    return outcomes;
+}
+
+std::vector<store::OutboxBatch> BatchDelivery::claimDue(std::size_t max) {
+    return gateway_.store().claimDue(claimNow(), max);
+}
+
+void BatchDelivery::deadLetter(const store::OutboxBatch& batch, const std::string& actor,
+                               const std::string& lastError) {
+    const config::GatewayConfig& config = gateway_.config();
+    gateway_.store().deadLetter(batch.batchId, formatUtc(std::chrono::system_clock::now()));
+    metrics::batchDeadLettered(batch.recipient);
+    ledger::LedgerEntry entry;
+    entry.actor = actor;
+    entry.operation = "batch-dead-lettered";
+    entry.purpose = batch.purpose;
+    entry.legal_basis = config.purposes.contains(batch.purpose) ? config.purpose(batch.purpose).legalBasis : "";
+    entry.counterpart = batch.recipient;
+    entry.record_count = batch.recordCount;
+    entry.batch_id = batch.batchId;
+    entry.payload_digest = batch.payloadDigest;
+    entry.outcome = "dead-letter";
+    entry.reason = "undelivered since " + batch.queuedSince() + " (over " +
+                   std::to_string(config.delivery.deadLetterAfterHours) +
+                   " h); kept in the outbox until requeued; last error: " + lastError;
+    gateway_.ledger().append(entry);
+    // The alert: an operator must act (passerelle status lists it; passerelle outbox requeue sends it again).
+    log().critical("ALERT: batch %s for %s dead-lettered after %s attempts since %s: %s "
+                   "(kept in the outbox; 'passerelle outbox requeue --batch %s' sends it again)",
+                   batch.batchId, batch.recipient, std::to_string(batch.attempts), batch.queuedSince(), lastError,
+                   batch.batchId);
+}
+
+std::size_t BatchDelivery::deadLetterExpired(const std::string& actor) {
+    const auto now = std::chrono::system_clock::now();
+    const std::string cutoff = formatUtc(now - std::chrono::hours(gateway_.config().delivery.deadLetterAfterHours));
+    std::size_t count = 0;
+    for (const store::OutboxBatch& batch : gateway_.store().outbox()) {
+        if (batch.status != store::OutboxStatus::Pending || batch.queuedSince() >= cutoff) continue;
+        // Not while a live process is sending it: that attempt decides.
+        if (!gateway_.store().claim(batch.batchId, claimNow())) continue;
+        deadLetter(batch, actor, batch.lastError.empty() ? "never attempted" : batch.lastError);
+        ++count;
+    }
+    return count;
+}
 
 DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const std::string& actor) {
     const config::GatewayConfig& config = gateway_.config();
@@ -87,23 +164,29 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
         entry.reason = "receiver ledger entry " + std::to_string(outcome.receipt.ledgerIndex) +
                        ", receiver checkpoint " + ledger::describe(*outcome.receipt.checkpoint);
         log().information("batch %s receipted by %s", batch.batchId, batch.recipient);
+        const auto sealedAt = parseUtc(batch.createdAt);
+        metrics::batchReceipted(batch.recipient, batch.recordCount,
+                                sealedAt ? std::chrono::duration<double>(std::chrono::system_clock::now() - *sealedAt).count()
+                                         : 0.0);
     } else {
-        gateway_.store().recordAttemptFailure(batch.batchId, outcome.error);
+        metrics::attemptFailed(batch.recipient);
+        const auto now = std::chrono::system_clock::now();
+        const auto pause = backoffAfter(batch.attempts + 1, config.delivery);
+        outcome.nextAttemptAt = unixSeconds(now + pause);
+        gateway_.store().recordAttemptFailure(batch.batchId, outcome.error, outcome.nextAttemptAt, formatUtc(now));
         entry.outcome = "failed";
         entry.reason = outcome.error;
-        log().warning("batch %s not delivered to %s: %s (it stays in the outbox)", batch.batchId, batch.recipient,
-                      outcome.error);
+        log().warning("batch %s not delivered to %s: %s (it stays in the outbox; next attempt in %s s)",
+                      batch.batchId, batch.recipient, outcome.error, std::to_string(pause.count()));
     }
     gateway_.ledger().append(entry);
-    return outcome;
-}
-
-std::vector<DeliveryOutcome> BatchDelivery::deliverPending(const std::string& recipient, const std::string& actor) {
-    std::vector<DeliveryOutcome> outcomes;
-    for (const store::OutboxBatch& batch : gateway_.store().pendingFor(recipient)) {
-        outcomes.push_back(deliver(batch, actor));
+    if (!outcome.receipted &&
+        batch.queuedSince() < formatUtc(std::chrono::system_clock::now() -
+                                        std::chrono::hours(config.delivery.deadLetterAfterHours))) {
+        deadLetter(batch, actor, outcome.error);
+        outcome.deadLettered = true;
     }
-    return outcomes;
+    return outcome;
 }
 
 }  // namespace passerelle::exchange

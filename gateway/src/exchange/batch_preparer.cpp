@@ -2,6 +2,8 @@
 
 #include "common/clock.h"
 #include "common/errors.h"
+#include "common/file_lock.h"
+#include "exchange/outbox_recovery.h"
 #include "exchange/quarantine_report.h"
 #include "store/carried_pseudonyms.h"
 #include "exchange/source_records.h"
@@ -12,6 +14,8 @@
 #include "record/identity.h"
 #include "record/record_validator.h"
 #include "record/trainee_record.h"
+
+#include <sodium.h>
 
 #include <algorithm>
 #include <chrono>
@@ -62,12 +66,37 @@ std::vector<std::unique_ptr<privacy::Pseudonymiser>> olderEpochPseudonymisers(
     return older;
 }
 
+// An incremental job's key for a trainee: the first 64 bits of the pseudonym's
+// hex ("<epoch>:<hex>"), already a keyed hash of the identity.
+std::uint64_t cursorKey(std::string_view pseudonym) {
+    const auto colon = pseudonym.find(':');
+    const std::string_view hex = pseudonym.substr(colon == std::string_view::npos ? 0 : colon + 1, 16);
+    std::uint64_t key = 0;
+    for (char c : hex) key = (key << 4) | static_cast<std::uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    return key;
+}
+
+// 64 bits of BLAKE2b over the values as they leave: a changed record has another digest.
+std::uint64_t recordDigest(const std::vector<std::string_view>& values) {
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, nullptr, 0, sizeof(std::uint64_t));
+    static const unsigned char separator = 0x1f;
+    for (std::string_view v : values) {
+        crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(v.data()), v.size());
+        crypto_generichash_update(&state, &separator, 1);
+    }
+    std::uint64_t digest = 0;
+    crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(&digest), sizeof digest);
+    return digest;
+}
+
 }  // namespace
 
-PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::string& actor) {
+PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::string& actor,
+                                     const PrepareOptions& options) {
     const std::string batchId = privacy::newBatchId();
     try {
-        return prepareBatch(jobName, actor, batchId);
+        return prepareBatch(jobName, actor, batchId, options);
     } catch (...) {
         // A job that stops half-way leaves no half-written batch or report behind.
         std::error_code ec;
@@ -78,13 +107,14 @@ PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::stri
 }
 
 PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std::string& actor,
-                                          const std::string& batchId) {
+                                          const std::string& batchId, const PrepareOptions& options) {
     const config::GatewayConfig& config = gateway_.config();
     const config::JobSettings& job = config.job(jobName);
     const config::PurposeSettings& purpose = config.purpose(job.purpose);
     const privacy::PublicKeys& recipient = gateway_.peerKeys(job.recipient);
 
-    SourceRecords source(config, job, purpose.required);
+    SourceRecords source(config, job, purpose.required, {options.exitFrom, options.exitTo, ""});
+    const bool filtered = !options.exitFrom.empty() || !options.exitTo.empty();
 
     const bool wantsPseudonym =
         std::find(purpose.fields.begin(), purpose.fields.end(), record::Field::pseudonym) != purpose.fields.end();
@@ -103,6 +133,15 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     result.job = jobName;
     const std::filesystem::path batchDir = gateway_.outboxDir() / batchId;
     std::filesystem::create_directories(batchDir);
+    // Held until the batch is in the outbox: a folder whose lock is free and
+    // that has no outbox row was left by a killed process (outbox_recovery.h).
+    const auto sealing = FileLock::tryAcquire(batchDir / kSealingLock);
+
+    // An incremental job sends only records new or changed since its last batch.
+    const bool incremental = job.incremental && options.useCursor;
+    const std::vector<store::CursorEntry> previous =
+        incremental ? gateway_.store().cursor(jobName) : std::vector<store::CursorEntry>{};
+    std::vector<store::CursorEntry> advanced;
 
     privacy::Manifest draft;
     draft.batch_id = batchId;
@@ -152,6 +191,14 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
             ++result.quarantined;
             continue;
         }
+        if (filtered) {  // validated dates are ISO, so they compare as strings
+            const std::string_view exit = record.get(record::Field::exit_date);
+            if ((!options.exitFrom.empty() && exit < options.exitFrom) ||
+                (!options.exitTo.empty() && exit > options.exitTo)) {
+                ++result.outsideFilter;
+                continue;
+            }
+        }
         if (pseudonymiser) {
             try {
                 record::identityKey(record, config.uai, identity);
@@ -165,13 +212,22 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
                 ++result.objected;  // GDPR art. 21: never leaves, counted in the ledger
                 continue;
             }
-            carried.add(pseudonym);
         }
         // Minimisation: only the purpose's fields, in its order, leave this loop.
         for (std::size_t i = 0; i < purpose.fields.size(); ++i) {
             values[i] = purpose.fields[i] == record::Field::pseudonym ? std::string_view(pseudonym)
                                                                       : record.get(purpose.fields[i]);
         }
+        if (incremental) {
+            const store::CursorEntry entry{cursorKey(pseudonym), recordDigest(values)};
+            const auto it = std::lower_bound(previous.begin(), previous.end(), entry);
+            if (it != previous.end() && it->key == entry.key && it->digest == entry.digest) {
+                ++result.unchanged;
+                continue;
+            }
+            advanced.push_back(entry);
+        }
+        if (pseudonymiser) carried.add(pseudonym);
         writer.addRecord(values);
         ++result.sealed;
     }
@@ -222,7 +278,9 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     result.batchId = batchId;
     result.payloadDigest = manifest.payload_digest;
 
-    ledger::LedgerEntry sealedEntry = jobEntry("batch-sealed", manifest.record_count, "queued", "job " + jobName);
+    std::string why = options.reason.empty() ? "job " + jobName : options.reason;
+    if (incremental) why += "; incremental: " + std::to_string(result.unchanged) + " record(s) unchanged since the last batch";
+    ledger::LedgerEntry sealedEntry = jobEntry("batch-sealed", manifest.record_count, "queued", why);
     sealedEntry.fields = manifest.fields;
     sealedEntry.batch_id = batchId;
     sealedEntry.payload_digest = manifest.payload_digest;
@@ -236,7 +294,9 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     queued.recordCount = manifest.record_count;
     queued.payloadDigest = manifest.payload_digest;
     queued.createdAt = manifest.created_at;
-    gateway_.store().addToOutbox(queued);
+    gateway_.store().addToOutbox(queued, advanced);
+    std::error_code ec;
+    std::filesystem::remove(batchDir / kSealingLock, ec);
     return result;
 }
 

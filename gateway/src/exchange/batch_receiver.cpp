@@ -2,6 +2,9 @@
 
 #include "common/clock.h"
 #include "common/errors.h"
+#include "common/file_lock.h"
+#include "exchange/exchange_metrics.h"
+#include "exchange/outbox_recovery.h"
 #include "exchange/receipt.h"
 #include "privacy/batch_errors.h"
 #include "privacy/envelope.h"
@@ -35,19 +38,21 @@ std::string stagingName() {
     return name;
 }
 
-// Removes a staging folder on every path out of the handler.
+// Removes a staging folder and its lock on every path out of the handler.
 struct StagingFolder {
     std::filesystem::path path;
     ~StagingFolder() {
         std::error_code ec;
         std::filesystem::remove_all(path, ec);
+        std::filesystem::remove(stagingLockOf(path), ec);
     }
 };
 
 }  // namespace
 
 void BatchReceiver::refuse(const transport::PeerIdentity& peer, const std::string& purpose,
-                           const std::string& batchId, const std::string& reason) {
+                           const std::string& batchId, const std::string& reason, const char* code) {
+    metrics::batchRefused(code);
     ledger::LedgerEntry entry;
     entry.actor = peer.subject;
     entry.operation = "batch-refused";
@@ -65,14 +70,14 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     const auto peerIt = config.peers.find(peer.commonName);
     if (peerIt == config.peers.end()) {
         const std::string reason = "certificate '" + peer.commonName + "' is not a configured peer";
-        refuse(peer, "", "", reason);
+        refuse(peer, "", "", reason, "unknown_party");
         throw transport::HttpError(Status::HTTP_FORBIDDEN, "unknown_party", reason);
     }
     const config::PeerSettings& peerSettings = peerIt->second;
     if (!peerSettings.certificateSha256.empty() && peerSettings.certificateSha256 != peer.sha256) {
         const std::string reason = "certificate of '" + peer.commonName + "' (SHA-256 " + peer.sha256 +
                                    ") is not the one pinned in peer." + peer.commonName + ".certificate_sha256";
-        refuse(peer, "", "", reason);
+        refuse(peer, "", "", reason, "certificate_not_pinned");
         throw transport::HttpError(Status::HTTP_FORBIDDEN, "certificate_not_pinned", reason);
     }
     if (!request.hasContentLength()) {
@@ -82,11 +87,21 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     if (request.getContentLength64() > static_cast<Poco::Int64>(config.maxBatchBytes)) {
         const std::string reason = "batch of " + std::to_string(request.getContentLength64()) +
                                    " bytes exceeds the limit of " + std::to_string(config.maxBatchBytes);
-        refuse(peer, "", "", reason);
+        refuse(peer, "", "", reason, "batch_too_large");
         throw transport::HttpError(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "batch_too_large", reason);
     }
 
     StagingFolder staging{gateway_.inboxDir() / stagingName()};
+    std::optional<FileLock> receiving;  // tells this live transfer from one a killed process left (outbox_recovery.h)
+    try {
+        // Beside the folder, which receiveEnvelope creates.
+        std::filesystem::create_directories(gateway_.inboxDir());
+        receiving = FileLock::tryAcquire(stagingLockOf(staging.path));
+    } catch (const std::exception& e) {
+        log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
+        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
+                                   "the receiving gateway cannot store the batch now; retry later");
+    }
     privacy::Manifest manifest;
     std::string senderMismatch;
     try {
@@ -109,11 +124,11 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
                                        std::strerror(e.code().value()) + "); retry later");
     } catch (const Error& e) {
         if (!senderMismatch.empty()) {
-            refuse(peer, "", "", senderMismatch);
+            refuse(peer, "", "", senderMismatch, "sender_mismatch");
             throw transport::HttpError(Status::HTTP_FORBIDDEN, "sender_mismatch", senderMismatch);
         }
         const std::string reason = std::string("invalid batch: ") + e.what();
-        refuse(peer, "", "", reason);
+        refuse(peer, "", "", reason, "invalid_batch");
         throw transport::HttpError(Status::HTTP_BAD_REQUEST, "invalid_batch", reason);
     }
 
@@ -121,14 +136,14 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
         manifest.recipient_key_id != gateway_.keys().publicKeys().box.id()) {
         const std::string reason = "batch is sealed for '" + manifest.recipient + "' (key " +
                                    manifest.recipient_key_id + "), not for this gateway";
-        refuse(peer, manifest.purpose, manifest.batch_id, reason);
+        refuse(peer, manifest.purpose, manifest.batch_id, reason, "wrong_recipient");
         throw transport::HttpError(Status::HTTP_FORBIDDEN, "wrong_recipient", reason);
     }
     const auto& accepted = peerSettings.acceptPurposes;
     if (std::find(accepted.begin(), accepted.end(), manifest.purpose) == accepted.end()) {
         const std::string reason =
             "party '" + peer.commonName + "' may not send batches for purpose '" + manifest.purpose + "'";
-        refuse(peer, manifest.purpose, manifest.batch_id, reason);
+        refuse(peer, manifest.purpose, manifest.batch_id, reason, "purpose_not_allowed");
         throw transport::HttpError(Status::HTTP_FORBIDDEN, "purpose_not_allowed", reason);
     }
 
@@ -156,6 +171,25 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
                                        "); retry later");
     }
 
+    SignedReceipt signedReceipt;
+    try {
+        signedReceipt = commit(manifest, peer);
+    } catch (const Error& e) {
+        // Our ledger or store (a full disk): the batch folder waits, unpromised; the sender retries.
+        log().error("cannot record batch %s from %s: %s", manifest.batch_id, manifest.sender, std::string(e.what()));
+        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
+                                   "the receiving gateway cannot record the batch now (its ledger or state store "
+                                   "refused the write); retry later");
+    }
+    metrics::batchReceived(manifest.sender, manifest.record_count);
+    log().information("batch %s from %s stored (%s records, purpose %s)", manifest.batch_id, manifest.sender,
+                      std::to_string(manifest.record_count), manifest.purpose);
+    transport::sendJson(response, Status::HTTP_OK, signedReceipt.body());
+    if (onStored_) onStored_();
+}
+
+SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const transport::PeerIdentity& peer) {
+    const config::GatewayConfig& config = gateway_.config();
     const std::string receivedAt = formatUtc(std::chrono::system_clock::now());
     const config::PurposeSettings& purpose = config.purpose(manifest.purpose);
     ledger::LedgerEntry entry;
@@ -194,11 +228,7 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     row.receipt = signedReceipt.json;
     row.receiptSignature = signedReceipt.signature;
     gateway_.store().addToInbox(row);
-
-    log().information("batch %s from %s stored (%s records, purpose %s)", manifest.batch_id, manifest.sender,
-                      std::to_string(manifest.record_count), manifest.purpose);
-    transport::sendJson(response, Status::HTTP_OK, signedReceipt.body());
-    if (onStored_) onStored_();
+    return signedReceipt;
 }
 
 }  // namespace passerelle::exchange

@@ -5,6 +5,8 @@
 // A batch id seen before gets the receipt it got the first time.
 
 #include "exchange/gateway.h"
+#include "exchange/receipt.h"
+#include "privacy/manifest.h"
 #include "transport/tls_context.h"
 
 #include <Poco/Net/HTTPServerRequest.h>
@@ -25,7 +27,9 @@ public:
 
 private:
     void refuse(const transport::PeerIdentity& peer, const std::string& purpose, const std::string& batchId,
-                const std::string& reason);
+                const std::string& reason, const char* code);
+    // Ledger entry, signed receipt and inbox row of a batch already in its folder.
+    SignedReceipt commit(const privacy::Manifest& manifest, const transport::PeerIdentity& peer);
 
     Gateway& gateway_;
     std::function<void()> onStored_;

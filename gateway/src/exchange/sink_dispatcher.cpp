@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/errors.h"
+#include "exchange/exchange_metrics.h"
 #include "plugin/plugin_host.h"
 #include "privacy/batch_reader.h"
 
@@ -74,6 +75,7 @@ std::size_t SinkDispatcher::drain() {
         try {
             deliver(batch);
             gateway_.store().recordSinkDelivery(batch.batchId, formatUtc(std::chrono::system_clock::now()));
+            metrics::sinkHandOff(true);
             entry.operation = "batch-handed-to-sink";
             entry.outcome = "delivered";
             gateway_.ledger().append(entry);
@@ -81,6 +83,7 @@ std::size_t SinkDispatcher::drain() {
         } catch (const std::exception& e) {
             ++waiting;
             gateway_.store().recordSinkFailure(batch.batchId, e.what());
+            metrics::sinkHandOff(false);
             // One ledger entry for the first failure, not one per retry.
             if (batch.sinkAttempts == 0) {
                 entry.operation = "sink-failed";

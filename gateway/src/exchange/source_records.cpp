@@ -47,10 +47,11 @@ std::vector<std::pair<record::Field, std::size_t>> resolveColumns(const config::
 }  // namespace
 
 SourceRecords::SourceRecords(const config::GatewayConfig& config, const config::JobSettings& job,
-                             std::vector<record::Field> required)
+                             std::vector<record::Field> required, const Filter& filter)
     : config_(config), validator_(std::move(required)) {
     auto plugin = plugin::SourcePlugin::load(config.pluginsDir, job.source);
-    reader_ = plugin->open(job.sourceSettings);
+    const psl_source_filter pluginFilter{filter.exitFrom.c_str(), filter.exitTo.c_str(), filter.since.c_str()};
+    reader_ = plugin->open(job.sourceSettings, &pluginFilter);
     columns_ = resolveColumns(config, job, reader_->columns());
     uaiMapped_ = std::any_of(job.mapping.begin(), job.mapping.end(), [](const config::ColumnMapping& m) {
         return m.field == record::Field::institution_uai;

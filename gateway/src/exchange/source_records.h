@@ -30,8 +30,15 @@ public:
     // Opens the job's source. `required` are the fields a record must have (the
     // purpose's). Throws PluginError when the source cannot be opened and
     // ConfigError naming the job's map key when a mapped column is missing.
+    // `filter` is handed to the plugin, which may apply it when it can query its
+    // source (SQL, REST); the caller still checks every record against it.
+    struct Filter {
+        std::string exitFrom;
+        std::string exitTo;
+        std::string since;
+    };
     SourceRecords(const config::GatewayConfig& config, const config::JobSettings& job,
-                  std::vector<record::Field> required);
+                  std::vector<record::Field> required, const Filter& filter = {});
     ~SourceRecords();
     SourceRecords(const SourceRecords&) = delete;
     SourceRecords& operator=(const SourceRecords&) = delete;

@@ -1,7 +1,5 @@
 #include "transport/exchange_server.h"
 
-#include "transport/http_error.h"
-
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -9,83 +7,248 @@
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <algorithm>
+#include <set>
+
+#include "metrics/registry.h"
+#include "transport/http_error.h"
+#include "transport/rate_limiter.h"
+#include "transport/request_body.h"
+
 namespace passerelle::transport {
 
 namespace {
 
+using Status = Poco::Net::HTTPResponse::HTTPStatus;
+
 Poco::Logger& log() { return Poco::Logger::get("passerelle.exchange"); }
+
+// The route label of a request whose path is served by no route: never the
+// raw URI, which would give every scanner's guess a time series of its own.
+constexpr const char* kUnmatchedRoute = "unmatched";
+
+std::string statusClass(Status status) { return std::to_string(static_cast<int>(status) / 100) + "xx"; }
+
+// Whole seconds, rounded up, at least 1: retrying after it succeeds.
+std::string retryAfterSeconds(std::chrono::milliseconds wait) {
+    const auto seconds = std::max<std::int64_t>(1, (wait.count() + 999) / 1000);
+    return std::to_string(seconds);
+}
+
+// What every request of one listener shares; lives as long as the HTTPServer.
+struct Dispatch {
+    RouteTable routes;
+    RateLimiter limiter;
+    std::uint64_t ratePerMinute;
+    std::uint64_t burst;
+    metrics::Family<metrics::Counter>& requests;
+    metrics::Family<metrics::Counter>& rateLimited;
+
+    bool pathServed(const std::string& path) const {
+        return std::any_of(routes.begin(), routes.end(), [&](const auto& r) { return r.first.path == path; });
+    }
+
+    std::string allowedMethods(const std::string& path) const {
+        std::set<std::string> methods;
+        for (const auto& [route, spec] : routes) {
+            if (route.path == path) methods.insert(route.method);
+        }
+        std::string allow;
+        for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
+        return allow;
+    }
+};
+
+// Counts a request once its answer is decided, whichever way the handler left.
+class RequestCount {
+public:
+    RequestCount(Dispatch& dispatch, const Poco::Net::HTTPServerResponse& response, std::string route)
+        : dispatch_(dispatch), response_(response), route_(std::move(route)) {}
+    ~RequestCount() {
+        try {
+            dispatch_.requests.labels({route_, statusClass(response_.getStatus())}).inc();
+        } catch (const std::exception& e) {
+            log().error("cannot count a request: %s", std::string(e.what()));
+        }
+    }
+    RequestCount(const RequestCount&) = delete;
+    RequestCount& operator=(const RequestCount&) = delete;
+
+private:
+    Dispatch& dispatch_;
+    const Poco::Net::HTTPServerResponse& response_;
+    std::string route_;
+};
 
 class RoutedHandler final : public Poco::Net::HTTPRequestHandler {
 public:
-    explicit RoutedHandler(const std::map<Route, RouteHandler>& routes) : routes_(routes) {}
+    explicit RoutedHandler(Dispatch& dispatch) : dispatch_(dispatch) {}
 
-    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
-        using Status = Poco::Net::HTTPResponse::HTTPStatus;
+    void handleRequest(Poco::Net::HTTPServerRequest& request,
+                       Poco::Net::HTTPServerResponse& response) override {
         const std::string path = request.getURI().substr(0, request.getURI().find('?'));
+        RequestCount count(dispatch_, response, dispatch_.pathServed(path) ? path : kUnmatchedRoute);
         try {
-            auto peer = peerIdentity(request);
+            const auto peer = peerIdentity(request);
             if (!peer) {
                 throw HttpError(Status::HTTP_UNAUTHORIZED, "no_client_certificate",
                                 "a client certificate from the exchange CA is required");
             }
-            auto it = routes_.find(Route{request.getMethod(), path});
-            if (it == routes_.end()) {
-                const bool pathKnown = std::any_of(routes_.begin(), routes_.end(),
-                                                   [&](const auto& r) { return r.first.path == path; });
-                throw HttpError(pathKnown ? Status::HTTP_METHOD_NOT_ALLOWED : Status::HTTP_NOT_FOUND,
-                                pathKnown ? "method_not_allowed" : "not_found",
-                                request.getMethod() + " " + path + " is not part of the exchange API");
-            }
-            it->second(request, response, *peer);
+            checkRate(*peer, response);
+            const RouteSpec& spec = route(request, path, response);
+            checkBody(request, path, spec, *peer);
+            spec.handler(request, response, *peer);
         } catch (const HttpError& e) {
-            log().warning("%s %s -> %d %s: %s", request.getMethod(), path, static_cast<int>(e.status()), e.code(),
-                          std::string(e.what()));
-            if (!response.sent()) sendError(response, e.status(), e.code(), e.what());
+            // A flood is not logged request by request: checkRate logs it now and then.
+            if (e.status() != Status::HTTP_TOO_MANY_REQUESTS) {
+                log().warning("%s %s -> %d %s: %s", request.getMethod(), path, static_cast<int>(e.status()),
+                              e.code(), std::string(e.what()));
+            }
+            if (!response.sent()) refuse(request, response, e.status(), e.code(), e.what());
         } catch (const std::exception& e) {
             log().error("%s %s failed: %s", request.getMethod(), path, std::string(e.what()));
             if (!response.sent()) {
-                sendError(response, Status::HTTP_INTERNAL_SERVER_ERROR, "internal_error",
-                          "the gateway could not handle the request; its log says why");
+                refuse(request, response, Status::HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                       "the gateway could not handle the request; its log says why");
             }
         }
     }
 
 private:
-    const std::map<Route, RouteHandler>& routes_;
+    void checkRate(const PeerIdentity& peer, Poco::Net::HTTPServerResponse& response) {
+        const auto decision = dispatch_.limiter.take(peer.commonName);
+        if (decision.allowed) return;
+        auto& limited = dispatch_.rateLimited.labels({peer.commonName});
+        limited.inc();
+        const auto refusedSoFar = static_cast<std::uint64_t>(limited.value());
+        if (refusedSoFar % 100 == 1) {
+            log().warning(
+                "'%s' is over its rate limit: %s request(s) refused so far "
+                "(passerelle_http_rate_limited_total)",
+                peer.commonName, std::to_string(refusedSoFar));
+        }
+        const std::string retryAfter = retryAfterSeconds(decision.retryAfter);
+        response.set("Retry-After", retryAfter);
+        throw HttpError(Status::HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                        "'" + peer.commonName + "' may send " + std::to_string(dispatch_.ratePerMinute) +
+                            " requests per minute, " + std::to_string(dispatch_.burst) +
+                            " at once (http.rate_per_minute, http.burst); retry after " + retryAfter + " s");
+    }
+
+    const RouteSpec& route(const Poco::Net::HTTPServerRequest& request, const std::string& path,
+                           Poco::Net::HTTPServerResponse& response) {
+        const auto it = dispatch_.routes.find(Route{request.getMethod(), path});
+        if (it != dispatch_.routes.end()) return it->second;
+        const std::string what = request.getMethod() + " " + path + " is not part of the exchange API";
+        if (!dispatch_.pathServed(path)) throw HttpError(Status::HTTP_NOT_FOUND, "not_found", what);
+        const std::string allow = dispatch_.allowedMethods(path);
+        response.set("Allow", allow);
+        throw HttpError(Status::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                        what + " (allowed: " + allow + ")");
+    }
+
+    // Decided on the headers alone: the body is not read here.
+    static void checkBody(Poco::Net::HTTPServerRequest& request, const std::string& path,
+                          const RouteSpec& spec, const PeerIdentity& peer) {
+        const std::string route = request.getMethod() + " " + path;
+        std::optional<HttpError> refusal;
+        if (spec.maxBodyBytes == 0) {
+            if (hasRequestBody(request)) {
+                refusal.emplace(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "request_too_large",
+                                route + " takes no request body");
+            }
+        } else if (request.hasContentLength()) {
+            const auto length = request.getContentLength64();
+            if (length < 0 || static_cast<std::uint64_t>(length) > spec.maxBodyBytes) {
+                refusal.emplace(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "request_too_large",
+                                "the body of " + route + " is limited to " +
+                                    std::to_string(spec.maxBodyBytes) + " bytes; this one has " +
+                                    std::to_string(length));
+            }
+        } else {
+            refusal.emplace(Status::HTTP_LENGTH_REQUIRED, "length_required",
+                            route +
+                                " needs a Content-Length (chunked bodies are not accepted: their size "
+                                "could not be checked before reading them)");
+        }
+        if (!refusal) return;
+        if (spec.onRefused) {
+            try {
+                spec.onRefused(peer, *refusal);
+            } catch (const std::exception& e) {
+                log().error("cannot record the refusal of %s from %s: %s", route, peer.commonName,
+                            std::string(e.what()));
+            }
+        }
+        throw *refusal;
+    }
+
+    // A request whose body was not read by a handler closes its connection:
+    // what is left of the body must not be taken for the next request.
+    static void refuse(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                       Status status, const std::string& code, const std::string& message) {
+        const bool body = hasRequestBody(request);
+        if (body) response.setKeepAlive(false);
+        sendError(response, status, code, message);
+        if (body) discardSmallBody(request);
+    }
+
+    Dispatch& dispatch_;
 };
 
 class RoutedFactory final : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    explicit RoutedFactory(std::map<Route, RouteHandler> routes) : routes_(std::move(routes)) {}
+    explicit RoutedFactory(std::unique_ptr<Dispatch> dispatch) : dispatch_(std::move(dispatch)) {}
     Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new RoutedHandler(routes_);
+        return new RoutedHandler(*dispatch_);
     }
 
 private:
-    std::map<Route, RouteHandler> routes_;
+    std::unique_ptr<Dispatch> dispatch_;
 };
 
 }  // namespace
 
-ExchangeServer::ExchangeServer(const config::GatewayConfig& config, std::map<Route, RouteHandler> routes) {
+ExchangeServer::ExchangeServer(const config::GatewayConfig& config, RouteTable routes) {
+    for (const auto& [route, spec] : routes) served_.push_back(route);
+    std::sort(served_.begin(), served_.end(), [](const Route& a, const Route& b) {
+        return std::tie(a.path, a.method) < std::tie(b.path, b.method);
+    });
+
+    const config::HttpSettings& http = config.http;
+    auto& registry = metrics::registry();
+    auto dispatch = std::unique_ptr<Dispatch>(new Dispatch{
+        std::move(routes),
+        RateLimiter(static_cast<double>(http.ratePerMinute) / 60.0, static_cast<double>(http.burst)),
+        http.ratePerMinute, http.burst,
+        registry.counter("passerelle_http_requests_total",
+                         "Requests to the exchange listener, by route template and status class",
+                         {"route", "status"}),
+        registry.counter("passerelle_http_rate_limited_total",
+                         "Exchange requests refused with 429 for the peer's rate limit, by certificate CN",
+                         {"peer"})});
+
     auto context = makeServerContext(config.tls);
     Poco::Net::SecureServerSocket socket(context);
     try {
-        socket.bind(Poco::Net::SocketAddress(config.listenHost, config.listenPort), true);
+        // SO_REUSEADDR for a quick restart, not SO_REUSEPORT: a port in use must be refused.
+        socket.bind(Poco::Net::SocketAddress(config.listenHost, config.listenPort), true, false);
         socket.listen(64);
     } catch (const Poco::Exception& e) {
-        throw ConfigError(config.file.string() + ": key 'gateway.listen': cannot listen on " + config.listenHost +
-                          ":" + std::to_string(config.listenPort) + ": " + e.displayText());
+        throw ConfigError(config.file.string() + ": key 'gateway.listen': cannot listen on " +
+                          config.listenHost + ":" + std::to_string(config.listenPort) + ": " +
+                          e.displayText());
     }
+    const Poco::Timespan timeout(static_cast<long>(http.timeoutSeconds), 0);
     auto params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(16);
     params->setMaxQueued(64);
-    params->setTimeout(Poco::Timespan(60, 0));
+    params->setTimeout(timeout);
     params->setKeepAlive(true);
-    params->setKeepAliveTimeout(Poco::Timespan(10, 0));
+    params->setKeepAliveTimeout(timeout);
     params->setServerName("passerelle");
     params->setSoftwareVersion("passerelle");
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new RoutedFactory(std::move(routes)), socket, params);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new RoutedFactory(std::move(dispatch)), socket, params);
 }
 
 ExchangeServer::~ExchangeServer() { stop(); }
@@ -103,5 +266,7 @@ void ExchangeServer::stop() {
 }
 
 std::uint16_t ExchangeServer::port() const { return server_->port(); }
+
+std::vector<Route> ExchangeServer::routes() const { return served_; }
 
 }  // namespace passerelle::transport

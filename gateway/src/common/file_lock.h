@@ -1,0 +1,31 @@
+#pragma once
+// An advisory lock on a file (flock): held by this process until destroyed,
+// and released by the kernel when the process dies, however it dies. Used to
+// tell work in progress from work a killed process left behind.
+
+#include <filesystem>
+#include <optional>
+
+namespace passerelle {
+
+class FileLock {
+public:
+    // Creates the file if needed (mode 0600) and takes its lock without waiting;
+    // nullopt when another process holds it. Throws StoreError when the file
+    // cannot be created.
+    static std::optional<FileLock> tryAcquire(const std::filesystem::path& file);
+
+    FileLock(FileLock&& other) noexcept;
+    FileLock& operator=(FileLock&& other) noexcept;
+    FileLock(const FileLock&) = delete;
+    ~FileLock();
+
+    const std::filesystem::path& file() const { return file_; }
+
+private:
+    FileLock(std::filesystem::path file, int fd) : file_(std::move(file)), fd_(fd) {}
+    std::filesystem::path file_;
+    int fd_ = -1;
+};
+
+}  // namespace passerelle

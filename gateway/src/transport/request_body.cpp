@@ -1,0 +1,39 @@
+#include "transport/request_body.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Timestamp.h>
+
+#include <cstdint>
+#include <istream>
+
+namespace passerelle::transport {
+
+namespace {
+
+constexpr std::int64_t kDiscardLimitBytes = 256 << 10;
+constexpr Poco::Timestamp::TimeDiff kDiscardMaxMicroseconds = 2'000'000;
+
+}  // namespace
+
+bool hasRequestBody(const Poco::Net::HTTPServerRequest& request) {
+    return request.getChunkedTransferEncoding() ||
+           (request.hasContentLength() && request.getContentLength64() > 0);
+}
+
+void discardSmallBody(Poco::Net::HTTPServerRequest& request) {
+    if (request.hasContentLength() && request.getContentLength64() > kDiscardLimitBytes) return;
+    try {
+        std::istream& body = request.stream();
+        const Poco::Timestamp started;
+        char buffer[8192];
+        std::int64_t left = kDiscardLimitBytes;
+        while (left > 0 && body.good() && !started.isElapsed(kDiscardMaxMicroseconds)) {
+            body.read(buffer, sizeof buffer);
+            left -= body.gcount();
+        }
+    } catch (const Poco::Exception&) {
+        // The client went away or stalled: the connection is closed anyway.
+    }
+}
+
+}  // namespace passerelle::transport

@@ -1,0 +1,207 @@
+// The outbox's delivery state in state.db: claims that only one live process
+// holds, failures that wait their back-off, dead letters that are kept and can
+// be requeued, incremental cursors written with their batch, and job runs.
+
+#include "store/state_store.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace passerelle::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+class OutboxTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string pattern = (fs::temp_directory_path() / "passerelle-outbox-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        dir_ = pattern;
+        store_ = std::make_unique<StateStore>(dir_ / "state.db");
+    }
+    void TearDown() override {
+        store_.reset();
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+
+    OutboxBatch batch(const std::string& id, const std::string& createdAt, const std::string& recipient = "region") {
+        OutboxBatch b;
+        b.batchId = id;
+        b.recipient = recipient;
+        b.purpose = "region-survey-contact";
+        b.job = "survey";
+        b.recordCount = 3;
+        b.payloadDigest = "digest-" + id;
+        b.createdAt = createdAt;
+        return b;
+    }
+
+    fs::path dir_;
+    std::unique_ptr<StateStore> store_;
+};
+
+// A pid that existed and is gone: a child that has exited and been reaped.
+pid_t deadPid() {
+    const pid_t child = fork();
+    if (child == 0) _exit(0);
+    int status = 0;
+    waitpid(child, &status, 0);
+    return child;
+}
+
+std::string hostOf(const std::string& owner) { return owner.substr(0, owner.rfind(':')); }
+
+TEST_F(OutboxTest, OnlyOneOwnerHoldsAClaimUntilItsLeaseEnds) {
+    store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"));
+    const Claim first{processOwner(), 1000, 60};
+    const Claim other{hostOf(processOwner()) + ":1", 1010, 60};  // pid 1 is alive on every host
+    ASSERT_TRUE(store_->claim("b1", first));
+    EXPECT_FALSE(store_->claim("b1", other)) << "a live owner's claim within its lease is not taken";
+    EXPECT_TRUE(store_->claimDue(other, 10).empty());
+    const Claim afterLease{other.owner, 1061, 60};
+    const auto taken = store_->claim("b1", afterLease);
+    ASSERT_TRUE(taken) << "an expired lease frees the batch";
+    EXPECT_EQ(taken->claimOwner, other.owner);
+    EXPECT_EQ(taken->claimedUntil, 1121);
+}
+
+TEST_F(OutboxTest, AClaimOfAProcessThatDiedOnThisHostIsFreeAtOnce) {
+    store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"));
+    const std::string dead = hostOf(processOwner()) + ":" + std::to_string(deadPid());
+    EXPECT_TRUE(ownerIsGone(dead));
+    EXPECT_FALSE(ownerIsGone(processOwner()));
+    EXPECT_FALSE(ownerIsGone("another-host.example:1")) << "a process of another host cannot be checked";
+    ASSERT_TRUE(store_->claim("b1", {dead, 1000, 300}));
+    EXPECT_TRUE(store_->claim("b1", {processOwner(), 1001, 300})) << "the dead owner's lease does not hold";
+}
+
+TEST_F(OutboxTest, AFailedAttemptWaitsItsBackoffAndReleasesTheClaim) {
+    store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"));
+    store_->addToOutbox(batch("b2", "2026-11-29T10:00:01Z"));
+    const Claim me{processOwner(), 1000, 60};
+    auto claimed = store_->claimDue(me, 10);
+    ASSERT_EQ(claimed.size(), 2u);
+    EXPECT_EQ(claimed[0].batchId, "b1") << "oldest first";
+    store_->recordAttemptFailure("b1", "connection refused", 1030, "2026-11-29T10:01:00Z");
+    const auto row = store_->outboxBatch("b1");
+    EXPECT_EQ(row->attempts, 1u);
+    EXPECT_EQ(row->lastError, "connection refused");
+    EXPECT_EQ(row->nextAttemptAt, 1030);
+    EXPECT_TRUE(row->claimOwner.empty());
+    EXPECT_EQ(store_->nextDueAt().value_or(-1), 0) << "b2 was never tried: due at once";
+
+    const Claim someoneElse{hostOf(processOwner()) + ":1", 1029, 60};
+    EXPECT_TRUE(store_->claimDue(someoneElse, 10).empty()) << "b1 waits its back-off; b2 is still claimed";
+    const Claim later{someoneElse.owner, 1030, 60};
+    const auto due = store_->claimDue(later, 10);
+    ASSERT_EQ(due.size(), 1u);
+    EXPECT_EQ(due[0].batchId, "b1");
+}
+
+TEST_F(OutboxTest, DeadLettersAreKeptAndCanBeRequeued) {
+    store_->addToOutbox(batch("b1", "2026-11-20T10:00:00Z"));
+    store_->recordAttemptFailure("b1", "HTTP 503", 0, "2026-11-29T10:00:00Z");
+    store_->deadLetter("b1", "2026-11-29T10:00:01Z");
+    auto row = store_->outboxBatch("b1");
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->status, OutboxStatus::DeadLetter);
+    EXPECT_TRUE(store_->claimDue({processOwner(), 1LL << 40, 60}, 10).empty()) << "a dead letter is not sent";
+    const auto summary = store_->outboxSummary();
+    ASSERT_EQ(summary.size(), 1u);
+    EXPECT_EQ(summary[0].deadLettered, 1u);
+    EXPECT_EQ(summary[0].pending, 0u);
+    EXPECT_EQ(summary[0].lastError, "HTTP 503");
+
+    EXPECT_FALSE(store_->requeue("unknown", "2026-11-29T11:00:00Z"));
+    ASSERT_TRUE(store_->requeue("b1", "2026-11-29T11:00:00Z"));
+    row = store_->outboxBatch("b1");
+    EXPECT_EQ(row->status, OutboxStatus::Pending);
+    EXPECT_EQ(row->queuedSince(), "2026-11-29T11:00:00Z") << "its age counts from the requeue";
+    EXPECT_FALSE(store_->requeue("b1", "2026-11-29T11:00:00Z")) << "only a dead letter is requeued";
+}
+
+TEST_F(OutboxTest, AReceiptEndsTheBatchsLifeInTheQueue) {
+    store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z", "region"));
+    store_->addToOutbox(batch("b2", "2026-11-29T10:00:00Z", "other-region"));
+    ASSERT_TRUE(store_->claim("b1", {processOwner(), 1000, 60}));
+    store_->recordReceipt("b1", "{\"receipt\":1}", "c2ln", "2026-11-29T10:00:05Z");
+    const auto row = store_->outboxBatch("b1");
+    EXPECT_EQ(row->status, OutboxStatus::Receipted);
+    EXPECT_TRUE(row->claimOwner.empty());
+    EXPECT_FALSE(store_->claim("b1", {processOwner(), 1001, 60}));
+    const auto summary = store_->outboxSummary();
+    ASSERT_EQ(summary.size(), 2u);
+    EXPECT_EQ(summary[1].recipient, "region");
+    EXPECT_EQ(summary[1].receipted, 1u);
+    EXPECT_EQ(summary[1].lastReceiptAt, "2026-11-29T10:00:05Z");
+    EXPECT_EQ(summary[0].pending, 1u);
+    EXPECT_EQ(summary[0].oldestPendingAt, "2026-11-29T10:00:00Z");
+}
+
+TEST_F(OutboxTest, ACursorIsWrittenWithItsBatchAndReadBackInUnsignedOrder) {
+    const std::vector<CursorEntry> cursor = {
+        {0xFFFFFFFFFFFFFFF0ull, 1}, {0x0000000000000001ull, 2}, {0x8000000000000000ull, 3}};
+    store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"), cursor);
+    auto read = store_->cursor("survey");
+    ASSERT_EQ(read.size(), 3u);
+    EXPECT_EQ(read[0].key, 1u);
+    EXPECT_EQ(read[1].key, 0x8000000000000000ull) << "a key with the top bit set survives SQLite's signed integers";
+    EXPECT_EQ(read[2].key, 0xFFFFFFFFFFFFFFF0ull);
+    EXPECT_EQ(read[2].digest, 1u);
+    EXPECT_TRUE(store_->cursor("another-job").empty());
+
+    // A batch id already queued: the whole transaction fails, the cursor does not move.
+    EXPECT_ANY_THROW(store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"), {{1, 99}}));
+    EXPECT_EQ(store_->cursor("survey")[0].digest, 2u);
+
+    // The next batch replaces a changed record's digest.
+    store_->addToOutbox(batch("b2", "2026-11-29T11:00:00Z"), {{1, 42}});
+    read = store_->cursor("survey");
+    ASSERT_EQ(read.size(), 3u);
+    EXPECT_EQ(read[0].digest, 42u);
+}
+
+TEST_F(OutboxTest, JobRunsAreKeptPerJob) {
+    EXPECT_FALSE(store_->jobRun("survey"));
+    store_->recordJobRun({"survey", 1764560400, "2026-12-01T05:00:01Z", "2026-12-01T05:00:02Z", "sealed batch x"});
+    store_->recordJobRun({"survey", 1767238800, "2027-01-01T05:00:01Z", "2027-01-01T05:00:03Z", "nothing to send"});
+    const auto run = store_->jobRun("survey");
+    ASSERT_TRUE(run);
+    EXPECT_EQ(run->lastScheduledFor, 1767238800);
+    EXPECT_EQ(run->lastOutcome, "nothing to send");
+    EXPECT_FALSE(store_->jobRun("other"));
+}
+
+TEST_F(OutboxTest, AnOutboxOfTheEarlierVersionGainsTheNewColumns) {
+    store_.reset();
+    fs::remove(dir_ / "state.db");
+    {
+        // The outbox table as the previous release created it.
+        Poco::Data::Session legacy("SQLite", (dir_ / "state.db").string());
+        legacy << "CREATE TABLE outbox (batch_id TEXT PRIMARY KEY, recipient TEXT NOT NULL, purpose TEXT NOT NULL,"
+                  " job TEXT NOT NULL, record_count INTEGER NOT NULL, payload_digest TEXT NOT NULL,"
+                  " created_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+                  " last_error TEXT NOT NULL DEFAULT '', receipt TEXT NOT NULL DEFAULT '',"
+                  " receipt_signature TEXT NOT NULL DEFAULT '', receipted_at TEXT NOT NULL DEFAULT '')",
+            Poco::Data::Keywords::now;
+        legacy << "INSERT INTO outbox (batch_id, recipient, purpose, job, record_count, payload_digest, created_at,"
+                  " status) VALUES ('old', 'region', 'p', 'j', 1, 'd', '2026-01-01T00:00:00Z', 'pending')",
+            Poco::Data::Keywords::now;
+    }
+    store_ = std::make_unique<StateStore>(dir_ / "state.db");
+    const auto row = store_->outboxBatch("old");
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->nextAttemptAt, 0);
+    EXPECT_TRUE(store_->claim("old", {processOwner(), 1000, 60})) << "a batch of the earlier version is sent";
+}
+
+}  // namespace
+}  // namespace passerelle::store
