@@ -5,6 +5,9 @@
 #include "console/console_server.h"
 #include "common/errors.h"
 #include "exchange/delivery_engine.h"
+#include "exchange/exchange_metrics.h"
+#include "exchange/gateway_status.h"
+#include "transport/admin_server.h"
 #include "exchange/job_scheduler.h"
 #include "exchange/outbox_recovery.h"
 #include "exchange/batch_receiver.h"
@@ -20,6 +23,7 @@
 #include <Poco/Logger.h>
 
 #include <iostream>
+#include <sstream>
 
 namespace passerelle::cli {
 
@@ -59,6 +63,26 @@ std::unique_ptr<console::ConsoleServer> startConsole(exchange::Gateway& gateway)
     return server;
 }
 
+// Monitoring: /metrics and /status on their own loopback listener, when [admin] is configured.
+struct Monitoring {
+    metrics::CallbackGauge queues;
+    std::unique_ptr<transport::AdminServer> server;
+};
+
+Monitoring startMonitoring(exchange::Gateway& gateway) {
+    Monitoring m;
+    m.queues = exchange::metrics::queueGauges(gateway);
+    if (!gateway.config().admin) return m;
+    m.server = std::make_unique<transport::AdminServer>(gateway.config(), [&gateway] {
+        std::ostringstream out;
+        exchange::gatewayStatus(gateway, std::chrono::system_clock::now())->stringify(out);
+        return out.str();
+    });
+    m.server->start();
+    std::cout << "passerelle: admin listener on " << m.server->url() << " (/metrics, /status)" << std::endl;
+    return m;
+}
+
 int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
     exchange::SinkDispatcher sink(gateway);
     exchange::BatchReceiver receiver(gateway, [&sink] { sink.notify(); });
@@ -83,6 +107,7 @@ int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
     sink.notify();  // batches stored before a restart go to the sink first
     server.start();
     const auto dpoConsole = startConsole(gateway);
+    Monitoring monitoring = startMonitoring(gateway);
     std::cout << "passerelle: region gateway '" << gateway.config().party << "' listening on https://"
               << gateway.config().listenHost << ":" << server.port() << " (exchange API, mutual TLS)" << std::endl;
     const int interval = static_cast<int>(gateway.config().ledger.checkpointIntervalSeconds);
@@ -93,6 +118,7 @@ int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
     Poco::Logger::get("passerelle").information("stop requested: finishing requests in progress");
     server.stop();
     if (dpoConsole) dpoConsole->stop();
+    if (monitoring.server) monitoring.server->stop();
     transport::onHandshakeRefused(nullptr);
     sink.stop();
     std::cout << "passerelle: region gateway stopped" << std::endl;
@@ -129,6 +155,7 @@ int runInstitution(exchange::Gateway& gateway, StopSignals& signals, int pollSec
     const auto listener = startExtractionListener(gateway, extractions);
     scheduler.start();
     const auto dpoConsole = startConsole(gateway);
+    Monitoring monitoring = startMonitoring(gateway);
     std::cout << "passerelle: institution gateway '" << gateway.config().party << "' running: "
               << gateway.config().delivery.workers << " delivery worker(s), outbox checked every " << pollSeconds
               << " s" << std::endl;
@@ -141,6 +168,7 @@ int runInstitution(exchange::Gateway& gateway, StopSignals& signals, int pollSec
     scheduler.stop();
     delivery.stop();
     if (dpoConsole) dpoConsole->stop();
+    if (monitoring.server) monitoring.server->stop();
     std::cout << "passerelle: institution gateway stopped" << std::endl;
     return kExitOk;
 }

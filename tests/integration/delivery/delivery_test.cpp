@@ -8,6 +8,10 @@
 
 #include "../support/exchange_fixture.h"
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
 #include <sqlite3.h>
 
 #include <fcntl.h>
@@ -353,6 +357,72 @@ TEST_F(DeliveryTest, TwoRunsOfOneJobNeverOverlap) {
     const auto after = passerelle({"transfer", "--config", inst.config.string(), "--job", "survey-contact"},
                                   "transfer-after");
     EXPECT_EQ(after.exitCode, 0) << after;
+}
+
+// GET on a daemon's admin listener.
+std::pair<int, std::string> adminGet(int port, const std::string& path) {
+    Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<Poco::UInt16>(port));
+    Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    request.setHost("127.0.0.1", static_cast<Poco::UInt16>(port));
+    session.sendRequest(request);
+    Poco::Net::HTTPResponse response;
+    std::istream& body = session.receiveResponse(response);
+    std::string text;
+    Poco::StreamCopier::copyToString(body, text);
+    return {static_cast<int>(response.getStatus()), text};
+}
+
+int adminPort(ChildProcess& daemon) {
+    static const std::regex admin(R"(admin listener on http://127\.0\.0\.1:(\d+))");
+    std::smatch match;
+    std::string out;
+    if (!waitUntil([&] { out = daemon.out(); return std::regex_search(out, match, admin); }, 15s)) return 0;
+    return std::stoi(match[1].str());
+}
+
+TEST_F(DeliveryTest, BothDaemonsServeMetricsAndStatusOnTheAdminListenerNotTheExchangePort) {
+    Institution inst;
+    const fs::path exportFile = makeExport("univ-montpellier", 20, 10, 26);
+    auto region = startMontpellierExchange(exportFile, inst, [this] {
+        std::ofstream(regionConfig(), std::ios::app) << "\n[admin]\nlisten = 127.0.0.1:0\n";
+    });
+    ASSERT_TRUE(region);
+    appendConfig(inst, "[admin]\nlisten = 127.0.0.1:0");
+    const int regionAdmin = adminPort(region->process());
+    ASSERT_GT(regionAdmin, 0) << region->process().out();
+    ChildProcess daemon({kPasserelle.string(), "run", "--config", inst.config.string(), "--retry-every", "1"},
+                        logs() / "institution.run");
+    const int instAdmin = adminPort(daemon);
+    ASSERT_GT(instAdmin, 0) << daemon.out() << daemon.err();
+
+    const auto t = passerelle({"transfer", "--config", inst.config.string(), "--job", "survey-contact", "--json"},
+                              "transfer");
+    ASSERT_EQ(t.exitCode, 0) << t;
+    const int sealed = parseJson(t.out)->getValue<int>("sealed");
+    ASSERT_TRUE(waitUntil([&] { return sinkFiles() == 1; }, 15s));
+
+    const auto [regionStatus, regionMetrics] = adminGet(regionAdmin, "/metrics");
+    EXPECT_EQ(regionStatus, 200);
+    EXPECT_NE(regionMetrics.find("passerelle_batches_received_total{peer=\"univ-montpellier\"} 1\n"),
+              std::string::npos) << regionMetrics;
+    EXPECT_NE(regionMetrics.find("passerelle_records_received_total{peer=\"univ-montpellier\"} " +
+                                 std::to_string(sealed) + "\n"),
+              std::string::npos) << regionMetrics;
+    EXPECT_NE(regionMetrics.find("# TYPE passerelle_inbox_awaiting_sink gauge"), std::string::npos);
+    EXPECT_NE(regionMetrics.find("passerelle_http_requests_total{"), std::string::npos);
+
+    // The institution's daemon did not send the batch (the transfer did): its queue gauge is read from the store.
+    const auto [instStatus, instMetrics] = adminGet(instAdmin, "/metrics");
+    EXPECT_EQ(instStatus, 200);
+    EXPECT_NE(instMetrics.find("passerelle_outbox_batches{peer=\"region-occitanie\",state=\"pending\"} 0\n"),
+              std::string::npos) << instMetrics;
+    const auto [code, statusJson] = adminGet(instAdmin, "/status");
+    EXPECT_EQ(code, 200);
+    const auto status = parseJson(statusJson);
+    EXPECT_EQ(status->getValue<std::string>("party"), "univ-montpellier");
+    EXPECT_EQ(status->getArray("outbox")->getObject(0)->getValue<int>("receipted"), 1);
+    EXPECT_EQ(adminGet(instAdmin, "/v1/batches").first, 404);
+    stopGateway(daemon);
 }
 
 }  // namespace
