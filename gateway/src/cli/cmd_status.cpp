@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "common/clock.h"
 #include "common/errors.h"
+#include "exchange/batch_delivery.h"
 #include "exchange/gateway.h"
 #include "exchange/gateway_status.h"
 
@@ -164,14 +165,8 @@ Command outboxRequeueCommand() {
                                 ")");
                 }
                 gateway->store().requeue(batchId, formatUtc(std::chrono::system_clock::now()));
-                ledger::LedgerEntry entry;
-                entry.actor = "operator";
-                entry.operation = "batch-requeued";
-                entry.purpose = batch->purpose;
-                entry.counterpart = batch->recipient;
-                entry.record_count = batch->recordCount;
-                entry.batch_id = batchId;
-                entry.payload_digest = batch->payloadDigest;
+                ledger::LedgerEntry entry =
+                    exchange::outboxBatchEntry(gateway->config(), *batch, "operator", "batch-requeued");
                 entry.outcome = "queued";
                 entry.reason = "dead letter since " + batch->deadLetteredAt + " put back in the outbox";
                 gateway->ledger().append(entry);

@@ -57,6 +57,20 @@ std::chrono::seconds backoffAfter(std::uint32_t failedAttempts, const config::De
     return std::chrono::seconds(std::max<std::uint64_t>(1, half + jitter));
 }
 
+ledger::LedgerEntry outboxBatchEntry(const config::GatewayConfig& config, const store::OutboxBatch& batch,
+                                     const std::string& actor, const std::string& operation) {
+    ledger::LedgerEntry entry;
+    entry.actor = actor;
+    entry.operation = operation;
+    entry.purpose = batch.purpose;
+    entry.legal_basis = config.purposes.contains(batch.purpose) ? config.purpose(batch.purpose).legalBasis : "";
+    entry.counterpart = batch.recipient;
+    entry.record_count = batch.recordCount;
+    entry.batch_id = batch.batchId;
+    entry.payload_digest = batch.payloadDigest;
+    return entry;
+}
+
 store::Claim BatchDelivery::claimNow() const {
     return {owner_, unixSeconds(std::chrono::system_clock::now()),
             static_cast<std::int64_t>(gateway_.config().delivery.leaseSeconds)};
@@ -85,15 +99,7 @@ void BatchDelivery::deadLetter(const store::OutboxBatch& batch, const std::strin
     const config::GatewayConfig& config = gateway_.config();
     gateway_.store().deadLetter(batch.batchId, formatUtc(std::chrono::system_clock::now()));
     metrics::batchDeadLettered(batch.recipient);
-    ledger::LedgerEntry entry;
-    entry.actor = actor;
-    entry.operation = "batch-dead-lettered";
-    entry.purpose = batch.purpose;
-    entry.legal_basis = config.purposes.contains(batch.purpose) ? config.purpose(batch.purpose).legalBasis : "";
-    entry.counterpart = batch.recipient;
-    entry.record_count = batch.recordCount;
-    entry.batch_id = batch.batchId;
-    entry.payload_digest = batch.payloadDigest;
+    ledger::LedgerEntry entry = outboxBatchEntry(config, batch, actor, "batch-dead-lettered");
     entry.outcome = "dead-letter";
     entry.reason = "undelivered since " + batch.queuedSince() + " (over " +
                    std::to_string(config.delivery.deadLetterAfterHours) +
@@ -150,15 +156,7 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
         outcome.error = e.what();
     }
 
-    ledger::LedgerEntry entry;
-    entry.actor = actor;
-    entry.operation = outcome.receipted ? "batch-receipted" : "delivery-failed";
-    entry.purpose = batch.purpose;
-    entry.legal_basis = config.purposes.contains(batch.purpose) ? config.purpose(batch.purpose).legalBasis : "";
-    entry.counterpart = batch.recipient;
-    entry.record_count = batch.recordCount;
-    entry.batch_id = batch.batchId;
-    entry.payload_digest = batch.payloadDigest;
+    ledger::LedgerEntry entry = outboxBatchEntry(config, batch, actor, outcome.receipted ? "batch-receipted" : "delivery-failed");
     if (outcome.receipted) {
         entry.outcome = "receipted";
         entry.reason = "receiver ledger entry " + std::to_string(outcome.receipt.ledgerIndex) +

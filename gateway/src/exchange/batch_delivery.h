@@ -31,6 +31,10 @@ struct DeliveryOutcome {
 // many gateways that failed together do not retry together.
 std::chrono::seconds backoffAfter(std::uint32_t failedAttempts, const config::DeliverySettings& settings);
 
+// A ledger entry about an outbox batch: who, why (purpose, legal basis), for whom, what.
+ledger::LedgerEntry outboxBatchEntry(const config::GatewayConfig& config, const store::OutboxBatch& batch,
+                                     const std::string& actor, const std::string& operation);
+
 class BatchDelivery {
 public:
     explicit BatchDelivery(Gateway& gateway) : gateway_(gateway), owner_(store::processOwner()) {}

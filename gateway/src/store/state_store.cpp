@@ -120,9 +120,9 @@ void addMissingColumns(Poco::Data::Session& session, const std::string& table,
     }
 }
 
+// A claim held by this very process is not free either: one of its workers is sending the batch.
 bool claimIsFree(const OutboxBatch& b, const Claim& claim) {
-    return b.claimOwner.empty() || b.claimOwner == claim.owner || b.claimedUntil <= claim.now ||
-           ownerIsGone(b.claimOwner);
+    return b.claimOwner.empty() || b.claimedUntil <= claim.now || ownerIsGone(b.claimOwner);
 }
 
 }  // namespace

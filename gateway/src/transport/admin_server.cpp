@@ -9,6 +9,8 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <stdexcept>
+
 #include "common/errors.h"
 #include "metrics/exposition.h"
 #include "transport/http_error.h"

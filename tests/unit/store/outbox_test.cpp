@@ -205,3 +205,17 @@ TEST_F(OutboxTest, AnOutboxOfTheEarlierVersionGainsTheNewColumns) {
 
 }  // namespace
 }  // namespace passerelle::store
+
+namespace passerelle::store {
+namespace {
+
+TEST_F(OutboxTest, ABatchThisProcessIsSendingIsNotClaimedTwice) {
+    store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"));
+    const Claim me{processOwner(), 1000, 60};
+    ASSERT_EQ(store_->claimDue(me, 10).size(), 1u);
+    EXPECT_TRUE(store_->claimDue(me, 10).empty()) << "a second worker of the same process must not take it";
+    EXPECT_FALSE(store_->claim("b1", me));
+}
+
+}  // namespace
+}  // namespace passerelle::store
