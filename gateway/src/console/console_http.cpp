@@ -83,17 +83,6 @@ std::optional<std::string> bearerToken(const Poco::Net::HTTPServerRequest& reque
     return token;
 }
 
-bool hostIsLoopback(const Poco::Net::HTTPServerRequest& request) {
-    const std::string host = request.getHost();
-    std::string name = host;
-    if (host.starts_with("[")) {
-        name = host.substr(0, host.find(']') + 1);
-    } else if (const auto colon = host.rfind(':'); colon != std::string::npos) {
-        name = host.substr(0, colon);
-    }
-    return name == "127.0.0.1" || name == "localhost" || name == "[::1]";
-}
-
 bool originIsSelf(const Poco::Net::HTTPServerRequest& request) {
     const std::string origin = request.get("Origin", "");
     if (!origin.empty() && origin != "null") return origin == "http://" + request.getHost();

@@ -62,9 +62,7 @@ std::map<std::string, std::string> decodeForm(const std::string& text);
 std::optional<std::string> cookie(const Poco::Net::HTTPServerRequest& request, const std::string& name);
 // The token of an "Authorization: Bearer <token>" header, or nullopt.
 std::optional<std::string> bearerToken(const Poco::Net::HTTPServerRequest& request);
-// True when the Host header names the loopback interface (127.0.0.1, [::1] or
-// localhost, any port): a page from a rebound DNS name carries its own host.
-bool hostIsLoopback(const Poco::Net::HTTPServerRequest& request);
+// (Whether the Host header names the loopback interface: transport/request_body.h.)
 // True when the request comes from a page of this server: its Origin is
 // http:// + Host, or (for "Origin: null") its Sec-Fetch-Site is same-origin.
 bool originIsSelf(const Poco::Net::HTTPServerRequest& request);

@@ -1,4 +1,5 @@
 #include "console/console_server.h"
+#include "transport/request_body.h"
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -89,7 +90,7 @@ public:
 private:
     Reply route(HTTPServerRequest& request, const std::string& path) {
         // A page from a DNS name rebound to 127.0.0.1 would carry that name here.
-        if (!hostIsLoopback(request)) {
+        if (!transport::hostIsLoopback(request)) {
             throw ConsoleError(Status::HTTP_MISDIRECTED_REQUEST, "hote_refuse",
                                "La console ne répond qu'aux adresses 127.0.0.1, [::1] et localhost.");
         }

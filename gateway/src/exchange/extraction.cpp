@@ -26,6 +26,7 @@ using Status = Poco::Net::HTTPResponse::HTTPStatus;
 Poco::Logger& log() { return Poco::Logger::get("passerelle.extraction"); }
 
 constexpr const char* kOperation = "extraction-requested";
+constexpr const char* kBodyKey = "request";
 
 // A JSON object read key by key: a key missing or of the wrong shape is named,
 // and so is a key nobody asked for.
@@ -207,42 +208,19 @@ ExtractionRequest ExtractionRequest::parse(const std::string& json) {
     return r;
 }
 
-std::string SignedExtractionRequest::body() const {
-    Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
-    o.set("request", toBase64(asBytes(json)));
-    o.set("signature", signature);
-    return compactJson(o);
-}
+std::string SignedExtractionRequest::body() const { return SignedJson::body(kBodyKey); }
 
 SignedExtractionRequest SignedExtractionRequest::fromBody(const std::string& body) {
-    StrictObject o(body, "extraction request body");
-    SignedExtractionRequest s;
-    const std::string request = o.text("request");
-    s.signature = o.text("signature");
-    o.refuseOtherKeys();
     try {
-        const auto bytes = fromBase64(request);
-        s.json.assign(bytes.begin(), bytes.end());
-    } catch (const std::invalid_argument&) {
-        throw ExtractionRequestError("extraction request body: key 'request' is not base64");
-    }
-    return s;
-}
-
-bool SignedExtractionRequest::verifies(const privacy::SignPublicKey& requesterKey) const {
-    try {
-        return privacy::verifySignature(requesterKey, asBytes(json), fromBase64(signature));
-    } catch (const std::invalid_argument&) {
-        return false;  // not base64: no signature at all
+        return {SignedJson::fromBody(body, kBodyKey, "extraction request body", OtherKeys::Refused)};
+    } catch (const SignedJsonError& e) {
+        throw ExtractionRequestError(e.what());
     }
 }
 
 SignedExtractionRequest signExtractionRequest(const ExtractionRequest& request,
                                               const privacy::PartyKeys& keys) {
-    SignedExtractionRequest s;
-    s.json = request.json();
-    s.signature = toBase64(keys.sign(asBytes(s.json)));
-    return s;
+    return {SignedJson::sign(request.json(), keys)};
 }
 
 std::string ExtractionAnswer::json() const {

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "exchange/gateway.h"
+#include "exchange/signed_json.h"
 #include "privacy/party_keys.h"
 #include "store/extraction_requests.h"
 #include "transport/tls_context.h"
@@ -55,15 +56,11 @@ struct ExtractionRequest {
     static ExtractionRequest parse(const std::string& json);
 };
 
-struct SignedExtractionRequest {
-    std::string json;       // exact signed bytes
-    std::string signature;  // base64 Ed25519 over json
-
+struct SignedExtractionRequest : SignedJson {
     // The HTTP body: {"request": "<base64 json>", "signature": "<base64>"}.
     std::string body() const;
     // Strict: exactly those two keys. Throws ExtractionRequestError.
     static SignedExtractionRequest fromBody(const std::string& body);
-    bool verifies(const privacy::SignPublicKey& requesterKey) const;
 };
 
 SignedExtractionRequest signExtractionRequest(const ExtractionRequest& request,

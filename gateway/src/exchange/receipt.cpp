@@ -100,45 +100,28 @@ Receipt Receipt::parse(const std::string& json) {
     return r;
 }
 
-std::string SignedReceipt::body() const {
-    Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
-    o.set("receipt", toBase64(asBytes(json)));
-    o.set("signature", signature);
-    return compact(o);
-}
+namespace {
+constexpr const char* kBodyKey = "receipt";
+}  // namespace
+
+std::string SignedReceipt::body() const { return SignedJson::body(kBodyKey); }
 
 SignedReceipt SignedReceipt::fromBody(const std::string& body) {
-    constexpr const char* what = "receipt response";
-    auto o = parseObject(body, what);
-    SignedReceipt s;
     try {
-        auto bytes = fromBase64(text(*o, "receipt", what));
-        s.json.assign(bytes.begin(), bytes.end());
-    } catch (const std::invalid_argument&) {
-        throw BatchError("receipt response: key 'receipt' is not base64");
+        return {SignedJson::fromBody(body, kBodyKey, "receipt response", OtherKeys::Ignored)};
+    } catch (const SignedJsonError& e) {
+        throw BatchError(e.what());
     }
-    s.signature = text(*o, "signature", what);
-    return s;
 }
 
 SignedReceipt signReceipt(const Receipt& receipt, const privacy::PartyKeys& keys) {
-    SignedReceipt s;
-    s.json = receipt.json();
-    const auto signature = keys.sign(asBytes(s.json));
-    s.signature = toBase64(signature);
-    return s;
+    return {SignedJson::sign(receipt.json(), keys)};
 }
 
 Receipt verifyReceipt(const SignedReceipt& signedReceipt, const privacy::SignPublicKey& receiverKey) {
-    std::vector<std::uint8_t> signature;
-    try {
-        signature = fromBase64(signedReceipt.signature);
-    } catch (const std::invalid_argument&) {
-        throw BatchError("receipt signature is not base64");
-    }
-    if (!privacy::verifySignature(receiverKey, asBytes(signedReceipt.json), signature)) {
+    if (!signedReceipt.verifies(receiverKey)) {
         throw BatchError("receipt signature does not verify with the receiver's key " + receiverKey.id() +
-                         " (altered, or signed by another party)");
+                         " (altered, not base64, or signed by another party)");
     }
     return Receipt::parse(signedReceipt.json);
 }

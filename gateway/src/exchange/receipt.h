@@ -2,6 +2,7 @@
 // The receiver's signed word that it stored a batch: what the sender keeps as
 // proof of delivery. The signature covers the exact JSON bytes.
 
+#include "exchange/signed_json.h"
 #include "ledger/checkpoint.h"
 #include "privacy/party_keys.h"
 
@@ -31,12 +32,10 @@ struct Receipt {
     static Receipt parse(const std::string& json);  // throws BatchError naming the key
 };
 
-struct SignedReceipt {
-    std::string json;       // exact signed bytes
-    std::string signature;  // base64 Ed25519 over json
-
+struct SignedReceipt : SignedJson {
     // The HTTP body: {"receipt": "<base64 json>", "signature": "<base64>"}.
     std::string body() const;
+    // Other keys are ignored. Throws BatchError naming the key.
     static SignedReceipt fromBody(const std::string& body);
 };
 

@@ -1,41 +1,19 @@
 #include "store/extraction_requests.h"
 
 #include <Poco/Data/RecordSet.h>
-#include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 
 #include "common/errors.h"
+#include "store/sqlite_session.h"
 
 using namespace Poco::Data::Keywords;
 
 namespace passerelle::store {
 
-namespace {
-
-Poco::Data::Session sqliteSession(const std::filesystem::path& file) {
-    static std::once_flag connector;
-    std::call_once(connector, [] { Poco::Data::SQLite::Connector::registerConnector(); });
-    try {
-        return Poco::Data::Session("SQLite", file.string());
-    } catch (const Poco::Exception& e) {
-        throw StoreError("state store " + file.string() +
-                         ": cannot open it for extraction requests: " + e.displayText());
-    }
-}
-
-[[noreturn]] void fail(const std::filesystem::path& file, const char* what, const Poco::Exception& e) {
-    throw StoreError("state store " + file.string() + ": cannot " + what + ": " + e.displayText());
-}
-
-}  // namespace
-
 ExtractionRequests::ExtractionRequests(const std::filesystem::path& sqliteFile)
-    : file_(sqliteFile), session_(sqliteSession(sqliteFile)) {
+    : file_(sqliteFile), session_(openStateDatabase(sqliteFile)) {
     try {
-        session_ << "PRAGMA journal_mode=WAL", now;
-        session_ << "PRAGMA synchronous=FULL", now;
-        session_ << "PRAGMA busy_timeout=10000", now;
         // Both the request id and the nonce are unique: either one seen again is a replay.
         session_ << "CREATE TABLE IF NOT EXISTS extraction_requests ("
                     " request_id TEXT PRIMARY KEY, nonce TEXT NOT NULL UNIQUE, requester TEXT NOT NULL,"
@@ -47,7 +25,7 @@ ExtractionRequests::ExtractionRequests(const std::filesystem::path& sqliteFile)
             << "CREATE INDEX IF NOT EXISTS extraction_requests_received ON extraction_requests (received_at)",
             now;
     } catch (const Poco::Exception& e) {
-        fail(file_, "create the extraction_requests table", e);
+        throwStoreError(file_, "create the extraction_requests table", e);
     }
 }
 
@@ -64,7 +42,7 @@ bool ExtractionRequests::admit(const ExtractionRequestRow& r) {
             useRef(r.exitTo), useRef(r.issuedAt), useRef(r.receivedAt);
         return insert.execute() > 0;
     } catch (const Poco::Exception& e) {
-        fail(file_, "record an extraction request", e);
+        throwStoreError(file_, "record an extraction request", e);
     }
 }
 
@@ -75,7 +53,7 @@ void ExtractionRequests::recordOutcome(const std::string& requestId, const std::
         session_ << "UPDATE extraction_requests SET outcome = ?, batch_id = ? WHERE request_id = ?",
             useRef(outcome), useRef(batchId), useRef(requestId), now;
     } catch (const Poco::Exception& e) {
-        fail(file_, "record what became of an extraction request", e);
+        throwStoreError(file_, "record what became of an extraction request", e);
     }
 }
 
@@ -94,7 +72,7 @@ std::optional<ExtractionRequestRow> ExtractionRequests::find(const std::string& 
         return ExtractionRequestRow{cell(0), cell(1), cell(2), cell(3), cell(4),
                                     cell(5), cell(6), cell(7), cell(8), cell(9)};
     } catch (const Poco::Exception& e) {
-        fail(file_, "read the extraction requests", e);
+        throwStoreError(file_, "read the extraction requests", e);
     }
 }
 
@@ -106,7 +84,7 @@ std::uint64_t ExtractionRequests::forgetReceivedBefore(const std::string& utcTim
         remove << "DELETE FROM extraction_requests WHERE received_at < ?", useRef(utcTime);
         return remove.execute();
     } catch (const Poco::Exception& e) {
-        fail(file_, "forget old extraction requests", e);
+        throwStoreError(file_, "forget old extraction requests", e);
     }
 }
 

@@ -1,9 +1,9 @@
 #include "store/state_store.h"
 
 #include "common/errors.h"
+#include "store/sqlite_session.h"
 
 #include <Poco/Data/RecordSet.h>
-#include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Nullable.h>
 #include <Poco/Exception.h>
@@ -20,29 +20,12 @@ namespace passerelle::store {
 
 namespace {
 
-Poco::Data::Session openSession(const std::filesystem::path& file) {
-    static std::once_flag registered;
-    std::call_once(registered, [] { Poco::Data::SQLite::Connector::registerConnector(); });
-    std::error_code ec;
-    std::filesystem::create_directories(file.parent_path(), ec);
-    return Poco::Data::Session("SQLite", file.string());
-}
-
 OutboxStatus outboxStatusFrom(const std::string& name) {
     if (name == "receipted") return OutboxStatus::Receipted;
     if (name == "dead-letter") return OutboxStatus::DeadLetter;
     return OutboxStatus::Pending;
 }
 const char* inboxStatusName(InboxStatus s) { return s == InboxStatus::Stored ? "stored" : "delivered"; }
-
-template <typename Fn>
-auto guarded(const std::filesystem::path& file, const char* what, Fn&& fn) {
-    try {
-        return fn();
-    } catch (const Poco::Exception& e) {
-        throw StoreError(std::string("state store ") + file.string() + ": cannot " + what + ": " + e.displayText());
-    }
-}
 
 constexpr const char* kOutboxColumns =
     "batch_id, recipient, purpose, job, record_count, payload_digest, created_at, status, attempts, "
@@ -177,11 +160,8 @@ auto StateStore::immediateTransaction(const char* what, Fn&& fn) {
 }
 
 StateStore::StateStore(const std::filesystem::path& sqliteFile)
-    : file_(sqliteFile), session_(guarded(sqliteFile, "open", [&] { return openSession(sqliteFile); })) {
+    : file_(sqliteFile), session_(openStateDatabase(sqliteFile)) {
     guarded(file_, "create its tables", [&] {
-        session_ << "PRAGMA journal_mode=WAL", now;
-        session_ << "PRAGMA synchronous=FULL", now;
-        session_ << "PRAGMA busy_timeout=10000", now;
         session_ << "CREATE TABLE IF NOT EXISTS outbox ("
                     " batch_id TEXT PRIMARY KEY, recipient TEXT NOT NULL, purpose TEXT NOT NULL,"
                     " job TEXT NOT NULL, record_count INTEGER NOT NULL, payload_digest TEXT NOT NULL,"

@@ -24,19 +24,6 @@ using Status = Poco::Net::HTTPResponse::HTTPStatus;
 
 Poco::Logger& log() { return Poco::Logger::get("passerelle.admin"); }
 
-// The Host header names a loopback address (or is absent, as HTTP/1.0 allows).
-bool addressedToLoopback(const Poco::Net::HTTPServerRequest& request) {
-    if (!request.has("Host")) return true;
-    const std::string host = request.getHost();
-    std::string name = host;
-    if (host.starts_with("[")) {
-        name = host.substr(0, host.find(']') + 1);
-    } else if (const auto colon = host.rfind(':'); colon != std::string::npos) {
-        name = host.substr(0, colon);
-    }
-    return name == "127.0.0.1" || name == "localhost" || name == "[::1]";
-}
-
 struct AdminRoutes {
     AdminServer::StatusSource status;
     const metrics::Registry& registry;
@@ -65,7 +52,7 @@ public:
 private:
     void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                const std::string& path) {
-        if (!addressedToLoopback(request)) {
+        if (!hostIsLoopback(request)) {
             throw HttpError(
                 Status::HTTP_FORBIDDEN, "forbidden_host",
                 "the admin listener answers only requests addressed to 127.0.0.1, [::1] or localhost");

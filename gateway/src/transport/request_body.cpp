@@ -36,4 +36,16 @@ void discardSmallBody(Poco::Net::HTTPServerRequest& request) {
     }
 }
 
+bool hostIsLoopback(const Poco::Net::HTTPServerRequest& request) {
+    if (!request.has("Host")) return true;
+    const std::string host = request.getHost();
+    std::string name = host;
+    if (host.starts_with("[")) {
+        name = host.substr(0, host.find(']') + 1);
+    } else if (const auto colon = host.rfind(':'); colon != std::string::npos) {
+        name = host.substr(0, colon);
+    }
+    return name == "127.0.0.1" || name == "localhost" || name == "[::1]";
+}
+
 }  // namespace passerelle::transport

@@ -1,5 +1,5 @@
 #pragma once
-// What a listener does with a request body its handler never read.
+// What a listener checks and does with a request before (or instead of) its handler.
 
 #include <Poco/Net/HTTPServerRequest.h>
 
@@ -12,5 +12,10 @@ bool hasRequestBody(const Poco::Net::HTTPServerRequest& request);
 // of a small body (at most 256 KiB, for at most 2 s), so that the client reads
 // the answer rather than a connection reset. A larger body is left unread.
 void discardSmallBody(Poco::Net::HTTPServerRequest& request);
+
+// The Host header names a loopback address (or is absent, as HTTP/1.0 allows):
+// the plain-HTTP listeners (console, admin) answer only those, so a web page
+// that rebinds its own name to 127.0.0.1 is refused.
+bool hostIsLoopback(const Poco::Net::HTTPServerRequest& request);
 
 }  // namespace passerelle::transport
