@@ -58,6 +58,9 @@ int transfer(const ParsedOptions& options) {
     std::filesystem::create_directories(exchange::jobLockFile(*gateway, jobName).parent_path());
     const auto jobLock = FileLock::tryAcquire(exchange::jobLockFile(*gateway, jobName));
     if (!jobLock) {
+        if (json) {
+            std::cout << "{\"job\":\"" << jobName << "\",\"error\":\"already_running\"}" << std::endl;
+        }
         throw Error("job " + jobName + " is already running in another process (its schedule in "
                              "'passerelle run', or another transfer); try again when that run ends");
     }

@@ -149,6 +149,13 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
                              " with a receipt carrying no ledger checkpoint (a receiver of an earlier version)");
         }
         gateway_.keepPeerCheckpoint(*outcome.receipt.checkpoint);
+        // The ledger first, then the state: a process killed in between leaves the batch
+        // pending, sent again and answered with the same receipt; never receipted unlogged.
+        ledger::LedgerEntry receipted = outboxBatchEntry(config, batch, actor, "batch-receipted");
+        receipted.outcome = "receipted";
+        receipted.reason = "receiver ledger entry " + std::to_string(outcome.receipt.ledgerIndex) +
+                           ", receiver checkpoint " + ledger::describe(*outcome.receipt.checkpoint);
+        gateway_.ledger().append(receipted);
         gateway_.store().recordReceipt(batch.batchId, signedReceipt.json, signedReceipt.signature,
                                        formatUtc(std::chrono::system_clock::now()));
         outcome.receipted = true;
@@ -156,11 +163,7 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
         outcome.error = e.what();
     }
 
-    ledger::LedgerEntry entry = outboxBatchEntry(config, batch, actor, outcome.receipted ? "batch-receipted" : "delivery-failed");
     if (outcome.receipted) {
-        entry.outcome = "receipted";
-        entry.reason = "receiver ledger entry " + std::to_string(outcome.receipt.ledgerIndex) +
-                       ", receiver checkpoint " + ledger::describe(*outcome.receipt.checkpoint);
         log().information("batch %s receipted by %s", batch.batchId, batch.recipient);
         const auto sealedAt = parseUtc(batch.createdAt);
         metrics::batchReceipted(batch.recipient, batch.recordCount,
@@ -171,13 +174,14 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
         const auto now = std::chrono::system_clock::now();
         const auto pause = backoffAfter(batch.attempts + 1, config.delivery);
         outcome.nextAttemptAt = unixSeconds(now + pause);
+        ledger::LedgerEntry failed = outboxBatchEntry(config, batch, actor, "delivery-failed");
+        failed.outcome = "failed";
+        failed.reason = outcome.error;
+        gateway_.ledger().append(failed);
         gateway_.store().recordAttemptFailure(batch.batchId, outcome.error, outcome.nextAttemptAt, formatUtc(now));
-        entry.outcome = "failed";
-        entry.reason = outcome.error;
         log().warning("batch %s not delivered to %s: %s (it stays in the outbox; next attempt in %s s)",
                       batch.batchId, batch.recipient, outcome.error, std::to_string(pause.count()));
     }
-    gateway_.ledger().append(entry);
     if (!outcome.receipted &&
         batch.queuedSince() < formatUtc(std::chrono::system_clock::now() -
                                         std::chrono::hours(config.delivery.deadLetterAfterHours))) {

@@ -68,8 +68,17 @@ void DeliveryEngine::scan() {
                     try {
                         delivery_.deliver(batch, "gateway");
                     } catch (const std::exception& e) {
-                        // The store or the ledger failed: the claim lapses and the batch is retried.
+                        // The store or the ledger failed (a full disk): release the batch for a later try.
                         log().error("delivering batch %s failed: %s", batch.batchId, std::string(e.what()));
+                        try {
+                            const auto now = std::chrono::system_clock::now();
+                            gateway_.store().recordAttemptFailure(
+                                batch.batchId, e.what(),
+                                unixSeconds(now + backoffAfter(batch.attempts + 1, gateway_.config().delivery)),
+                                formatUtc(now));
+                        } catch (const std::exception&) {
+                            // Still failing: its claim lapses with its lease.
+                        }
                     }
                     --inFlight_;
                     notify();

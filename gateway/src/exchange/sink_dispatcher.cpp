@@ -74,11 +74,13 @@ std::size_t SinkDispatcher::drain() {
         entry.payload_digest = batch.payloadDigest;
         try {
             deliver(batch);
-            gateway_.store().recordSinkDelivery(batch.batchId, formatUtc(std::chrono::system_clock::now()));
-            metrics::sinkHandOff(true);
+            // The ledger first, then the state: killed in between, the batch is handed over
+            // again (a sink commits a batch id once) and logged twice, never unlogged.
             entry.operation = "batch-handed-to-sink";
             entry.outcome = "delivered";
             gateway_.ledger().append(entry);
+            gateway_.store().recordSinkDelivery(batch.batchId, formatUtc(std::chrono::system_clock::now()));
+            metrics::sinkHandOff(true);
             log().information("batch %s from %s handed to %s", batch.batchId, batch.sender, entry.counterpart);
         } catch (const std::exception& e) {
             ++waiting;

@@ -35,11 +35,18 @@ ExchangeClient::ExchangeClient(const config::TlsSettings& tls, std::string baseU
 
 namespace {
 
+// `fn` sets `established` once the TLS handshake is done: a TLS error after it is
+// a connection cut mid-exchange, not a certificate problem.
 template <typename Fn>
 HttpResult guarded(const std::string& url, Fn&& fn) {
+    bool established = false;
     try {
-        return fn();
+        return fn(established);
     } catch (const Poco::Net::SSLException& e) {
+        if (established) {
+            throw TransportError("the connection to " + url + " was cut during the exchange (" + e.displayText() +
+                                 "); the batch stays queued and is sent again");
+        }
         throw TransportError("TLS with " + url + " failed: " + e.displayText() +
                              " (check that both sides' certificates come from the exchange CA)");
     } catch (const Poco::TimeoutException& e) {
@@ -71,7 +78,7 @@ void checkPin(Poco::Net::HTTPSClientSession& session, const std::string& pinnedS
 HttpResult ExchangeClient::post(const std::string& path, const std::string& contentType,
                                 std::uint64_t contentLength,
                                 const std::function<void(std::ostream&)>& writeBody) const {
-    return guarded(baseUrl_ + path, [&] {
+    return guarded(baseUrl_ + path, [&](bool& established) {
         Poco::Net::HTTPSClientSession session(host_, port_, context_);
         session.setTimeout(Poco::Timespan(static_cast<long>(timeout_.count()), 0));
         Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, path, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -79,9 +86,10 @@ HttpResult ExchangeClient::post(const std::string& path, const std::string& cont
         request.setContentLength64(static_cast<Poco::Int64>(contentLength));
         std::ostream& body = session.sendRequest(request);
         checkPin(session, pinnedSha256_, baseUrl_);
+        established = true;
         const std::string broken = "the connection to " + baseUrl_ + path +
-                                   " broke while sending: the peer closed it (under TLS 1.3 a refused client "
-                                   "certificate shows this way; the peer's log says why)";
+                                   " broke while sending: the peer closed it or the network cut it (under TLS 1.3 "
+                                   "a refused client certificate also shows this way; the peer's log says which)";
         try {
             writeBody(body);
         } catch (const Error&) {
@@ -100,12 +108,13 @@ HttpResult ExchangeClient::post(const std::string& path, const std::string& cont
 }
 
 HttpResult ExchangeClient::get(const std::string& path) const {
-    return guarded(baseUrl_ + path, [&] {
+    return guarded(baseUrl_ + path, [&](bool& established) {
         Poco::Net::HTTPSClientSession session(host_, port_, context_);
         session.setTimeout(Poco::Timespan(static_cast<long>(timeout_.count()), 0));
         Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, path, Poco::Net::HTTPMessage::HTTP_1_1);
         session.sendRequest(request);
         checkPin(session, pinnedSha256_, baseUrl_);
+        established = true;
         Poco::Net::HTTPResponse response;
         std::istream& in = session.receiveResponse(response);
         HttpResult result;

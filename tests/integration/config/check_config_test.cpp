@@ -80,5 +80,46 @@ TEST_F(CheckConfigTest, PeerAcceptingAnUndefinedPurposeIsNamed) {
     expectRefusedNaming(regionConfig(), "peer.univ-montpellier.accept_purposes");
 }
 
+// The delivery, schedule, listener and extraction keys: each mistake names its key.
+TEST_F(CheckConfigTest, DeliveryScheduleAndListenerMistakesNameTheirKey) {
+    ASSERT_FALSE(HasFailure());
+    const std::string original = readFile(inst_.config);
+    const std::string job = "[job.survey-contact]\n";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {job + "schedule = 0 25 * * *\n", "job.survey-contact.schedule"},       // hour out of range
+        {job + "schedule = 0 6 1 * * *\n", "job.survey-contact.schedule"},      // six fields
+        {job + "catch_up = perhaps\n", "job.survey-contact.catch_up"},
+        {job + "exit_months_ago = 2000\n", "job.survey-contact.exit_months_ago"},
+        {"[delivery]\ninitial_backoff_seconds = 60\nmax_backoff_seconds = 10\n\n" + job,
+         "delivery.max_backoff_seconds"},
+        {"[delivery]\nworkers = 0\n\n" + job, "delivery.workers"},
+        {"[delivery]\nretries = 3\n\n" + job, "delivery.retries"},
+        {"[http]\nburst = 0\n\n" + job, "http.burst"},
+        {"[admin]\nlisten = 0.0.0.0:9100\n\n" + job, "admin.listen"},
+        {"[admin]\nlisten = 127.0.0.1:http\n\n" + job, "admin.listen"},
+    };
+    for (const auto& [replacement, key] : cases) {
+        writeFile(inst_.config, original);
+        change(inst_.config, job, replacement);
+        expectRefusedNaming(inst_.config, key);
+    }
+    // The same keys, right, pass.
+    writeFile(inst_.config, original);
+    change(inst_.config, job,
+           "[delivery]\nworkers = 4\ndead_letter_after_hours = 24\n\n[http]\nrate_per_minute = 0\n\n"
+           "[admin]\nlisten = 127.0.0.1:0\n\n" + job + "schedule = 0 6 1 * *\nexit_months_ago = 6\nincremental = true\n");
+    const auto r = checkConfig(inst_.config);
+    EXPECT_EQ(r.exitCode, 0) << r;
+}
+
+TEST_F(CheckConfigTest, AnExtractionPurposeMustBeDefinedAndServedByAnInstitution) {
+    ASSERT_FALSE(HasFailure());
+    const std::string peer = std::string("[peer.") + kRegion + "]\n";
+    change(inst_.config, peer, peer + "extract_purposes = region-survey-contactt\n");
+    expectRefusedNaming(inst_.config, std::string("peer.") + kRegion + ".extract_purposes");
+    change(regionConfig(), "[peer.univ-montpellier]\n", "[peer.univ-montpellier]\nextract_purposes = region-survey-contact\n");
+    expectRefusedNaming(regionConfig(), "peer.univ-montpellier.extract_purposes");
+}
+
 }  // namespace
 }  // namespace passerelle::integration

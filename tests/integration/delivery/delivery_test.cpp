@@ -41,7 +41,9 @@ protected:
 
     Poco::JSON::Object::Ptr status(const Institution& inst, int expectedExit = -1) {
         const auto r = passerelle({"status", "--config", inst.config.string(), "--json"}, "status");
-        if (expectedExit >= 0) EXPECT_EQ(r.exitCode, expectedExit) << r;
+        if (expectedExit >= 0) {
+            EXPECT_EQ(r.exitCode, expectedExit) << r;
+        }
         return parseJson(r.out);
     }
 
@@ -241,7 +243,7 @@ TEST_F(DeliveryTest, AnIncrementalJobSendsOnlyNewOrChangedRecordsEvenWhenKilledM
     const auto sent = sinkRows();
     EXPECT_EQ(sent.size(), 40u + 3u + 5u) << "every version of every record exactly once";
     EXPECT_EQ(std::set<std::string>(sent.begin(), sent.end()).size(), sent.size()) << "no record twice";
-    for (const std::string& address : {"changed.address@example.org", "moved12@example.org", "moved16@example.org"}) {
+    for (const char* address : {"changed.address@example.org", "moved12@example.org", "moved16@example.org"}) {
         EXPECT_EQ(std::count_if(sent.begin(), sent.end(),
                                 [&](const std::string& row) { return row.find(address) != std::string::npos; }),
                   1)
@@ -268,7 +270,7 @@ TEST_F(DeliveryTest, AScheduledRunMissedWhileDownRunsOnceAtStartForTraineesWhoLe
         exitMonth += 12;
         --exitYear;
     }
-    char isoPrefix[16], apogeeDate[16];
+    char isoPrefix[32], apogeeDate[32];
     std::snprintf(isoPrefix, sizeof isoPrefix, "%04d-%02d-", exitYear, exitMonth);
     std::snprintf(apogeeDate, sizeof apogeeDate, "28/%02d/%04d", exitMonth, exitYear);
 

@@ -308,8 +308,9 @@ protected:
             if (n < least || n > most)
                 findings.add(party + " ledger: batch " + batch + " has " + std::to_string(n) + " '" +
                              operation + "' entries (expected " +
-                             (least == most ? std::to_string(least)
-                                            : std::to_string(least) + " to " + std::to_string(most)) +
+                             (most == INT_MAX ? "at least " + std::to_string(least)
+                              : least == most ? std::to_string(least)
+                                              : std::to_string(least) + " to " + std::to_string(most)) +
                              ")");
         }
     }
