@@ -315,6 +315,46 @@ protected:
         }
     }
 
+    // The Region (one peer: univ-montpellier) and univ-montpellier with an export of `rows`,
+    // both with keys; the institution is configured against port 0 until the Region runs.
+    Institution configureMontpellier(int rows, int seed, fs::path& exportFile) {
+        makePki({kRegion, kMontpellier});
+        writeRegionConfig({{kMontpellier}});
+        keysInit(regionConfig(), "region");
+        exportFile = makeExport(kMontpellier, rows, 0, seed);
+        Institution inst = writeInstitutionConfig(kMontpellier, kMontpellier, 0, exportFile);
+        keysInit(inst.config, kMontpellier);
+        return inst;
+    }
+
+    // The port the Region's first run printed (region.run1.out), 0 when none.
+    int regionPortFromLog() {
+        static const std::regex listening(R"(listening on https://127\.0\.0\.1:(\d+))");
+        std::smatch m;
+        const std::string out = readFile(logs() / "region.run1.out");
+        return std::regex_search(out, m, listening) ? std::stoi(m[1].str()) : 0;
+    }
+
+    // With no kill in the scenario, each batch's story is told exactly once: one receipt
+    // at the sender, one reception and one hand-off at the Region; and both ledgers
+    // verify, with every batch and receipt checked.
+    void expectEachDeliveredOnce(const Institution& inst, const std::set<std::string>& batches) {
+        Findings ledgers("ledger entries per batch");
+        expectLedgerEntries(ledgers, ledgerTally(inst.config, inst.party), inst.party, "batch-receipted", batches,
+                            1, 1);
+        const LedgerTally regionTally = ledgerTally(regionConfig(), "region");
+        expectLedgerEntries(ledgers, regionTally, kRegion, "batch-received", batches, 1, 1);
+        expectLedgerEntries(ledgers, regionTally, kRegion, "batch-handed-to-sink", batches, 1, 1);
+        EXPECT_TRUE(ledgers.empty()) << ledgers;
+
+        const auto regionAudit = auditVerify(regionConfig(), "region");
+        EXPECT_EQ(regionAudit.run.exitCode, 0) << regionAudit.run;
+        EXPECT_EQ(regionAudit.batchesChecked, static_cast<long>(batches.size())) << regionAudit.run;
+        const auto instAudit = auditVerify(inst.config, inst.party);
+        EXPECT_EQ(instAudit.run.exitCode, 0) << instAudit.run;
+        EXPECT_EQ(instAudit.receiptsChecked, static_cast<long>(batches.size())) << instAudit.run;
+    }
+
     // The scenario of ConnectionCutMidBody and ConnectionClosedMidBody (connection_cut_test.cpp).
     void cutMidBodyThenRetry(CuttingRelay::Cut style);
 
