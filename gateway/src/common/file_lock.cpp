@@ -10,16 +10,47 @@
 
 namespace passerelle {
 
+namespace {
+
+std::optional<int> lockedOrClosed(int fd) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return fd;
+    ::close(fd);
+    return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<FileLock> FileLock::tryAcquire(const std::filesystem::path& file) {
     const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         throw StoreError("cannot create the lock file " + file.string() + ": " + std::strerror(errno));
     }
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const auto locked = lockedOrClosed(fd);
+    if (!locked) return std::nullopt;
+    return FileLock(file, *locked);
+}
+
+FileLock FileLock::createHeld(const std::filesystem::path& file) {
+    const std::filesystem::path temporary = file.string() + ".new-" + std::to_string(::getpid());
+    const int fd = ::open(temporary.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw StoreError("cannot create the lock file " + file.string() + ": " + std::strerror(errno));
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0 || ::rename(temporary.c_str(), file.c_str()) != 0) {
+        const int error = errno;
         ::close(fd);
-        return std::nullopt;
+        ::unlink(temporary.c_str());
+        throw StoreError("cannot create the lock file " + file.string() + ": " + std::strerror(error));
     }
     return FileLock(file, fd);
+}
+
+std::optional<FileLock> FileLock::tryAcquireExisting(const std::filesystem::path& file) {
+    const int fd = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return std::nullopt;
+    const auto locked = lockedOrClosed(fd);
+    if (!locked) return std::nullopt;
+    return FileLock(file, *locked);
 }
 
 FileLock::FileLock(FileLock&& other) noexcept : file_(std::move(other.file_)), fd_(other.fd_) { other.fd_ = -1; }

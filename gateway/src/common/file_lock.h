@@ -15,6 +15,16 @@ public:
     // cannot be created.
     static std::optional<FileLock> tryAcquire(const std::filesystem::path& file);
 
+    // For a lock whose name is new (one per batch): the file appears already
+    // locked (written under a temporary name, locked, then renamed), so no
+    // other process can ever take it between its creation and its lock.
+    // Throws StoreError when it cannot be created.
+    static FileLock createHeld(const std::filesystem::path& file);
+
+    // Takes the lock of a file that exists, without creating it: nullopt when
+    // another process holds it or the file is gone (its holder finished).
+    static std::optional<FileLock> tryAcquireExisting(const std::filesystem::path& file);
+
     FileLock(FileLock&& other) noexcept;
     FileLock& operator=(FileLock&& other) noexcept;
     FileLock(const FileLock&) = delete;

@@ -135,7 +135,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     std::filesystem::create_directories(batchDir);
     // Held until the batch is in the outbox: a folder whose lock is free and
     // that has no outbox row was left by a killed process (outbox_recovery.h).
-    const auto sealing = FileLock::tryAcquire(batchDir / kSealingLock);
+    const FileLock sealing = FileLock::createHeld(batchDir / kSealingLock);
 
     // An incremental job sends only records new or changed since its last batch.
     const bool incremental = job.incremental && options.useCursor;

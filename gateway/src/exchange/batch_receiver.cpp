@@ -96,7 +96,7 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     try {
         // Beside the folder, which receiveEnvelope creates.
         std::filesystem::create_directories(gateway_.inboxDir());
-        receiving = FileLock::tryAcquire(stagingLockOf(staging.path));
+        receiving = FileLock::createHeld(stagingLockOf(staging.path));
     } catch (const std::exception& e) {
         log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
         throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",

@@ -15,13 +15,17 @@ namespace {
 
 Poco::Logger& log() { return Poco::Logger::get("passerelle.recovery"); }
 
-// A folder without a sealing lock predates it (an earlier version) or is being
-// created this instant: only an old one is taken for abandoned.
-bool abandoned(const fs::path& dir, const fs::path& lock) {
+// A folder without its lock file predates it (an earlier version) or is being
+// created this instant: only an old one is taken for abandoned. With its lock
+// file, the lock taken here is returned, held while the caller decides: the
+// caller must check again, under it, that the work was not finished meanwhile.
+std::optional<FileLock> abandoned(const fs::path& dir, const fs::path& lock, bool& lockless) {
     std::error_code ec;
-    if (fs::exists(lock, ec)) return FileLock::tryAcquire(lock).has_value();
+    lockless = false;
+    if (fs::exists(lock, ec)) return FileLock::tryAcquireExisting(lock);
     const auto written = fs::last_write_time(dir, ec);
-    return !ec && fs::file_time_type::clock::now() - written > std::chrono::minutes(10);
+    lockless = !ec && fs::file_time_type::clock::now() - written > std::chrono::minutes(10);
+    return std::nullopt;
 }
 
 }  // namespace
@@ -33,7 +37,16 @@ RecoveryReport recoverInterrupted(Gateway& gateway) {
         for (const auto& item : fs::directory_iterator(gateway.outboxDir(), ec)) {
             if (!item.is_directory()) continue;
             const std::string batchId = item.path().filename().string();
-            if (gateway.store().outboxBatch(batchId) || !abandoned(item.path(), item.path() / kSealingLock)) continue;
+            const fs::path lockFile = item.path() / kSealingLock;
+            bool lockless = false;
+            const std::optional<FileLock> held = abandoned(item.path(), lockFile, lockless);
+            if (!held && !lockless) continue;  // being sealed, or already in the outbox
+            // Checked under the lock: a sealer that finished has its outbox row
+            // (written before it lets the lock go); one that died never will.
+            if (gateway.store().outboxBatch(batchId)) {
+                fs::remove(lockFile, ec);  // its sealer died after the row, before this
+                continue;
+            }
             const bool sealed = fs::exists(item.path() / "manifest.json", ec);
             fs::remove_all(item.path(), ec);
             fs::remove(gateway.carriedDir() / (batchId + ".pseudonyms"), ec);
@@ -59,10 +72,11 @@ RecoveryReport recoverInterrupted(Gateway& gateway) {
             if (!name.starts_with(".incoming-")) continue;
             if (name.ends_with(".lock")) {  // a lock whose transfer never created its folder
                 const fs::path dir = item.path().parent_path() / name.substr(0, name.size() - 5);
-                if (!fs::exists(dir, ec) && FileLock::tryAcquire(item.path())) fs::remove(item.path(), ec);
+                if (!fs::exists(dir, ec) && FileLock::tryAcquireExisting(item.path())) fs::remove(item.path(), ec);
                 continue;
             }
-            if (!abandoned(item.path(), stagingLockOf(item.path()))) continue;
+            bool lockless = false;
+            if (!abandoned(item.path(), stagingLockOf(item.path()), lockless) && !lockless) continue;
             fs::remove_all(item.path(), ec);
             fs::remove(stagingLockOf(item.path()), ec);
             ++report.stagingFolders;
