@@ -116,8 +116,7 @@ std::size_t BatchDelivery::deadLetterExpired(const std::string& actor) {
     const auto now = std::chrono::system_clock::now();
     const std::string cutoff = formatUtc(now - std::chrono::hours(gateway_.config().delivery.deadLetterAfterHours));
     std::size_t count = 0;
-    for (const store::OutboxBatch& batch : gateway_.store().outbox()) {
-        if (batch.status != store::OutboxStatus::Pending || batch.queuedSince() >= cutoff) continue;
+    for (const store::OutboxBatch& batch : gateway_.store().pendingQueuedBefore(cutoff)) {
         // Not while a live process is sending it: that attempt decides.
         if (!gateway_.store().claim(batch.batchId, claimNow())) continue;
         deadLetter(batch, actor, batch.lastError.empty() ? "never attempted" : batch.lastError);

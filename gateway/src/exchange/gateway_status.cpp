@@ -20,10 +20,7 @@ std::int64_t ageSeconds(const std::string& utc, std::chrono::system_clock::time_
 Poco::JSON::Array::Ptr peerOutboxes(Gateway& gateway, std::chrono::system_clock::time_point now) {
     Poco::JSON::Array::Ptr peers = new Poco::JSON::Array;
     auto summaries = gateway.store().outboxSummary();
-    std::vector<store::OutboxBatch> deadLetters;
-    for (store::OutboxBatch& b : gateway.store().outbox()) {
-        if (b.status == store::OutboxStatus::DeadLetter) deadLetters.push_back(std::move(b));
-    }
+    const std::vector<store::OutboxBatch> deadLetters = gateway.store().outboxWithStatus(store::OutboxStatus::DeadLetter);
     for (const auto& [party, peer] : gateway.config().peers) {
         store::OutboxSummary s;
         for (const auto& found : summaries) {

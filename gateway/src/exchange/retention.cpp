@@ -65,8 +65,7 @@ PurgeReport purgeExpired(Gateway& gateway, const std::string& actor, std::chrono
         const auto& p = config.purpose(purpose);
         return since < cutoffFor(p.retentionDays, now) ? &p : nullptr;
     };
-    for (const auto& b : gateway.store().outbox()) {
-        if (b.status != store::OutboxStatus::Receipted) continue;  // never before the receipt
+    for (const auto& b : gateway.store().outboxWithStatus(store::OutboxStatus::Receipted)) {  // never before the receipt
         const auto dir = gateway.outboxDir() / b.batchId;
         if (const auto* p = due(b.purpose, b.receiptedAt, b.batchId, dir)) {
             const PurgedBatch batch{b.batchId, b.purpose, b.receiptedAt};

@@ -320,6 +320,32 @@ std::vector<OutboxBatch> StateStore::outbox() {
     });
 }
 
+std::vector<OutboxBatch> StateStore::outboxWithStatus(OutboxStatus status) {
+    std::lock_guard lock(mutex_);
+    return guarded(file_, "read the outbox", [&] {
+        Poco::Data::Statement select(session_);
+        std::string name(outboxStatusName(status));
+        select << "SELECT " << kOutboxColumns << " FROM outbox WHERE status = ? ORDER BY created_at, batch_id",
+            use(name);
+        return readOutbox(select);
+    });
+}
+
+std::vector<OutboxBatch> StateStore::pendingQueuedBefore(const std::string& cutoff) {
+    std::lock_guard lock(mutex_);
+    return guarded(file_, "read the outbox", [&] {
+        Poco::Data::Statement select(session_);
+        std::string before = cutoff;
+        // queuedSince(): the requeue time when there is one, else the creation time.
+        select << "SELECT " << kOutboxColumns
+               << " FROM outbox WHERE status = 'pending'"
+                  " AND (CASE WHEN requeued_at = '' THEN created_at ELSE requeued_at END) < ?"
+                  " ORDER BY created_at, batch_id",
+            use(before);
+        return readOutbox(select);
+    });
+}
+
 void StateStore::recordAttemptFailure(const std::string& batchId, const std::string& error,
                                       std::int64_t nextAttemptAt, const std::string& attemptedAt) {
     std::lock_guard lock(mutex_);

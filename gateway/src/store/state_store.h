@@ -152,6 +152,10 @@ public:
     // Puts a dead-lettered batch back in the queue, due now. False when it is not dead-lettered.
     bool requeue(const std::string& batchId, const std::string& requeuedAt);
     std::vector<OutboxBatch> outbox();
+    // The batches in one state, oldest first: dead letters for status, receipted ones for retention.
+    std::vector<OutboxBatch> outboxWithStatus(OutboxStatus status);
+    // Pending batches queued (or requeued) before `cutoff` (UTC text): the dead-letter candidates.
+    std::vector<OutboxBatch> pendingQueuedBefore(const std::string& cutoff);
     std::vector<OutboxSummary> outboxSummary();
     // The earliest next attempt among pending batches (unix seconds), if any.
     std::optional<std::int64_t> nextDueAt();

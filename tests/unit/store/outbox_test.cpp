@@ -128,6 +128,33 @@ TEST_F(OutboxTest, DeadLettersAreKeptAndCanBeRequeued) {
     EXPECT_FALSE(store_->requeue("b1", "2026-11-29T11:00:00Z")) << "only a dead letter is requeued";
 }
 
+// What the daemon scans every minute and `status` reads: only the batches in
+// question, never the whole history of receipted batches.
+TEST_F(OutboxTest, DeadLetterCandidatesAreThePendingBatchesQueuedBeforeTheCutoff) {
+    store_->addToOutbox(batch("old", "2026-11-20T10:00:00Z"));
+    store_->addToOutbox(batch("young", "2026-11-29T09:00:00Z"));
+    store_->addToOutbox(batch("requeued", "2026-11-19T10:00:00Z"));
+    store_->addToOutbox(batch("receipted", "2026-11-18T10:00:00Z"));
+    store_->addToOutbox(batch("dead", "2026-11-17T10:00:00Z"));
+    store_->deadLetter("requeued", "2026-11-28T10:00:00Z");
+    ASSERT_TRUE(store_->requeue("requeued", "2026-11-29T08:00:00Z"));
+    ASSERT_TRUE(store_->claim("receipted", {processOwner(), 1000, 60}));
+    store_->recordReceipt("receipted", "{}", "c2ln", "2026-11-18T10:00:05Z");
+    store_->deadLetter("dead", "2026-11-28T10:00:00Z");
+
+    auto ids = [](const std::vector<OutboxBatch>& batches) {
+        std::vector<std::string> out;
+        for (const auto& b : batches) out.push_back(b.batchId);
+        return out;
+    };
+    EXPECT_EQ(ids(store_->pendingQueuedBefore("2026-11-29T00:00:00Z")), std::vector<std::string>{"old"})
+        << "a requeued batch's age counts from its requeue";
+    EXPECT_EQ(ids(store_->pendingQueuedBefore("2026-11-29T08:30:00Z")), (std::vector<std::string>{"requeued", "old"}));
+    EXPECT_EQ(ids(store_->outboxWithStatus(OutboxStatus::DeadLetter)), std::vector<std::string>{"dead"});
+    EXPECT_EQ(ids(store_->outboxWithStatus(OutboxStatus::Receipted)), std::vector<std::string>{"receipted"});
+    EXPECT_EQ(ids(store_->outboxWithStatus(OutboxStatus::Pending)), (std::vector<std::string>{"requeued", "old", "young"}));
+}
+
 TEST_F(OutboxTest, AReceiptEndsTheBatchsLifeInTheQueue) {
     store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z", "region"));
     store_->addToOutbox(batch("b2", "2026-11-29T10:00:00Z", "other-region"));
