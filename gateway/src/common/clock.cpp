@@ -17,7 +17,11 @@ std::optional<std::chrono::system_clock::time_point> parseUtc(const std::string&
     std::tm tm{};
     const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
     if (end == nullptr || *end != '\0') return std::nullopt;
-    return std::chrono::system_clock::from_time_t(timegm(&tm));
+    const auto t = std::chrono::system_clock::from_time_t(timegm(&tm));
+    // Only formatUtc's own form: strptime also takes 2026-2-3T4:5:6Z, and timegm
+    // turns 2026-02-30 into March; neither gives the same text back.
+    if (formatUtc(t) != text) return std::nullopt;
+    return t;
 }
 
 }  // namespace passerelle

@@ -21,7 +21,7 @@ public:
 
 // RFC 3339 UTC with seconds, e.g. 2026-11-29T08:36:38Z.
 std::string formatUtc(std::chrono::system_clock::time_point t);
-// The inverse of formatUtc; nullopt when the text is not in that form.
+// The inverse of formatUtc; nullopt when the text is not exactly in that form.
 std::optional<std::chrono::system_clock::time_point> parseUtc(const std::string& text);
 // Unix seconds, the outbox's and the scheduler's unit.
 inline std::int64_t unixSeconds(std::chrono::system_clock::time_point t) {
