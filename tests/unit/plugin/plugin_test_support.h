@@ -67,8 +67,9 @@ inline std::shared_ptr<const SourcePlugin> csvSource() {
     return SourcePlugin::load(pluginDir(), "source.csv");
 }
 
-inline Drained drain(const Settings& settings) {
-    auto reader = csvSource()->open(settings);
+// Every row of a source, in order: cells, their lines, and each row error.
+inline Drained drainSource(const SourcePlugin& plugin, const Settings& settings) {
+    auto reader = plugin.open(settings);
     Drained out;
     for (std::string_view c : reader->columns()) out.columns.emplace_back(c);
     psl_row row{};
@@ -89,6 +90,8 @@ inline Drained drain(const Settings& settings) {
     return out;
 }
 
+inline Drained drain(const Settings& settings) { return drainSource(*csvSource(), settings); }
+
 inline Drained drainFile(const TempDir& dir, std::string_view bytes, Settings extra = {}) {
     const auto file = dir / "export.csv";
     writeFile(file, bytes);
@@ -97,5 +100,15 @@ inline Drained drainFile(const TempDir& dir, std::string_view bytes, Settings ex
 }
 
 using Row = std::vector<std::string>;
+
+// What a source's open refused with, or "(opened)".
+inline std::string openError(const SourcePlugin& plugin, const Settings& settings) {
+    try {
+        plugin.open(settings);
+    } catch (const PluginError& e) {
+        return e.what();
+    }
+    return "(opened)";
+}
 
 }  // namespace passerelle::plugin::test
