@@ -1,4 +1,3 @@
-#include <algorithm>
 #include "batch_file_sink.h"
 
 #include <fcntl.h>
@@ -9,6 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <system_error>
+
+#include "csv_cell.h"
 
 namespace passerelle::csv {
 
@@ -56,44 +57,6 @@ void syncDirectory(const std::string& directory) {
     if (rc != 0) throw SinkFailure("cannot sync folder " + directory + ": " + errnoText(error));
 }
 
-bool needsQuotes(std::string_view value, char delimiter) {
-    for (const char c : value) {
-        if (c == delimiter || c == '"' || c == '\n' || c == '\r') return true;
-    }
-    return false;
-}
-
-// An E.164 phone number ("+" then 8 to 15 digits) is the one value the gateway
-// itself produces with a leading '+'. A spreadsheet reads it as a number, which
-// cannot call anything, and the survey tool needs it unaltered for text messages.
-bool isE164(std::string_view value) {
-    if (value.size() < 9 || value.size() > 16 || value.front() != '+') return false;
-    return std::all_of(value.begin() + 1, value.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// A spreadsheet runs a cell that starts like a formula; a leading ' makes it text.
-bool looksLikeFormula(std::string_view value) {
-    if (value.empty() || isE164(value)) return false;
-    const char c = value.front();
-    return c == '=' || c == '+' || c == '-' || c == '@' || c == '\t' || c == '\r';
-}
-
-void appendCsvCell(std::string& out, std::string_view value, char delimiter) {
-    const bool formula = looksLikeFormula(value);
-    if (!needsQuotes(value, delimiter)) {
-        if (formula) out.push_back('\'');
-        out.append(value);
-        return;
-    }
-    out.push_back('"');
-    if (formula) out.push_back('\'');
-    for (const char c : value) {
-        if (c == '"') out.push_back('"');
-        out.push_back(c);
-    }
-    out.push_back('"');
-}
-
 }  // namespace
 
 BatchFileSink::BatchFileSink(SinkOptions options) : options_(std::move(options)) {
@@ -128,6 +91,7 @@ void BatchFileSink::begin(const psl_batch_info& info) {
     sender_ = info.sender;
     purpose_ = info.purpose ? info.purpose : "";
     fieldCount_ = info.field_count;
+    columns_.emplace(options_.layout, info);
     announced_ = info.record_count;
     written_ = 0;
     const std::filesystem::path dir(options_.directory);
@@ -144,10 +108,9 @@ void BatchFileSink::begin(const psl_batch_info& info) {
     }
     pending_.clear();
     if (options_.byteOrderMark) pending_.append("\xEF\xBB\xBF");
-    for (std::size_t i = 0; i < fieldCount_; ++i) {
+    for (std::size_t i = 0; i < columns_->size(); ++i) {
         if (i > 0) pending_.push_back(options_.delimiter);
-        appendCsvCell(pending_, std::string_view(info.fields[i].data, info.fields[i].size),
-                      options_.delimiter);
+        appendCsvCell(pending_, columns_->header(i), options_.delimiter);
     }
     pending_.append("\r\n");
 }
@@ -159,9 +122,9 @@ void BatchFileSink::write(const psl_str* values, std::size_t count) {
                           std::to_string(count) + " values, the batch has " + std::to_string(fieldCount_) +
                           " fields");
     }
-    for (std::size_t i = 0; i < count; ++i) {
+    for (std::size_t i = 0; i < columns_->size(); ++i) {
         if (i > 0) pending_.push_back(options_.delimiter);
-        appendCsvCell(pending_, std::string_view(values[i].data, values[i].size), options_.delimiter);
+        appendCsvCell(pending_, columns_->value(i, values), options_.delimiter);
     }
     pending_.append("\r\n");
     ++written_;
@@ -238,7 +201,11 @@ void BatchFileSink::appendToIndex(bool onlyIfMissing) {
     if (st.st_size == 0) line = "batch_id,sender,purpose,record_count,file\r\n";
     line += prefix;
     appendCsvCell(line, purpose_, ',');
-    line += "," + std::to_string(written_) + "," + finalName_ + "\r\n";
+    line += ',';
+    line += std::to_string(written_);
+    line += ',';
+    line += finalName_;
+    line += "\r\n";
     writeAll(fd, line.data(), line.size(), indexPath_);
     if (::fsync(fd) != 0) throw SinkFailure("cannot sync " + indexPath_ + ": " + errnoText(errno));
 }

@@ -7,9 +7,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <stdexcept>
+#include <optional>
 #include <string>
-#include <string_view>
+
+#include "batch_columns.h"
+#include "sink_failure.h"
 
 namespace passerelle::csv {
 
@@ -17,12 +19,7 @@ struct SinkOptions {
     std::string directory;
     char delimiter = ',';
     bool byteOrderMark = false;  // some spreadsheets need it to read UTF-8
-};
-
-// What went wrong, naming the file and the system's reason; never a cell's value.
-class SinkFailure : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
+    Layout layout = Layout::Auto;
 };
 
 class BatchFileSink {
@@ -38,8 +35,6 @@ public:
     void abort() noexcept;
 
 private:
-    void appendCell(std::string_view value);
-    void appendRecordEnd();
     void flush();
     void appendToIndex(bool onlyIfMissing);
 
@@ -52,6 +47,7 @@ private:
     std::string sender_;
     std::string purpose_;
     std::size_t fieldCount_ = 0;
+    std::optional<BatchColumns> columns_;
     std::uint64_t announced_ = 0;
     std::uint64_t written_ = 0;
     std::string tempPath_;

@@ -4,10 +4,13 @@
 //   directory  where batch files and index.csv go (required; created 0700 if missing)
 //   delimiter  , (default) | ; | tab
 //   bom        false (default) | true: start each file with a UTF-8 byte order mark
+//   layout     auto (default) | participants | fields: the columns of each file
+//              (see batch_columns.h; auto writes the survey tool's participant
+//              file when the batch carries an email field)
 //
 // Files: <directory>/<sender>_<batch_id>.csv (0600, RFC 4180, CRLF, UTF-8, cells
-// that a spreadsheet would run as a formula prefixed with ') and one line per
-// committed batch in <directory>/index.csv.
+// that a spreadsheet would run as a formula prefixed with ', see csv_cell.h) and
+// one line per committed batch in <directory>/index.csv.
 
 #include <passerelle/plugin.h>
 
@@ -21,6 +24,7 @@
 namespace {
 
 using passerelle::csv::BatchFileSink;
+using passerelle::csv::Layout;
 using passerelle::csv::SinkFailure;
 using passerelle::csv::SinkOptions;
 
@@ -54,9 +58,19 @@ SinkOptions parseSettings(const psl_setting* settings, std::size_t count) {
             } else {
                 throw SinkFailure("setting 'bom' must be true or false");
             }
+        } else if (key == "layout") {
+            if (value == "auto") {
+                options.layout = Layout::Auto;
+            } else if (value == "participants") {
+                options.layout = Layout::Participants;
+            } else if (value == "fields") {
+                options.layout = Layout::Fields;
+            } else {
+                throw SinkFailure("setting 'layout' must be auto, participants or fields");
+            }
         } else {
             throw SinkFailure("unknown setting '" + std::string(key) +
-                              "' (sink.csv knows directory, delimiter, bom)");
+                              "' (sink.csv knows directory, delimiter, bom, layout)");
         }
     }
     if (options.directory.empty())

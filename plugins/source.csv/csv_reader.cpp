@@ -168,11 +168,22 @@ int CsvReader::readRecord(psl_error& err) {
         const std::uint64_t line = rowLine_;
         nextLine_ = rowLine_ + newlinesInRow_ + 1;
         if (scan == Scan::Unterminated) {
+            // Everything after the quote was read as one field, so say which
+            // lines are lost: they are not reported one by one.
+            const bool endsWithNewline = end_ > 0 && buffer_[end_ - 1] == '\n';
+            const std::uint64_t lastLine = rowLine_ + newlinesInRow_ - (endsWithNewline ? 1 : 0);
             begin_ = end_;
+            if (lastLine <= quoteLine_) {
+                return rowError(err, quoteLine_, 0,
+                                "line %llu: a quoted field opens on this line and its closing quote is missing "
+                                "before the end of the file",
+                                ull(quoteLine_));
+            }
             return rowError(err, quoteLine_, 0,
                             "line %llu: a quoted field opens on this line and its closing quote is missing "
-                            "before the end of the file",
-                            ull(quoteLine_));
+                            "before the end of the file, so lines %llu to %llu were not read; close the quote "
+                            "(or double it if it is part of the text)",
+                            ull(quoteLine_), ull(rowLine_), ull(lastLine));
         }
         const std::size_t nextBegin = rowEnd_ < end_ ? rowEnd_ + 1 : end_;
         if (skipping_) {
@@ -215,6 +226,12 @@ int CsvReader::readRecord(psl_error& err) {
             std::size_t badColumn = 0;
             if (!splitQuoted(row, row + rowBytes, badColumn)) {
                 begin_ = nextBegin;
+                if (newlinesInRow_ > 0) {  // a stray quote joined the next lines to this row
+                    return rowError(err, line, badColumn,
+                                    "line %llu, column %zu: text follows the closing quote of a quoted field "
+                                    "that runs to line %llu (quotes inside a quoted field must be doubled)",
+                                    ull(line), badColumn, ull(line + newlinesInRow_));
+                }
                 return rowError(err, line, badColumn,
                                 "line %llu, column %zu: text follows the closing quote of a quoted field "
                                 "(quotes inside a quoted field must be doubled)",

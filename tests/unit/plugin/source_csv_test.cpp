@@ -72,6 +72,57 @@ TEST(SourceCsv, UndefinedWindows1252ByteIsARowError) {
     EXPECT_EQ(d.rows.size(), 1u);
 }
 
+// 0x81 is one of the five bytes Windows-1252 leaves undefined; the reader checks
+// a plain row while transcoding it and a quoted one before splitting it.
+TEST(SourceCsv, UndefinedWindows1252ByteNamesLineAndColumnOnEveryPath) {
+    TempDir dir;
+    const Drained d = drainFile(dir,
+                                "a;b;c\r\n"
+                                "Secret\x81plain;b;c\r\n"
+                                "ok1;\"quoted Secret\x81\";c\r\n"
+                                "ok2;\"multi\r\nline\";Secret \xE9\x81\r\n"
+                                "Caf\xE9;\x80;\"\x9C\"\r\n",
+                                {{"encoding", "windows-1252"}});
+    ASSERT_EQ(d.errors.size(), 3u);
+    const std::uint64_t lines[] = {2, 3, 5};
+    const std::uint64_t columns[] = {1, 2, 3};
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(d.errors[i].line, lines[i]);
+        EXPECT_EQ(d.errors[i].column, columns[i]);
+        const std::string where = "line " + std::to_string(lines[i]) + ", column " + std::to_string(columns[i]) +
+                                  ": a byte that windows-1252 does not define";
+        EXPECT_NE(d.errors[i].message.find(where), std::string::npos) << d.errors[i].message;
+        EXPECT_EQ(d.errors[i].message.find("Secret"), std::string::npos) << d.errors[i].message;
+    }
+    EXPECT_EQ(d.rows, (std::vector<Row>{{"Caf\xC3\xA9", "\xE2\x82\xAC", "\xC5\x93"}}));
+    EXPECT_EQ(d.lines, (std::vector<std::uint64_t>{6}));
+}
+
+// A file saved as Latin-1 and read as UTF-8: a lone 0xE9 (é) is not UTF-8.
+TEST(SourceCsv, StrayLatin1ByteInAUtf8FileIsARowErrorAndReadingGoesOn) {
+    TempDir dir;
+    const Drained d = drainFile(dir,
+                                "nom;ville;note\n"
+                                "Trainee-A;SecretCaf\xE9;1\n"
+                                "Trainee-B;Albi;2\n"
+                                "Trainee-C;Secret\xE9\x80x;3\n"
+                                "Trainee-D;SecretCaf\xE9");  // at the very end of the file
+    ASSERT_EQ(d.errors.size(), 3u);
+    const std::uint64_t lines[] = {2, 4, 5};
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(d.errors[i].line, lines[i]);
+        EXPECT_EQ(d.errors[i].column, 2u);
+        EXPECT_EQ(d.errors[i].message.rfind("line " + std::to_string(lines[i]) +
+                                                ", column 2: the text is not valid UTF-8; if the file was saved "
+                                                "in a legacy charset, set encoding to windows-1252",
+                                            0),
+                  0u)
+            << d.errors[i].message;
+        EXPECT_EQ(d.errors[i].message.find("Secret"), std::string::npos);
+    }
+    EXPECT_EQ(d.rows, (std::vector<Row>{{"Trainee-B", "Albi", "2"}}));
+}
+
 TEST(SourceCsv, WrongCellCountIsARowErrorAndReadingGoesOn) {
     TempDir dir;
     const Drained d = drainFile(dir, "a;b\n1;2\n3\n4;5;6\n7;8\n");
@@ -106,6 +157,38 @@ TEST(SourceCsv, UnterminatedQuoteNamesTheLineWhereItOpened) {
     EXPECT_EQ(d.errors[0].line, 3u);
     EXPECT_NE(d.errors[0].message.find("line 3"), std::string::npos) << d.errors[0].message;
     EXPECT_NE(d.errors[0].message.find("closing quote"), std::string::npos);
+    EXPECT_NE(d.errors[0].message.find("lines 3 to 5 were not read"), std::string::npos) << d.errors[0].message;
+    EXPECT_EQ(d.errors[0].message.find("4;5"), std::string::npos) << "no cell text: " << d.errors[0].message;
+}
+
+TEST(SourceCsv, UnterminatedQuoteOnTheLastLine) {
+    TempDir dir;
+    for (const char* last : {"3;\"Secret open", "3;\"Secret open\n", "3;\"Secret open\r\n"}) {
+        const Drained d = drainFile(dir, std::string("a;b\n1;2\n") + last);
+        EXPECT_EQ(d.rows, (std::vector<Row>{{"1", "2"}}));
+        ASSERT_EQ(d.errors.size(), 1u);
+        EXPECT_EQ(d.errors[0].line, 3u);
+        EXPECT_EQ(d.errors[0].message,
+                  "line 3: a quoted field opens on this line and its closing quote is missing before the end of "
+                  "the file");
+    }
+}
+
+// A stray quote in the middle of a file is closed by the next quote, which
+// joins the lines in between to its row: one error names them all.
+TEST(SourceCsv, StrayQuoteClosedByALaterQuoteNamesTheLinesItJoined) {
+    TempDir dir;
+    const Drained d = drainFile(dir, "a;b\n1;\"Secret\n2;3\n4;\"x\"\n5;6\n");
+    ASSERT_EQ(d.errors.size(), 1u);
+    EXPECT_EQ(d.errors[0].line, 2u);
+    EXPECT_EQ(d.errors[0].column, 2u);
+    EXPECT_NE(d.errors[0].message.find("line 2, column 2: text follows the closing quote of a quoted field that "
+                                       "runs to line 4"),
+              std::string::npos)
+        << d.errors[0].message;
+    EXPECT_EQ(d.errors[0].message.find("Secret"), std::string::npos);
+    EXPECT_EQ(d.rows, (std::vector<Row>{{"5", "6"}}));
+    EXPECT_EQ(d.lines, (std::vector<std::uint64_t>{5}));
 }
 
 TEST(SourceCsv, TextAfterAClosingQuoteIsARowError) {
@@ -133,8 +216,20 @@ TEST(SourceCsv, EmptyFileHasNoHeaderLine) {
             csvSource()->open({{"path", (dir / "empty.csv").string()}});
             FAIL() << "an empty file opened";
         } catch (const PluginError& e) {
-            EXPECT_NE(std::string(e.what()).find("no header line"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find((dir / "empty.csv").string() + " has no header line"),
+                      std::string::npos)
+                << e.what();
         }
+    }
+}
+
+TEST(SourceCsv, AHeaderOnlyFileHasItsColumnsAndNoRows) {
+    TempDir dir;
+    for (const char* bytes : {"a;b", "a;b\n", "\xEF\xBB\xBF" "a;b\r\n", "a;b\r\n\r\n\n"}) {
+        const Drained d = drainFile(dir, bytes);
+        EXPECT_EQ(d.columns, (Row{"a", "b"})) << bytes;
+        EXPECT_TRUE(d.rows.empty()) << bytes;
+        EXPECT_TRUE(d.errors.empty()) << bytes;
     }
 }
 
@@ -174,10 +269,39 @@ TEST(SourceCsv, FieldsLargerThanTheReadBufferAndOverTheLimit) {
     ASSERT_EQ(d.errors.size(), 1u);
     EXPECT_EQ(d.errors[0].line, 3u);
     EXPECT_EQ(d.errors[0].column, 2u);
+    EXPECT_EQ(d.errors[0].message, "line 3, column 2: the field is longer than 16 MiB");
     ASSERT_EQ(d.rows.size(), 2u);
     EXPECT_EQ(d.rows[0][1].size(), big.size());
     EXPECT_EQ(d.rows[1][1], big);
     EXPECT_EQ(d.lines, (std::vector<std::uint64_t>{2, 4}));
+}
+
+// Ten megabytes in one field is within the 16 MiB field limit, quoted or not,
+// in UTF-8 or in a single-byte charset (whose UTF-8 form is then longer).
+TEST(SourceCsv, ATenMegabyteFieldIsReadWhole) {
+    TempDir dir;
+    std::string quoted(10'000'000, 'q');
+    quoted.replace(4'999'999, 5, ";\r\n\"\"");  // a delimiter, a line break and a doubled quote inside
+    const std::string plain(10'000'000, 'p');
+    const Drained d = drainFile(dir, "a;b;c\r\n1;\"" + quoted + "\";x\r\n2;" + plain + ";y\r\n3;z;\"\"\r\n");
+    ASSERT_TRUE(d.errors.empty()) << d.errors[0].message;
+    ASSERT_EQ(d.rows.size(), 3u);
+    std::string unescaped = quoted;
+    unescaped.replace(4'999'999, 5, ";\r\n\"");
+    EXPECT_EQ(d.rows[0][1], unescaped);
+    EXPECT_EQ(d.rows[1][1], plain);
+    EXPECT_EQ(d.rows[2], (Row{"3", "z", ""}));
+    EXPECT_EQ(d.lines, (std::vector<std::uint64_t>{2, 4, 5}));
+
+    const std::string accents(10'000'000, '\xE9');
+    const Drained latin = drainFile(dir, "a;b\n1;" + accents + "\n2;\"" + accents + "\"\n",
+                                    {{"encoding", "windows-1252"}});
+    ASSERT_TRUE(latin.errors.empty()) << latin.errors[0].message;
+    ASSERT_EQ(latin.rows.size(), 2u);
+    for (const Row& row : latin.rows) {
+        ASSERT_EQ(row[1].size(), 2 * accents.size());
+        EXPECT_EQ(row[1].substr(0, 4), "\xC3\xA9\xC3\xA9");
+    }
 }
 
 TEST(SourceCsv, RowsLongerThanTheBufferLimitAreSkippedToTheirEnd) {
