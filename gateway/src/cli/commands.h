@@ -38,6 +38,7 @@ Command purgeCommand();
 Command extractCommand();
 Command statusCommand();
 Command outboxRequeueCommand();
+Command previewCommand();
 
 // Exit codes, documented in --help.
 inline constexpr int kExitOk = 0;

@@ -21,7 +21,7 @@ std::vector<Command> commands() {
             keysInitCommand(),    keysRotateCommand(),      keysShowCommand(),       keysExportPublicCommand(),
             checkConfigCommand(), objectionsAddCommand(),   objectionsRemoveCommand(), objectionsListCommand(),
             subjectCommand(),     purposesCommand(),        consoleCommand(),        purgeCommand(),
-            extractCommand(),     statusCommand(),          outboxRequeueCommand()};
+            extractCommand(),     statusCommand(),          outboxRequeueCommand(),  previewCommand()};
 }
 
 void printOverview(std::ostream& out) {

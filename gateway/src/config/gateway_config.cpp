@@ -2,6 +2,7 @@
 
 #include "common/errors.h"
 #include "config/config_reader.h"
+#include "config/job_mapping.h"
 #include "record/record_validator.h"
 #include "schedule/cron.h"
 
@@ -238,6 +239,30 @@ void readPurposes(const ConfigReader& r, GatewayConfig& c) {
     }
 }
 
+// Which plugin settings name a file or folder (docs/configuration.md): `path`,
+// `directory`, any `*_file`, `client_certificate`, `client_key`, and
+// `database` when the connector is SQLite (a file; for PostgreSQL it is a
+// connection string). Relative ones resolve against the configuration file's
+// folder, like every other path; an empty value stays empty, for the plugin
+// to name as missing.
+bool namesAFile(const std::string& key, const plugin::Settings& settings) {
+    if (key == "path" || key == "directory" || key == "client_certificate" || key == "client_key" ||
+        key.ends_with("_file")) {
+        return true;
+    }
+    if (key != "database") return false;
+    return std::any_of(settings.begin(), settings.end(),
+                       [](const auto& kv) { return kv.first == "connector" && kv.second == "sqlite"; });
+}
+
+void resolvePluginPaths(const ConfigReader& r, plugin::Settings& settings) {
+    for (auto& [key, value] : settings) {
+        if (!value.empty() && namesAFile(key, settings) && std::filesystem::path(value).is_relative()) {
+            value = (r.file().parent_path() / value).lexically_normal().string();
+        }
+    }
+}
+
 void readJobs(const ConfigReader& r, GatewayConfig& c) {
     for (const std::string& name : r.children("job")) {
         const std::string section = "job." + name;
@@ -247,8 +272,8 @@ void readJobs(const ConfigReader& r, GatewayConfig& c) {
         if (c.role != Role::Institution) {
             r.fail(section, "jobs run on an institution's gateway; this one has role 'region'");
         }
-        r.refuseUnknown(section, {"purpose", "recipient", "source", "source.*", "map.*", "schedule", "catch_up",
-                                  "incremental", "exit_months_ago"});
+        r.refuseUnknown(section, {"purpose", "recipient", "source", "source.*", "map.*", "const.*",
+                                  "values.*", "schedule", "catch_up", "incremental", "exit_months_ago"});
         JobSettings j;
         j.name = name;
         j.purpose = r.required(section + ".purpose");
@@ -263,33 +288,18 @@ void readJobs(const ConfigReader& r, GatewayConfig& c) {
         for (const std::string& key : r.leaves(section + ".source")) {
             j.sourceSettings.emplace_back(key, r.optional(section + ".source." + key, ""));
         }
-        // Relative paths in source settings resolve like every other path.
-        for (auto& [key, value] : j.sourceSettings) {
-            if (key == "path" && !value.empty() && std::filesystem::path(value).is_relative()) {
-                value = (r.file().parent_path() / value).lexically_normal().string();
-            }
-        }
+        resolvePluginPaths(r, j.sourceSettings);
         const PurposeSettings& purpose = c.purposes.at(j.purpose);
-        for (const std::string& fieldName : r.leaves(section + ".map")) {
-            const std::string key = section + ".map." + fieldName;
-            auto field = record::fieldFromName(fieldName);
-            if (!field) {
-                r.fail(key, "'" + fieldName + "' is not a field of the trainee record");
-            }
-            if (*field == record::Field::pseudonym) {
-                r.fail(key, "the pseudonym is computed by the gateway, not read from the export");
-            }
-            j.mapping.push_back({*field, r.required(key)});
-        }
-        if (j.mapping.empty()) {
-            r.fail(section + ".map", "a job needs at least one map.<field> = <column> line");
-        }
+        readJobMapping(r, section, j);
         for (record::Field f : purpose.required) {
-            const bool mapped = std::any_of(j.mapping.begin(), j.mapping.end(),
-                                            [f](const ColumnMapping& m) { return m.field == f; });
-            if (!mapped) {
+            const bool filled = std::any_of(j.mapping.begin(), j.mapping.end(),
+                                            [f](const ColumnMapping& m) { return m.field == f; }) ||
+                                std::any_of(j.constants.begin(), j.constants.end(),
+                                            [f](const ConstantField& k) { return k.field == f; });
+            if (!filled) {
                 r.fail(section + ".map." + std::string(record::nameOf(f)),
-                       "purpose '" + j.purpose + "' requires this field but the job does not map it");
+                       "purpose '" + j.purpose + "' requires this field but the job neither maps it nor " +
+                           "sets it with const." + std::string(record::nameOf(f)));
             }
         }
         j.schedule = r.optional(section + ".schedule", "");
@@ -323,12 +333,9 @@ void readSink(const ConfigReader& r, GatewayConfig& c) {
     s.plugin = r.required("sink.plugin");
     r.refuseUnknown("sink", {"plugin", "settings.*"});
     for (const std::string& key : r.leaves("sink.settings")) {
-        std::string value = r.optional("sink.settings." + key, "");
-        if (key == "directory" && std::filesystem::path(value).is_relative()) {
-            value = (r.file().parent_path() / value).lexically_normal().string();
-        }
-        s.settings.emplace_back(key, value);
+        s.settings.emplace_back(key, r.optional("sink.settings." + key, ""));
     }
+    resolvePluginPaths(r, s.settings);
     c.sink = std::move(s);
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace passerelle::config {
@@ -65,6 +66,28 @@ struct ColumnMapping {
     std::string column;  // the export's column name
 };
 
+// const.<field>: the same value for every record (a field the export lacks).
+struct ConstantField {
+    record::Field field;
+    std::string value;
+};
+
+// values.<field>: a mapped or constant value equal to an entry's `from` (after
+// trimming) becomes its `to`. See docs/configuration.md for the syntax.
+struct ValueMap {
+    struct Entry {
+        std::string from;
+        std::string to;
+    };
+    record::Field field;
+    std::vector<Entry> entries;  // in the order written; no two share a `from`
+    // values.<field>.strict: a non-empty value matching no entry refuses the row.
+    bool strict = false;
+
+    // The `to` of the entry whose `from` is `value` (trimmed), or nullptr.
+    const std::string* find(std::string_view value) const;
+};
+
 struct JobSettings {
     std::string name;
     std::string purpose;
@@ -72,6 +95,8 @@ struct JobSettings {
     std::string source;  // plugin name, e.g. source.csv
     plugin::Settings sourceSettings;
     std::vector<ColumnMapping> mapping;
+    std::vector<ConstantField> constants;
+    std::vector<ValueMap> valueMaps;
     // When it runs by itself in `passerelle run` (docs/delivery.md): a cron
     // expression in Europe/Paris time; empty = only on demand.
     std::string schedule;

@@ -9,85 +9,58 @@ namespace passerelle::exchange {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-    return out;
-}
-
 std::string_view trimmed(std::string_view s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
     return s;
 }
 
-// Finds each mapped column in the export's header, exactly or ignoring case.
-std::vector<std::pair<record::Field, std::size_t>> resolveColumns(const config::GatewayConfig& config,
-                                                                  const config::JobSettings& job,
-                                                                  const std::vector<std::string_view>& columns) {
-    std::vector<std::pair<record::Field, std::size_t>> resolved;
-    for (const config::ColumnMapping& m : job.mapping) {
-        auto it = std::find(columns.begin(), columns.end(), m.column);
-        if (it == columns.end()) {
-            it = std::find_if(columns.begin(), columns.end(),
-                              [&](std::string_view c) { return lower(c) == lower(m.column); });
-        }
-        if (it == columns.end()) {
-            std::string known;
-            for (std::string_view c : columns) known += (known.empty() ? "" : ", ") + std::string(c);
-            throw ConfigError(config.file.string() + ": key 'job." + job.name + ".map." +
-                              std::string(record::nameOf(m.field)) + "': column '" + m.column +
-                              "' is not in the export's header (its columns are: " + known + ")");
-        }
-        resolved.emplace_back(m.field, static_cast<std::size_t>(it - columns.begin()));
-    }
-    return resolved;
-}
-
 }  // namespace
 
 SourceRecords::SourceRecords(const config::GatewayConfig& config, const config::JobSettings& job,
                              std::vector<record::Field> required, const Filter& filter)
-    : config_(config), validator_(std::move(required)) {
+    : validator_(std::move(required)) {
     auto plugin = plugin::SourcePlugin::load(config.pluginsDir, job.source);
     const psl_source_filter pluginFilter{filter.exitFrom.c_str(), filter.exitTo.c_str(), filter.since.c_str()};
     reader_ = plugin->open(job.sourceSettings, &pluginFilter);
-    columns_ = resolveColumns(config, job, reader_->columns());
-    uaiMapped_ = std::any_of(job.mapping.begin(), job.mapping.end(), [](const config::ColumnMapping& m) {
-        return m.field == record::Field::institution_uai;
-    });
+    mapping_ = std::make_unique<FieldMapping>(config, job, reader_->columns());
 }
 
 SourceRecords::~SourceRecords() = default;
 
 SourceRecords::Step SourceRecords::next(record::TraineeRecord& record) {
+    const Step step = next(record, problems_);
+    problems_.clear();
+    return step;
+}
+
+SourceRecords::Step SourceRecords::next(record::TraineeRecord& record,
+                                        std::vector<record::FieldProblem>& problems) {
+    problems.clear();
     psl_row row{};
     psl_error err{};
     const auto step = reader_->next(row, err);
     if (step == plugin::SourceReader::Step::End) return Step::End;
     ++rowsRead_;
     if (step == plugin::SourceReader::Step::RowError) {
+        record.clear();
         if (onRefused_) onRefused_(err.line, err.column ? "column " + std::to_string(err.column) : "row", err.message);
         return Step::Refused;
     }
-    record.clear();
-    record.sourceLine = row.line;
-    for (const auto& [field, index] : columns_) {
-        if (index < row.cell_count) {
-            record.set(field, std::string_view(row.cells[index].data, row.cells[index].size));
-        }
+    mapping_->apply(row, record, problems);
+    const auto mappingProblems = static_cast<std::ptrdiff_t>(problems.size());
+    for (auto& p : validator_.normalise(record)) {
+        // A value a strict map refused is reported once, as such: the validator's
+        // view of the unmapped value would only confuse.
+        const bool known = std::any_of(problems.begin(), problems.begin() + mappingProblems,
+                                       [&](const record::FieldProblem& q) { return q.field == p.field; });
+        if (!known) problems.push_back(std::move(p));
     }
-    if (!uaiMapped_) {
-        record.set(record::Field::institution_uai, config_.uai);
+    if (problems.empty()) return Step::Record;
+    if (onRefused_) {
+        for (const auto& p : problems) onRefused_(row.line, record::nameOf(p.field), p.reason);
     }
-    const auto problems = validator_.normalise(record);
-    if (!problems.empty()) {
-        if (onRefused_) {
-            for (const auto& p : problems) onRefused_(row.line, record::nameOf(p.field), p.reason);
-        }
-        return Step::Refused;
-    }
-    return Step::Record;
+    return Step::Refused;
 }
 
 TraineeLookup TraineeLookup::localId(std::string_view typed) {
@@ -109,7 +82,7 @@ std::optional<record::TraineeRecord> findTrainee(const config::GatewayConfig& co
     const record::Field key = lookup.by == TraineeLookup::By::Ine ? record::Field::ine : record::Field::local_student_id;
     const bool mapped = std::any_of(job.mapping.begin(), job.mapping.end(),
                                     [&](const config::ColumnMapping& m) { return m.field == key; });
-    if (!mapped || lookup.value.empty()) return std::nullopt;
+    if (!mapped || lookup.value.empty()) return std::nullopt;  // a constant cannot tell one trainee from another
     SourceRecords source(config, job, config.purpose(job.purpose).required);
     record::TraineeRecord record;
     for (;;) {

@@ -1,11 +1,13 @@
 #pragma once
 // The rows of a job's export as validated trainee records: the job's source
 // plugin is opened, its header matched against the job's column mapping, and
-// every row mapped and normalised by RecordValidator. Used by BatchPreparer to
-// seal a batch, and by the institution to re-identify one trainee from its own
-// export (objections, access requests) with exactly the same rules.
+// every row mapped (FieldMapping: columns, constants, value maps) and
+// normalised by RecordValidator. Used by BatchPreparer to seal a batch, by the
+// institution to re-identify one trainee from its own export (objections,
+// access requests) and by `passerelle preview`, with exactly the same rules.
 
 #include "config/gateway_config.h"
+#include "exchange/field_mapping.h"
 #include "plugin/plugin_host.h"
 #include "record/record_validator.h"
 #include "record/trainee_record.h"
@@ -16,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace passerelle::exchange {
 
@@ -49,14 +52,23 @@ public:
     // malformed or invalid (reported to the RefusalSink). End: no more rows.
     Step next(record::TraineeRecord& record);
 
+    // As next(record), for a caller that shows refused rows too (preview): a
+    // refused row's field problems are also put in `problems`, and `record`
+    // keeps what was mapped, normalised where valid (a NIR is wiped all the
+    // same). A row the plugin could not read is Refused with `problems` empty
+    // and `record` cleared; only the RefusalSink hears of it.
+    Step next(record::TraineeRecord& record, std::vector<record::FieldProblem>& problems);
+
+    // Every field a record of this job is given, in catalogue order.
+    const std::vector<record::Field>& fields() const { return mapping_->fields(); }
+
     std::uint64_t rowsRead() const { return rowsRead_; }
 
 private:
-    const config::GatewayConfig& config_;
     std::unique_ptr<plugin::SourceReader> reader_;
-    std::vector<std::pair<record::Field, std::size_t>> columns_;
-    bool uaiMapped_ = false;
+    std::unique_ptr<FieldMapping> mapping_;
     record::RecordValidator validator_;
+    std::vector<record::FieldProblem> problems_;  // reused from row to row
     RefusalSink onRefused_;
     std::uint64_t rowsRead_ = 0;
 };
