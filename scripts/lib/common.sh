@@ -8,6 +8,7 @@ BUILD_DIR=${PASSERELLE_BUILD_DIR:-$PASSERELLE_ROOT/build}
 PASSERELLE_PACKAGES=(
   g++ make cmake pkg-config openssl ca-certificates python3
   libpoco-dev libsodium-dev libssl-dev libboost-dev libgtest-dev libgmock-dev libpq-dev libicu-dev
+  postgresql  # a throw-away server for the SQL tests (scripts/lib/postgres.sh)
 )
 
 # Debian packages of the DPO console's browser test (tests/e2e, docs/console.md):
@@ -41,7 +42,7 @@ build_passerelle() {
   say "building into ${BUILD_DIR#"$PASSERELLE_ROOT"/}/ (compiler output: ${BUILD_DIR#"$PASSERELLE_ROOT"/}/build.log)"
   mkdir -p "$BUILD_DIR"
   if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
-    cmake -S "$PASSERELLE_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$BUILD_DIR/configure.log" 2>&1 \
+    cmake -S "$PASSERELLE_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >"$BUILD_DIR/configure.log" 2>&1 \
       || { cat "$BUILD_DIR/configure.log" >&2; die "cmake could not configure the build"; }
   fi
   if ! cmake --build "$BUILD_DIR" -j"${PASSERELLE_JOBS:-2}" "$@" >"$BUILD_DIR/build.log" 2>&1; then
