@@ -12,7 +12,7 @@
 // that a spreadsheet would run as a formula prefixed with ', see csv_cell.h) and
 // one line per committed batch in <directory>/index.csv.
 
-#include <passerelle/plugin.h>
+#include <passerelle/plugin_adapter.h>
 
 #include <cstdio>
 #include <exception>
@@ -28,18 +28,9 @@ using passerelle::csv::Layout;
 using passerelle::csv::SinkFailure;
 using passerelle::csv::SinkOptions;
 
-void setError(psl_error* err, const char* message) {
-    if (err == nullptr) return;
-    std::snprintf(err->message, sizeof err->message, "%s", message);
-    err->line = 0;
-    err->column = 0;
-}
-
-SinkOptions parseSettings(const psl_setting* settings, std::size_t count) {
+SinkOptions parseSettings(passerelle::sdk::Settings settings) {
     SinkOptions options;
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::string_view key = settings[i].key ? settings[i].key : "";
-        const std::string_view value = settings[i].value ? settings[i].value : "";
+    for (const auto [key, value] : settings) {
         if (key == "directory") {
             options.directory = value;
         } else if (key == "delimiter") {
@@ -78,70 +69,11 @@ SinkOptions parseSettings(const psl_setting* settings, std::size_t count) {
     return options;
 }
 
-// Every entry point catches everything: no exception may cross the C ABI.
-template <typename Body>
-int guarded(psl_error* err, Body&& body) noexcept {
-    try {
-        body();
-        return PSL_OK;
-    } catch (const std::exception& e) {
-        setError(err, e.what());
-    } catch (...) {
-        setError(err, "unexpected internal error");
-    }
-    return PSL_FATAL;
-}
-
-void* openSink(const psl_setting* settings, std::size_t count, psl_error* err) noexcept {
-    BatchFileSink* sink = nullptr;
-    guarded(err, [&] {
-        if (settings == nullptr && count != 0) throw SinkFailure("settings missing");
-        sink = new BatchFileSink(parseSettings(settings, count));
-    });
-    return sink;
-}
-
-int beginBatch(void* handle, const psl_batch_info* info, psl_error* err) noexcept {
-    return guarded(err, [&] {
-        if (handle == nullptr || info == nullptr)
-            throw SinkFailure("begin_batch called without a handle or batch");
-        static_cast<BatchFileSink*>(handle)->begin(*info);
-    });
-}
-
-int writeRecord(void* handle, const psl_str* values, std::size_t count, psl_error* err) noexcept {
-    return guarded(err, [&] {
-        if (handle == nullptr || (values == nullptr && count != 0)) {
-            throw SinkFailure("write_record called without a handle or values");
-        }
-        static_cast<BatchFileSink*>(handle)->write(values, count);
-    });
-}
-
-int commitBatch(void* handle, psl_error* err) noexcept {
-    return guarded(err, [&] {
-        if (handle == nullptr) throw SinkFailure("commit_batch called without a handle");
-        static_cast<BatchFileSink*>(handle)->commit();
-    });
-}
-
-void abortBatch(void* handle) noexcept {
-    if (handle != nullptr) static_cast<BatchFileSink*>(handle)->abort();
-}
-
-void closeSink(void* handle) noexcept { delete static_cast<BatchFileSink*>(handle); }
-
-const psl_sink_v1 kSinkCsv = {
-    PASSERELLE_PLUGIN_ABI_VERSION,
-    "sink.csv",
-    openSink,
-    beginBatch,
-    writeRecord,
-    commitBatch,
-    abortBatch,
-    closeSink,
-};
+BatchFileSink* openBatchFileSink(passerelle::sdk::Settings settings) { return new BatchFileSink(parseSettings(settings)); }
 
 }  // namespace
 
-extern "C" PSL_EXPORT const psl_sink_v1* passerelle_sink_v1(void) { return &kSinkCsv; }
+extern "C" PSL_EXPORT const psl_sink_v1* passerelle_sink_v1(void) {
+    static const psl_sink_v1 table = passerelle::sdk::sinkTable<BatchFileSink, openBatchFileSink>("sink.csv");
+    return &table;
+}

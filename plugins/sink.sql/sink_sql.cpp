@@ -12,7 +12,7 @@
 //
 // docs/plugins/sink-sql.md describes the table and what each error means.
 
-#include <passerelle/plugin.h>
+#include <passerelle/plugin_adapter.h>
 
 #include <cstdio>
 #include <exception>
@@ -27,18 +27,9 @@ using passerelle::sql::SinkOptions;
 using passerelle::sql::SqlFailure;
 using passerelle::sql::SurveyTable;
 
-void setError(psl_error* err, const char* message) {
-    if (err == nullptr) return;
-    std::snprintf(err->message, sizeof err->message, "%s", message);
-    err->line = 0;
-    err->column = 0;
-}
-
-SinkOptions parseSettings(const psl_setting* settings, std::size_t count) {
+SinkOptions parseSettings(passerelle::sdk::Settings settings) {
     SinkOptions options;
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::string_view key = settings[i].key ? settings[i].key : "";
-        const std::string_view value = settings[i].value ? settings[i].value : "";
+    for (const auto [key, value] : settings) {
         if (passerelle::sql::readConnectionSetting(options.connection, key, value)) continue;
         if (key == "table") {
             if (!passerelle::sql::isPlainIdentifier(value)) {
@@ -65,70 +56,11 @@ SinkOptions parseSettings(const psl_setting* settings, std::size_t count) {
     return options;
 }
 
-// Every entry point catches everything: no exception may cross the C ABI.
-template <typename Body>
-int guarded(psl_error* err, Body&& body) noexcept {
-    try {
-        body();
-        return PSL_OK;
-    } catch (const std::exception& e) {
-        setError(err, e.what());
-    } catch (...) {
-        setError(err, "unexpected internal error");
-    }
-    return PSL_FATAL;
-}
-
-void* openSink(const psl_setting* settings, std::size_t count, psl_error* err) noexcept {
-    SurveyTable* sink = nullptr;
-    guarded(err, [&] {
-        if (settings == nullptr && count != 0) throw SqlFailure("settings missing");
-        sink = new SurveyTable(parseSettings(settings, count));
-    });
-    return sink;
-}
-
-int beginBatch(void* handle, const psl_batch_info* info, psl_error* err) noexcept {
-    return guarded(err, [&] {
-        if (handle == nullptr || info == nullptr)
-            throw SqlFailure("begin_batch called without a handle or batch");
-        static_cast<SurveyTable*>(handle)->begin(*info);
-    });
-}
-
-int writeRecord(void* handle, const psl_str* values, std::size_t count, psl_error* err) noexcept {
-    return guarded(err, [&] {
-        if (handle == nullptr || (values == nullptr && count != 0)) {
-            throw SqlFailure("write_record called without a handle or values");
-        }
-        static_cast<SurveyTable*>(handle)->write(values, count);
-    });
-}
-
-int commitBatch(void* handle, psl_error* err) noexcept {
-    return guarded(err, [&] {
-        if (handle == nullptr) throw SqlFailure("commit_batch called without a handle");
-        static_cast<SurveyTable*>(handle)->commit();
-    });
-}
-
-void abortBatch(void* handle) noexcept {
-    if (handle != nullptr) static_cast<SurveyTable*>(handle)->abort();
-}
-
-void closeSink(void* handle) noexcept { delete static_cast<SurveyTable*>(handle); }
-
-const psl_sink_v1 kSinkSql = {
-    PASSERELLE_PLUGIN_ABI_VERSION,
-    "sink.sql",
-    openSink,
-    beginBatch,
-    writeRecord,
-    commitBatch,
-    abortBatch,
-    closeSink,
-};
+SurveyTable* openSurveyTable(passerelle::sdk::Settings settings) { return new SurveyTable(parseSettings(settings)); }
 
 }  // namespace
 
-extern "C" PSL_EXPORT const psl_sink_v1* passerelle_sink_v1(void) { return &kSinkSql; }
+extern "C" PSL_EXPORT const psl_sink_v1* passerelle_sink_v1(void) {
+    static const psl_sink_v1 table = passerelle::sdk::sinkTable<SurveyTable, openSurveyTable>("sink.sql");
+    return &table;
+}

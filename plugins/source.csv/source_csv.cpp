@@ -8,11 +8,8 @@
 //
 // The filter is not applied here: a file cannot be queried, the host filters.
 
-#include <passerelle/plugin.h>
+#include <passerelle/plugin_adapter.h>
 
-#include <cstdio>
-#include <cstring>
-#include <exception>
 #include <string>
 #include <string_view>
 
@@ -25,13 +22,6 @@ using passerelle::csv::Encoding;
 using passerelle::csv::ReaderFailure;
 using passerelle::csv::ReaderOptions;
 
-void setError(psl_error* err, const char* message) {
-    if (err == nullptr) return;
-    std::snprintf(err->message, sizeof err->message, "%s", message);
-    err->line = 0;
-    err->column = 0;
-}
-
 std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) {
@@ -40,12 +30,10 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-ReaderOptions parseSettings(const psl_setting* settings, std::size_t count) {
+ReaderOptions parseSettings(passerelle::sdk::Settings settings) {
     ReaderOptions options;
     bool havePath = false;
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::string_view key = settings[i].key ? settings[i].key : "";
-        const std::string_view value = settings[i].value ? settings[i].value : "";
+    for (const auto [key, value] : settings) {
         if (key == "path") {
             if (value.empty()) throw ReaderFailure("setting 'path' is empty; give the CSV file to read");
             options.path = value;
@@ -90,51 +78,13 @@ ReaderOptions parseSettings(const psl_setting* settings, std::size_t count) {
     return options;
 }
 
-void* openSource(const psl_setting* settings, std::size_t count, const psl_source_filter* /*filter*/,
-                 psl_error* err) noexcept {
-    try {
-        if (settings == nullptr && count != 0) throw ReaderFailure("settings missing");
-        return new CsvReader(parseSettings(settings, count));
-    } catch (const std::exception& e) {
-        setError(err, e.what());
-    } catch (...) {
-        setError(err, "unexpected internal error while opening");
-    }
-    return nullptr;
+CsvReader* openCsv(passerelle::sdk::Settings settings, const psl_source_filter* /*filter*/) {
+    return new CsvReader(parseSettings(settings));
 }
-
-int sourceColumns(void* handle, const psl_str** names, std::size_t* count, psl_error* err) noexcept {
-    if (handle == nullptr || names == nullptr || count == nullptr) {
-        setError(err, "columns called without a handle");
-        return PSL_FATAL;
-    }
-    const auto& columns = static_cast<CsvReader*>(handle)->columns();
-    *names = columns.data();
-    *count = columns.size();
-    return PSL_OK;
-}
-
-int sourceNextRow(void* handle, psl_row* row, psl_error* err) noexcept {
-    if (handle == nullptr || row == nullptr || err == nullptr) {
-        setError(err, "next_row called without a handle, row or error");
-        return PSL_FATAL;
-    }
-    try {
-        return static_cast<CsvReader*>(handle)->next(*row, *err);
-    } catch (const std::exception& e) {
-        setError(err, e.what());
-    } catch (...) {
-        setError(err, "unexpected internal error while reading");
-    }
-    return PSL_FATAL;
-}
-
-void closeSource(void* handle) noexcept { delete static_cast<CsvReader*>(handle); }
-
-const psl_source_v1 kSourceCsv = {
-    PASSERELLE_PLUGIN_ABI_VERSION, "source.csv", openSource, sourceColumns, sourceNextRow, closeSource,
-};
 
 }  // namespace
 
-extern "C" PSL_EXPORT const psl_source_v1* passerelle_source_v1(void) { return &kSourceCsv; }
+extern "C" PSL_EXPORT const psl_source_v1* passerelle_source_v1(void) {
+    static const psl_source_v1 table = passerelle::sdk::sourceTable<CsvReader, openCsv>("source.csv");
+    return &table;
+}

@@ -16,7 +16,7 @@
 // The filter is not applied: a file cannot be queried, and the host applies
 // the exit dates itself to every record it reads.
 
-#include <passerelle/plugin.h>
+#include <passerelle/plugin_adapter.h>
 
 #include <cstdarg>
 #include <cstdint>
@@ -65,11 +65,9 @@ std::vector<std::string> columnList(std::string_view value) {
 }
 
 // Unknown settings are refused so that a typo is not silently ignored.
-JsonlSettings parseSettings(const psl_setting* settings, std::size_t count) {
+JsonlSettings parseSettings(passerelle::sdk::Settings settings) {
     JsonlSettings out;
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::string_view key = settings[i].key ? settings[i].key : "";
-        const std::string_view value = settings[i].value ? settings[i].value : "";
+    for (const auto [key, value] : settings) {
         if (key == "path") {
             out.path = value;
         } else if (key == "columns") {
@@ -152,61 +150,19 @@ private:
     std::vector<psl_str> cellRefs_;
 };
 
-void setError(psl_error* err, const char* message) {
-    if (err == nullptr) return;
-    std::snprintf(err->message, sizeof err->message, "%s", message);
-    err->line = 0;
-    err->column = 0;
+// Opens a handle. The filter is not applied: a file cannot be queried, and the
+// host applies the exit dates itself to every record it reads.
+JsonlSource* openJsonl(passerelle::sdk::Settings settings, const psl_source_filter* /*filter*/) {
+    return new JsonlSource(parseSettings(settings));
 }
-
-// The four entry points. Each is noexcept and catches everything: an exception
-// crossing the C ABI would terminate the gateway.
-
-void* openSource(const psl_setting* settings, std::size_t count, const psl_source_filter* /*filter*/,
-                 psl_error* err) noexcept {
-    try {
-        if (settings == nullptr && count != 0) throw SourceFailure("settings missing");
-        return new JsonlSource(parseSettings(settings, count));
-    } catch (const std::exception& e) {
-        setError(err, e.what());
-    } catch (...) {
-        setError(err, "unexpected internal error while opening");
-    }
-    return nullptr;
-}
-
-int sourceColumns(void* handle, const psl_str** names, std::size_t* count, psl_error* err) noexcept {
-    if (handle == nullptr || names == nullptr || count == nullptr) {
-        setError(err, "columns called without a handle");
-        return PSL_FATAL;
-    }
-    const std::vector<psl_str>& columns = static_cast<JsonlSource*>(handle)->columns();
-    *names = columns.data();
-    *count = columns.size();
-    return PSL_OK;
-}
-
-int sourceNextRow(void* handle, psl_row* row, psl_error* err) noexcept {
-    if (handle == nullptr || row == nullptr || err == nullptr) {
-        setError(err, "next_row called without a handle, row or error");
-        return PSL_FATAL;
-    }
-    try {
-        return static_cast<JsonlSource*>(handle)->next(*row, *err);
-    } catch (const std::exception& e) {  // a read error: the file cannot be read on
-        setError(err, e.what());
-    } catch (...) {
-        setError(err, "unexpected internal error while reading");
-    }
-    return PSL_FATAL;
-}
-
-void closeSource(void* handle) noexcept { delete static_cast<JsonlSource*>(handle); }
-
-const psl_source_v1 kSourceJsonl = {
-    PASSERELLE_PLUGIN_ABI_VERSION, "source.jsonl", openSource, sourceColumns, sourceNextRow, closeSource,
-};
 
 }  // namespace
 
-extern "C" PSL_EXPORT const psl_source_v1* passerelle_source_v1(void) { return &kSourceJsonl; }
+// The one exported symbol. sourceTable makes the four C entry points from
+// JsonlSource and openJsonl: each is noexcept, turns an exception into
+// PSL_FATAL with its message (an exception crossing the C ABI would terminate
+// the gateway), and refuses a call without its handle.
+extern "C" PSL_EXPORT const psl_source_v1* passerelle_source_v1(void) {
+    static const psl_source_v1 table = passerelle::sdk::sourceTable<JsonlSource, openJsonl>("source.jsonl");
+    return &table;
+}

@@ -108,11 +108,8 @@ std::string queryName(const std::string& key, const std::string& value) {
 
 class SettingMap {
 public:
-    SettingMap(const psl_setting* settings, std::size_t count) {
-        for (std::size_t i = 0; i < count; ++i) {
-            const std::string key = settings[i].key ? settings[i].key : "";
-            values_[key] = settings[i].value ? settings[i].value : "";
-        }
+    explicit SettingMap(passerelle::sdk::Settings settings) {
+        for (const auto [key, value] : settings) values_[std::string(key)] = value;
     }
     std::optional<std::string> take(const std::string& key) {
         auto it = values_.find(key);
@@ -255,8 +252,8 @@ std::string readSecretFile(const std::filesystem::path& file, const std::string&
     return secret;
 }
 
-RestSettings parseSettings(const psl_setting* settings, std::size_t count) {
-    SettingMap s(settings, count);
+RestSettings parseSettings(passerelle::sdk::Settings settings) {
+    SettingMap s(settings);
     RestSettings r;
     r.allowHttp = flag("allow_http", s.take("allow_http", "false"));
     r.url = endpoint("url",

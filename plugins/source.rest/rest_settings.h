@@ -2,7 +2,7 @@
 // The settings of source.rest, read and checked once at open. Every refusal
 // names the setting and says what to write instead (docs/plugins/source-rest.md).
 
-#include <passerelle/plugin.h>
+#include <passerelle/plugin_adapter.h>
 
 #include <chrono>
 #include <cstddef>
@@ -71,7 +71,7 @@ struct RestSettings {
 };
 
 // Throws SettingError naming the first setting it cannot use.
-RestSettings parseSettings(const psl_setting* settings, std::size_t count);
+RestSettings parseSettings(passerelle::sdk::Settings settings);
 
 // The secret held in a file (trailing line break removed). Refuses a missing,
 // empty or world-readable file, naming `setting`.

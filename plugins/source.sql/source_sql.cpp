@@ -13,7 +13,7 @@
 // :since, each NULL when the host gives no value. Every value comes out as text,
 // NULL as empty. docs/plugins/source-sql.md has examples.
 
-#include <passerelle/plugin.h>
+#include <passerelle/plugin_adapter.h>
 
 #include <cstdio>
 #include <exception>
@@ -30,13 +30,6 @@ using passerelle::sql::SourceOptions;
 using passerelle::sql::SqlFailure;
 using passerelle::sql::SqlRowReader;
 
-void setError(psl_error* err, const char* message) {
-    if (err == nullptr) return;
-    std::snprintf(err->message, sizeof err->message, "%s", message);
-    err->line = 0;
-    err->column = 0;
-}
-
 std::string readQueryFile(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
@@ -45,13 +38,11 @@ std::string readQueryFile(const std::string& path) {
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-SourceOptions parseSettings(const psl_setting* settings, std::size_t count) {
+SourceOptions parseSettings(passerelle::sdk::Settings settings) {
     SourceOptions options;
     bool haveQuery = false;
     bool haveQueryFile = false;
-    for (std::size_t i = 0; i < count; ++i) {
-        const std::string_view key = settings[i].key ? settings[i].key : "";
-        const std::string_view value = settings[i].value ? settings[i].value : "";
+    for (const auto [key, value] : settings) {
         if (passerelle::sql::readConnectionSetting(options.connection, key, value)) continue;
         if (key == "query") {
             options.query = value;
@@ -76,51 +67,13 @@ SourceOptions parseSettings(const psl_setting* settings, std::size_t count) {
     return options;
 }
 
-void* openSource(const psl_setting* settings, std::size_t count, const psl_source_filter* filter,
-                 psl_error* err) noexcept {
-    try {
-        if (settings == nullptr && count != 0) throw SqlFailure("settings missing");
-        return new SqlRowReader(parseSettings(settings, count), filter);
-    } catch (const std::exception& e) {
-        setError(err, e.what());
-    } catch (...) {
-        setError(err, "unexpected internal error while opening");
-    }
-    return nullptr;
+SqlRowReader* openSql(passerelle::sdk::Settings settings, const psl_source_filter* filter) {
+    return new SqlRowReader(parseSettings(settings), filter);
 }
-
-int sourceColumns(void* handle, const psl_str** names, std::size_t* count, psl_error* err) noexcept {
-    if (handle == nullptr || names == nullptr || count == nullptr) {
-        setError(err, "columns called without a handle");
-        return PSL_FATAL;
-    }
-    const auto& columns = static_cast<SqlRowReader*>(handle)->columns();
-    *names = columns.data();
-    *count = columns.size();
-    return PSL_OK;
-}
-
-int sourceNextRow(void* handle, psl_row* row, psl_error* err) noexcept {
-    if (handle == nullptr || row == nullptr || err == nullptr) {
-        setError(err, "next_row called without a handle, row or error");
-        return PSL_FATAL;
-    }
-    try {
-        return static_cast<SqlRowReader*>(handle)->next(*row, *err);
-    } catch (const std::exception& e) {
-        setError(err, e.what());
-    } catch (...) {
-        setError(err, "unexpected internal error while reading");
-    }
-    return PSL_FATAL;
-}
-
-void closeSource(void* handle) noexcept { delete static_cast<SqlRowReader*>(handle); }
-
-const psl_source_v1 kSourceSql = {
-    PASSERELLE_PLUGIN_ABI_VERSION, "source.sql", openSource, sourceColumns, sourceNextRow, closeSource,
-};
 
 }  // namespace
 
-extern "C" PSL_EXPORT const psl_source_v1* passerelle_source_v1(void) { return &kSourceSql; }
+extern "C" PSL_EXPORT const psl_source_v1* passerelle_source_v1(void) {
+    static const psl_source_v1 table = passerelle::sdk::sourceTable<SqlRowReader, openSql>("source.sql");
+    return &table;
+}

@@ -113,13 +113,50 @@ std::string limitText(std::uint64_t limit) {
     return limit == 0 ? "all rows" : "at most " + std::to_string(limit) + " rows (--rows 0 shows all)";
 }
 
+// The --json output: one array, written in chunks so a whole export (--rows 0)
+// does not sit in memory. Made once the source is open: a source that fails
+// midway still leaves a valid JSON array on stdout (the rows read so far,
+// closed here on the way out), while its error goes to stderr with exit 3.
+class JsonArrayOut {
+public:
+    explicit JsonArrayOut(bool enabled) : enabled_(enabled) {
+        if (enabled_) buffer_ += '[';
+    }
+    ~JsonArrayOut() {
+        if (enabled_ && !closed_) std::cout << buffer_ << "]\n" << std::flush;
+    }
+    // The next element: the caller appends it to the returned buffer.
+    std::string& element() {
+        if (++elements_ > 1) buffer_ += ",\n";
+        return buffer_;
+    }
+    void afterElement() {
+        if (buffer_.size() >= kChunk) {
+            std::cout << buffer_;
+            buffer_.clear();
+        }
+    }
+    void close() {
+        std::cout << buffer_ << "]\n";
+        closed_ = true;
+    }
+    JsonArrayOut(const JsonArrayOut&) = delete;
+    JsonArrayOut& operator=(const JsonArrayOut&) = delete;
+
+private:
+    static constexpr std::size_t kChunk = 1 << 20;
+    bool enabled_;
+    bool closed_ = false;
+    std::uint64_t elements_ = 0;
+    std::string buffer_;
+};
+
 int previewRaw(const config::GatewayConfig& config, const config::JobSettings& job, std::uint64_t limit,
                bool json) {
     auto reader = plugin::SourcePlugin::load(config.pluginsDir, job.source)->open(job.sourceSettings);
-    std::string out;
+    JsonArrayOut out(json);
     if (json) {
-        out += '[';
-        appendJsonArray(out, reader->columns());
+        appendJsonArray(out.element(), reader->columns());
     } else {
         std::cout << "job " << job.name << ", source " << job.source << ": the rows as read, before mapping; "
                   << limitText(limit) << "\ncolumns: " << cellsForDisplay(reader->columns()) << "\n";
@@ -143,14 +180,14 @@ int previewRaw(const config::GatewayConfig& config, const config::JobSettings& j
         for (std::size_t i = 0; i < row.cell_count; ++i)
             cells.emplace_back(row.cells[i].data, row.cells[i].size);
         if (json) {
-            out += ",\n";
-            appendJsonArray(out, cells);
+            appendJsonArray(out.element(), cells);
+            out.afterElement();
         } else {
             std::cout << "line " << row.line << ": " << cellsForDisplay(cells) << "\n";
         }
     }
     if (json) {
-        std::cout << out << "]\n";
+        out.close();
     } else {
         std::cout << rows << " row(s) read, " << malformed << " malformed (named on stderr)\n";
     }
@@ -206,10 +243,8 @@ int previewRecords(const config::GatewayConfig& config, const config::JobSetting
     source.onRefused([&](std::uint64_t line, std::string_view where, std::string_view reason) {
         last = {line, std::string(where), std::string(reason)};
     });
-    std::string out;
-    if (json) {
-        out += '[';
-    } else {
+    JsonArrayOut out(json);
+    if (!json) {
         std::cout << "job " << job.name << " (purpose " << job.purpose << ", source " << job.source
                   << "): each row as the transfer maps, normalises and checks it; " << limitText(limit)
                   << "\n";
@@ -231,14 +266,14 @@ int previewRecords(const config::GatewayConfig& config, const config::JobSetting
         else
             ++refused;
         if (json) {
-            if (out.size() > 1) out += ",\n";
-            appendRecordJson(out, source.fields(), record, problems);
+            appendRecordJson(out.element(), source.fields(), record, problems);
+            out.afterElement();
         } else {
             printRecord(source.fields(), record, problems);
         }
     }
     if (json) {
-        std::cout << out << "]\n";
+        out.close();
     } else {
         std::cout << rows << " row(s) read: " << accepted << " accepted, " << refused << " refused, "
                   << malformed << " malformed (named on stderr)\n";
@@ -300,7 +335,9 @@ Command previewCommand() {
         "its\n"
         "line, column and reason go to stderr and reading goes on. With --json, stdout is always one "
         "complete\n"
-        "JSON document, or nothing when the source cannot be read at all.\n"
+        "JSON document, written as it goes (memory stays flat with --rows 0): nothing when the source "
+        "cannot\n"
+        "be opened; the rows read so far when it fails midway (exit 3, the error on stderr).\n"
         "\n"
         "Exit codes: 0 every row shown would be accepted; 1 a row is malformed, or (without --raw) would be\n"
         "refused; 2 wrong usage; 3 the configuration, the job or the source cannot be read (e.g. an empty\n"

@@ -135,5 +135,44 @@ TEST_F(SourceRestGateway, CheckConfigOpensTheSourceAndATransferDeliversTheApisRe
     }
 }
 
+// An API that fails on page 2: the preview's JSON on stdout is still one valid
+// array (the header and page 1's records), the error names the page on stderr,
+// and the exit code says the read did not finish.
+TEST_F(SourceRestGateway, APreviewWhoseSourceFailsMidwayStillPrintsValidJson) {
+    makePki({kRegion, "univ-montpellier", "pegase-api"});
+    ASSERT_FALSE(HasFailure());
+    FakeRestApi api(pki() / "pegase-api.crt", pki() / "pegase-api.key", pki() / "ca.crt");
+    api.on("/auth/token", [](const SeenRequest&, int) {
+        return Reply{200, R"({"access_token":")" + std::string(kToken) + "\"}"};
+    });
+    api.on("/v1/apprenants", [](const SeenRequest& r, int) {
+        const auto page = r.query.find("page");
+        if (page != r.query.end() && page->second == "1") {
+            return Reply{200, R"({"content":[)" + learner(1, "Alpha-Test") + "," + learner(2, "Bravo-Test") + "]}"};
+        }
+        return Reply{500, "{}"};
+    });
+    const fs::path passwordFile = root() / "secrets" / "pegase-password";
+    writeFile(passwordFile, std::string(kPassword) + "\n");
+    fs::permissions(passwordFile, fs::perms::owner_read | fs::perms::owner_write);
+    writeRegionConfig({{"univ-montpellier"}});
+    Institution inst = writeRestInstitution(0, api, passwordFile);
+    std::string config = readFile(inst.config);
+    config.replace(config.find("source.retry_delay_ms = 10"), 26, "source.retry_delay_ms = 10\nsource.retries = 1");
+    writeFile(inst.config, config);
+
+    const auto preview = passerelle(
+        {"preview", "--config", inst.config.string(), "--job", "survey-contact", "--rows", "0", "--raw", "--json"},
+        "preview");
+    EXPECT_EQ(preview.exitCode, 3) << preview;
+    EXPECT_NE(preview.err.find("page 2"), std::string::npos) << preview;
+    Poco::JSON::Array::Ptr rows;
+    ASSERT_NO_THROW(rows = Poco::JSON::Parser().parse(preview.out).extract<Poco::JSON::Array::Ptr>()) << preview.out;
+    ASSERT_EQ(rows->size(), 3u) << "the column names and page 1's two records\n" << preview.out;
+    EXPECT_NE(preview.out.find("Bravo-Test"), std::string::npos);
+    EXPECT_EQ(preview.err.find(kPassword), std::string::npos);
+    EXPECT_EQ(preview.err.find(kToken), std::string::npos);
+}
+
 }  // namespace
 }  // namespace passerelle::integration
