@@ -3,7 +3,9 @@
 #include "common/errors.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <string>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -31,7 +33,7 @@ std::optional<FileLock> FileLock::tryAcquire(const std::filesystem::path& file) 
 }
 
 FileLock FileLock::createHeld(const std::filesystem::path& file) {
-    const std::filesystem::path temporary = file.string() + ".new-" + std::to_string(::getpid());
+    const std::filesystem::path temporary = file.string() + kTemporaryMark + std::to_string(::getpid());
     const int fd = ::open(temporary.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) {
         throw StoreError("cannot create the lock file " + file.string() + ": " + std::strerror(errno));
@@ -43,6 +45,18 @@ FileLock FileLock::createHeld(const std::filesystem::path& file) {
         throw StoreError("cannot create the lock file " + file.string() + ": " + std::strerror(error));
     }
     return FileLock(file, fd);
+}
+
+bool FileLock::isTemporaryOfDeadProcess(const std::filesystem::path& file) {
+    const std::string name = file.filename().string();
+    const auto mark = name.rfind(kTemporaryMark);
+    if (mark == std::string::npos) return false;
+    const std::string digits = name.substr(mark + std::strlen(kTemporaryMark));
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) {
+        return false;
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    return pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 std::optional<FileLock> FileLock::tryAcquireExisting(const std::filesystem::path& file) {

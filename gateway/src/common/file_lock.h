@@ -21,6 +21,12 @@ public:
     // Throws StoreError when it cannot be created.
     static FileLock createHeld(const std::filesystem::path& file);
 
+    // The temporary file createHeld writes before its rename, named after the
+    // creating process; true when that process no longer exists on this host,
+    // so a kill between creation and rename left it behind.
+    static bool isTemporaryOfDeadProcess(const std::filesystem::path& file);
+    static constexpr const char* kTemporaryMark = ".new-";
+
     // Takes the lock of a file that exists, without creating it: nullopt when
     // another process holds it or the file is gone (its holder finished).
     static std::optional<FileLock> tryAcquireExisting(const std::filesystem::path& file);

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace passerelle {
 namespace {
@@ -58,6 +60,19 @@ TEST_F(FileLockTest, CheckingALockThatIsGoneNeitherTakesNorCreatesIt) {
         EXPECT_FALSE(FileLock::tryAcquireExisting(file).has_value());
     }
     EXPECT_FALSE(fs::exists(file));
+}
+
+// A kill between creating the temporary file and renaming it leaves the file;
+// recovery removes it only when the process it names is gone.
+TEST_F(FileLockTest, ATemporaryLockIsKnownLeftOverOnlyWhenItsProcessIsGone) {
+    const pid_t child = fork();
+    if (child == 0) _exit(0);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    EXPECT_TRUE(FileLock::isTemporaryOfDeadProcess(dir_ / (".sealing.new-" + std::to_string(child))));
+    EXPECT_FALSE(FileLock::isTemporaryOfDeadProcess(dir_ / (".sealing.new-" + std::to_string(::getpid()))));
+    EXPECT_FALSE(FileLock::isTemporaryOfDeadProcess(dir_ / ".sealing.new-x1"));
+    EXPECT_FALSE(FileLock::isTemporaryOfDeadProcess(dir_ / ".sealing"));
 }
 
 TEST_F(FileLockTest, ALockThatCannotBeCreatedIsAClearError) {
