@@ -101,6 +101,7 @@ PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::stri
         // A job that stops half-way leaves no half-written batch or report behind.
         std::error_code ec;
         std::filesystem::remove_all(gateway_.outboxDir() / batchId, ec);
+        std::filesystem::remove_all(sealingFolderOf(gateway_.outboxDir() / batchId), ec);
         std::filesystem::remove(gateway_.quarantineDir() / (batchId + ".csv"), ec);
         throw;
     }
@@ -132,10 +133,14 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     PreparedBatch result;
     result.job = jobName;
     const std::filesystem::path batchDir = gateway_.outboxDir() / batchId;
-    std::filesystem::create_directories(batchDir);
     // Held until the batch is in the outbox: a folder whose lock is free and
     // that has no outbox row was left by a killed process (outbox_recovery.h).
-    const FileLock sealing = FileLock::createHeld(batchDir / kSealingLock);
+    // The folder appears under its name with the lock already held inside: it
+    // is made under a temporary name that says which process makes it.
+    const std::filesystem::path making = sealingFolderOf(batchDir);
+    std::filesystem::create_directories(making);
+    const FileLock sealing = FileLock::createHeld(making / kSealingLock);
+    std::filesystem::rename(making, batchDir);
 
     // An incremental job sends only records new or changed since its last batch.
     const bool incremental = job.incremental && options.useCursor;

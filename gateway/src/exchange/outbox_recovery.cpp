@@ -15,33 +15,16 @@ namespace {
 
 Poco::Logger& log() { return Poco::Logger::get("passerelle.recovery"); }
 
-// The temporary files (FileLock::createHeld) a killed process left beside `lock`:
-// removed; true when there was one, which tells that its work never started.
-bool removeDeadTemporaries(const fs::path& lock) {
-    std::error_code ec;
-    bool found = false;
-    const std::string prefix = lock.filename().string() + FileLock::kTemporaryMark;
-    for (const auto& item : fs::directory_iterator(lock.parent_path(), ec)) {
-        if (!item.path().filename().string().starts_with(prefix)) continue;
-        if (!FileLock::isTemporaryOfDeadProcess(item.path())) continue;
-        fs::remove(item.path(), ec);
-        found = true;
-    }
-    return found;
-}
-
-// A folder without its lock file predates it (an earlier version) or is being
-// created this instant: only an old one is taken for abandoned (`lockless`),
-// or one whose creator is known dead (`creatorDead`: it was killed before its
-// lock was in place). With its lock file, the lock taken here is returned,
-// held while the caller decides: the caller must check again, under it, that
-// the work was not finished meanwhile.
-std::optional<FileLock> abandoned(const fs::path& dir, const fs::path& lock, bool creatorDead, bool& lockless) {
+// A folder without its lock file predates it (an earlier version): only an old
+// one is taken for abandoned (`lockless`). With its lock file, the lock taken
+// here is returned, held while the caller decides: the caller must check
+// again, under it, that the work was not finished meanwhile.
+std::optional<FileLock> abandoned(const fs::path& dir, const fs::path& lock, bool& lockless) {
     std::error_code ec;
     lockless = false;
     if (fs::exists(lock, ec)) return FileLock::tryAcquireExisting(lock);
     const auto written = fs::last_write_time(dir, ec);
-    lockless = creatorDead || (!ec && fs::file_time_type::clock::now() - written > std::chrono::minutes(10));
+    lockless = !ec && fs::file_time_type::clock::now() - written > std::chrono::minutes(10);
     return std::nullopt;
 }
 
@@ -54,14 +37,17 @@ RecoveryReport recoverInterrupted(Gateway& gateway) {
         for (const auto& item : fs::directory_iterator(gateway.outboxDir(), ec)) {
             if (!item.is_directory()) continue;
             const std::string batchId = item.path().filename().string();
-            const fs::path lockFile = item.path() / kSealingLock;
-            bool creatorDead = false;
-            if (!fs::exists(lockFile, ec)) {
-                if (gateway.store().outboxBatch(batchId)) continue;  // queued or receipted: the usual case
-                creatorDead = removeDeadTemporaries(lockFile);
+            if (batchId.find(FileLock::kTemporaryMark) != std::string::npos) {  // a batch folder being made
+                if (FileLock::isTemporaryOfDeadProcess(item.path())) {
+                    fs::remove_all(item.path(), ec);
+                    ++report.discardedBatches;
+                }
+                continue;
             }
+            const fs::path lockFile = item.path() / kSealingLock;
+            if (!fs::exists(lockFile, ec) && gateway.store().outboxBatch(batchId)) continue;  // the usual case
             bool lockless = false;
-            const std::optional<FileLock> held = abandoned(item.path(), lockFile, creatorDead, lockless);
+            const std::optional<FileLock> held = abandoned(item.path(), lockFile, lockless);
             if (!held && !lockless) continue;  // being sealed, or already in the outbox
             // Checked under the lock: a sealer that finished has its outbox row
             // (written before it lets the lock go); one that died never will.
@@ -102,7 +88,7 @@ RecoveryReport recoverInterrupted(Gateway& gateway) {
                 continue;
             }
             bool lockless = false;
-            if (!abandoned(item.path(), stagingLockOf(item.path()), false, lockless) && !lockless) continue;
+            if (!abandoned(item.path(), stagingLockOf(item.path()), lockless) && !lockless) continue;
             fs::remove_all(item.path(), ec);
             fs::remove(stagingLockOf(item.path()), ec);
             ++report.stagingFolders;

@@ -5,7 +5,10 @@
 // staging folders. Nothing that was promised is touched: a batch with an
 // outbox row stays; a batch in the Region's inbox stays.
 
+#include "common/file_lock.h"
 #include "exchange/gateway.h"
+
+#include <unistd.h>
 
 #include <cstddef>
 
@@ -13,6 +16,11 @@ namespace passerelle::exchange {
 
 // The lock file a batch folder holds while it is being sealed.
 inline constexpr const char* kSealingLock = ".sealing";
+// The name a batch folder is made under, with its lock, before it takes its own
+// name: it names the making process, so one left by a killed process is known.
+inline std::filesystem::path sealingFolderOf(const std::filesystem::path& batchDir) {
+    return batchDir.string() + FileLock::kTemporaryMark + std::to_string(::getpid());
+}
 // The lock a Region's half-received batch folder holds, beside it.
 inline std::filesystem::path stagingLockOf(const std::filesystem::path& stagingDir) {
     return stagingDir.string() + ".lock";
