@@ -3,7 +3,11 @@
 // writes an Apogée-shaped Windows-1252 CSV, the source.csv plugin reads it, and
 // exchange::BatchPreparer maps, validates, pseudonymises and seals it.
 //
-//   bench-seal [--rows N] [--stage csv|validate|pseudonymise|seal|all] [--repeat R] [--keep]
+//   bench-seal [--rows N] [--stage csv|validate|pseudonymise|seal|all] [--repeat R] [--keep] [--incremental]
+//
+// --incremental: the job is incremental; `seal` runs twice over the same export,
+// the second time with every trainee already in the cursor (all unchanged, none
+// sealed), to measure what holding the whole cursor costs.
 //
 // Stages are cumulative, to show where the time goes:
 //   csv           the plugin reads and transcodes every row (nothing else)
@@ -97,7 +101,7 @@ void generateExport(const fs::path& csv, std::uint64_t rows) {
 }
 
 // The shape of config/demo/univ-montpellier.ini, with every path in the folder.
-fs::path writeInstitutionConfig(const fs::path& root, const fs::path& csv) {
+fs::path writeInstitutionConfig(const fs::path& root, const fs::path& csv, bool incremental) {
     privacy::PartyKeys::generate(root / "keys", "univ-bench");
     privacy::PartyKeys::generate(root / "region-keys", "region-occitanie");
     for (const char* name : {"tls.crt", "tls.key", "ca.crt"}) {
@@ -137,6 +141,7 @@ fs::path writeInstitutionConfig(const fs::path& root, const fs::path& csv) {
            "\n[job." << kJob << "]\n"
            "purpose = region-survey-contact\n"
            "recipient = region-occitanie\n"
+           "incremental = " << (incremental ? "true" : "false") << "\n"
            "source = source.csv\n"
            "source.path = " << csv.string() << "\n"
            "source.encoding = windows-1252\n"
@@ -259,31 +264,35 @@ struct Measurement {
     double cpu = 0;
 };
 
-Measurement measure(exchange::Gateway& gateway, Stage stage, std::uint64_t expectedRows) {
+Measurement measure(exchange::Gateway& gateway, Stage stage, std::uint64_t expectedRows,
+                    std::uint64_t expectedGood, const char* label = nullptr) {
     const auto wall0 = std::chrono::steady_clock::now();
     const double cpu0 = cpuSeconds();
     std::optional<std::string> batchId;
     const Counts counts = stage == Stage::Seal ? runSeal(gateway, batchId) : runPartial(gateway, stage);
     const Measurement m{std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count(),
                         cpuSeconds() - cpu0};
-    if (batchId) {  // untimed; a repeat must not fill the disk with batches
+    if (batchId && !batchId->empty()) {  // untimed; a repeat must not fill the disk with batches
         fs::remove_all(gateway.outboxDir() / *batchId);
     }
-    if (counts.rows != expectedRows || counts.good != expectedRows) {
+    if (counts.rows != expectedRows || counts.good != expectedGood) {
         throw std::runtime_error("stage " + std::string(nameOf(stage)) + " read " + std::to_string(counts.rows) +
                                  " rows and kept " + std::to_string(counts.good) + ", expected " +
-                                 std::to_string(expectedRows) + " valid rows");
+                                 std::to_string(expectedRows) + " rows and " + std::to_string(expectedGood) +
+                                 " kept");
     }
     std::printf("%-12s rows=%llu wall=%.3fs cpu=%.3fs records/s=%.0f (per CPU-second %.0f) "
                 "peak_rss=%.1fMB vmhwm=%.1fMB\n",
-                std::string(nameOf(stage)).c_str(), static_cast<unsigned long long>(counts.rows), m.wall, m.cpu,
+                label ? label : std::string(nameOf(stage)).c_str(), static_cast<unsigned long long>(counts.rows),
+                m.wall, m.cpu,
                 counts.rows / m.wall, counts.rows / m.cpu, maxRssKiB() / 1024.0, vmHwmKiB() / 1024.0);
     std::fflush(stdout);
     return m;
 }
 
 void usage() {
-    std::cerr << "usage: bench-seal [--rows N] [--stage csv|validate|pseudonymise|seal|all] [--repeat R] [--keep]\n";
+    std::cerr << "usage: bench-seal [--rows N] [--stage csv|validate|pseudonymise|seal|all] [--repeat R] [--keep] "
+                 "[--incremental]\n";
 }
 
 }  // namespace
@@ -293,6 +302,7 @@ int main(int argc, char** argv) {
     std::string stageName = "seal";
     int repeat = 1;
     bool keep = false;
+    bool incremental = false;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if ((arg == "--rows" || arg == "--stage" || arg == "--repeat") && i + 1 < argc) {
@@ -302,6 +312,8 @@ int main(int argc, char** argv) {
             if (arg == "--repeat") repeat = std::max(1, std::stoi(value));
         } else if (arg == "--keep") {
             keep = true;
+        } else if (arg == "--incremental") {
+            incremental = true;
         } else {
             usage();
             return arg == "--help" ? 0 : 2;
@@ -311,7 +323,7 @@ int main(int argc, char** argv) {
     for (Stage s : {Stage::Csv, Stage::Validate, Stage::Pseudonymise, Stage::Seal}) {
         if (stageName == "all" || stageName == nameOf(s)) stages.push_back(s);
     }
-    if (stages.empty() || rows == 0) {
+    if (stages.empty() || rows == 0 || (incremental && stageName != "seal")) {
         usage();
         return 2;
     }
@@ -320,15 +332,20 @@ int main(int argc, char** argv) {
         TempFolder tmp(keep);
         const fs::path csv = tmp.path() / "export.csv";
         generateExport(csv, rows);
-        const fs::path configFile = writeInstitutionConfig(tmp.path(), csv);
+        const fs::path configFile = writeInstitutionConfig(tmp.path(), csv, incremental);
         auto gateway = exchange::Gateway::open(configFile);
         std::printf("bench-seal: %llu rows, %.1f MB of windows-1252 CSV, pid %d, peak RSS before the run %.1f MB\n",
                     static_cast<unsigned long long>(rows), fs::file_size(csv) / 1e6, static_cast<int>(::getpid()),
                     maxRssKiB() / 1024.0);
+        if (incremental) {
+            measure(*gateway, Stage::Seal, rows, rows, "seal-first");       // every trainee new: the cursor fills
+            measure(*gateway, Stage::Seal, rows, 0, "seal-unchanged");      // every trainee unchanged: none sealed
+            return 0;
+        }
         for (Stage stage : stages) {
             std::vector<double> rates;
             for (int r = 0; r < repeat; ++r) {
-                const Measurement m = measure(*gateway, stage, rows);
+                const Measurement m = measure(*gateway, stage, rows, rows);
                 rates.push_back(rows / m.cpu);
             }
             if (repeat > 1) {

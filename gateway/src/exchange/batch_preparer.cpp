@@ -66,18 +66,9 @@ std::vector<std::unique_ptr<privacy::Pseudonymiser>> olderEpochPseudonymisers(
     return older;
 }
 
-// An incremental job's key for a trainee: the first 64 bits of the pseudonym's
-// hex ("<epoch>:<hex>"), already a keyed hash of the identity.
-std::uint64_t cursorKey(std::string_view pseudonym) {
-    const auto colon = pseudonym.find(':');
-    const std::string_view hex = pseudonym.substr(colon == std::string_view::npos ? 0 : colon + 1, 16);
-    std::uint64_t key = 0;
-    for (char c : hex) key = (key << 4) | static_cast<std::uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
-    return key;
-}
-
-// 64 bits of BLAKE2b over the values as they leave: a changed record has another digest.
-std::uint64_t recordDigest(const std::vector<std::string_view>& values) {
+// 64 bits of BLAKE2b over values, each followed by a separator.
+template <typename Values>
+std::uint64_t digest64(const Values& values) {
     crypto_generichash_state state;
     crypto_generichash_init(&state, nullptr, 0, sizeof(std::uint64_t));
     static const unsigned char separator = 0x1f;
@@ -89,6 +80,19 @@ std::uint64_t recordDigest(const std::vector<std::string_view>& values) {
     crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(&digest), sizeof digest);
     return digest;
 }
+
+// An incremental job's key for one record: the trainee (pseudonym, a keyed hash
+// of the identity) and the course (entry date, RNCP code, title), so a trainee
+// in two courses has two records, each followed on its own. Local only: the
+// key never leaves the institution.
+std::uint64_t cursorKey(std::string_view pseudonym, const record::TraineeRecord& record) {
+    const std::string_view parts[] = {pseudonym, record.get(record::Field::entry_date),
+                                      record.get(record::Field::rncp_code), record.get(record::Field::course_title)};
+    return digest64(parts);
+}
+
+// The record as it leaves: a changed record has another digest.
+std::uint64_t recordDigest(const std::vector<std::string_view>& values) { return digest64(values); }
 
 }  // namespace
 
@@ -224,7 +228,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
                                                                       : record.get(purpose.fields[i]);
         }
         if (incremental) {
-            const store::CursorEntry entry{cursorKey(pseudonym), recordDigest(values)};
+            const store::CursorEntry entry{cursorKey(pseudonym, record), recordDigest(values)};
             const auto it = std::lower_bound(previous.begin(), previous.end(), entry);
             if (it != previous.end() && it->key == entry.key && it->digest == entry.digest) {
                 ++result.unchanged;

@@ -212,16 +212,26 @@ void StateStore::addToOutbox(const OutboxBatch& b, const std::vector<CursorEntry
                     " created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             useRef(b.batchId), useRef(b.recipient), useRef(b.purpose), useRef(b.job), use(count),
             useRef(b.payloadDigest), useRef(b.createdAt), use(status), now;
-        if (!cursor.empty()) {
-            // SQLite integers are signed: the 64-bit values are stored as their bit pattern.
-            std::vector<Poco::Int64> keys, digests;
-            keys.reserve(cursor.size());
-            digests.reserve(cursor.size());
-            for (const CursorEntry& e : cursor) {
-                keys.push_back(static_cast<Poco::Int64>(e.key));
-                digests.push_back(static_cast<Poco::Int64>(e.digest));
+        // In key order (a B-tree filled in order, not at random) and in chunks, so
+        // memory stays flat whatever the cursor's size. SQLite integers are
+        // signed: the 64-bit values are stored as their bit pattern.
+        std::vector<const CursorEntry*> ordered;
+        ordered.reserve(cursor.size());
+        for (const CursorEntry& e : cursor) ordered.push_back(&e);
+        std::sort(ordered.begin(), ordered.end(), [](const CursorEntry* a, const CursorEntry* b) { return *a < *b; });
+        constexpr std::size_t kChunk = 4096;
+        std::vector<Poco::Int64> keys, digests;
+        std::vector<std::string> jobs, batches;
+        for (std::size_t from = 0; from < ordered.size(); from += kChunk) {
+            const std::size_t n = std::min(kChunk, ordered.size() - from);
+            keys.resize(n);
+            digests.resize(n);
+            jobs.assign(n, b.job);
+            batches.assign(n, b.batchId);
+            for (std::size_t i = 0; i < n; ++i) {
+                keys[i] = static_cast<Poco::Int64>(ordered[from + i]->key);
+                digests[i] = static_cast<Poco::Int64>(ordered[from + i]->digest);
             }
-            std::vector<std::string> jobs(cursor.size(), b.job), batches(cursor.size(), b.batchId);
             session_ << "INSERT OR REPLACE INTO job_cursor (job, record_key, digest, batch_id) VALUES (?, ?, ?, ?)",
                 use(jobs), use(keys), use(digests), use(batches), now;
         }
