@@ -13,6 +13,8 @@
 
 namespace passerelle::csv {
 
+using sdk::rowError;
+
 namespace {
 
 constexpr std::size_t kInitialBufferBytes = std::size_t{1} << 20;
@@ -381,16 +383,6 @@ int CsvReader::reportInvalidText(psl_error& err, std::size_t badOffset) {
     return rowError(err, line, column,
                     "line %llu, column %llu: a byte that %s does not define; check the encoding setting",
                     ull(line), ull(column), encodingName(options_.encoding));
-}
-
-int CsvReader::rowError(psl_error& err, std::uint64_t line, std::uint64_t column, const char* format, ...) {
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(err.message, sizeof err.message, format, args);
-    va_end(args);
-    err.line = line;
-    err.column = column;
-    return PSL_ROW_ERROR;
 }
 
 void CsvReader::detectDelimiter() {

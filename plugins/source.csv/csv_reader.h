@@ -4,7 +4,7 @@
 // buffer (quoted fields are unescaped in place) or, for single-byte charsets,
 // into one reusable UTF-8 buffer. Nothing is allocated per row once warm.
 
-#include <passerelle/plugin.h>
+#include <passerelle/plugin_adapter.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -55,8 +55,6 @@ private:
     bool fill();  // false at end of file
     void detectDelimiter();
     void readHeader();
-    int rowError(psl_error& err, std::uint64_t line, std::uint64_t column, const char* format, ...)
-        __attribute__((format(printf, 5, 6)));
     int reportInvalidText(psl_error& err, std::size_t badOffset);
     bool splitQuoted(char* begin, char* end, std::size_t& badColumn);
     void splitPlain(const char* begin, const char* end);

@@ -1,5 +1,7 @@
 #include "text_encoding.h"
 
+#include <passerelle/utf8.h>
+
 #include <bit>
 #include <cstring>
 
@@ -70,46 +72,7 @@ std::size_t asciiPrefix(const char* data, std::size_t size) {
 }
 
 std::size_t findInvalidUtf8(const char* data, std::size_t size) {
-    const auto* s = reinterpret_cast<const unsigned char*>(data);
-    std::size_t i = 0;
-    while (i < size) {
-        if (i + 8 <= size) {
-            std::uint64_t word;
-            std::memcpy(&word, s + i, 8);
-            if ((word & 0x8080808080808080ULL) == 0) {
-                i += 8;
-                continue;
-            }
-        }
-        const unsigned char lead = s[i];
-        if (lead < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t length;
-        std::uint32_t codePoint;
-        if (lead >= 0xC2 && lead <= 0xDF) {
-            length = 2;
-            codePoint = lead & 0x1F;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            length = 3;
-            codePoint = lead & 0x0F;
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            length = 4;
-            codePoint = lead & 0x07;
-        } else {
-            return i;
-        }
-        if (size - i < length) return i;
-        for (std::size_t k = 1; k < length; ++k) {
-            if ((s[i + k] & 0xC0) != 0x80) return i;
-            codePoint = (codePoint << 6) | (s[i + k] & 0x3F);
-        }
-        if (length == 3 && (codePoint < 0x800 || (codePoint >= 0xD800 && codePoint <= 0xDFFF))) return i;
-        if (length == 4 && (codePoint < 0x10000 || codePoint > 0x10FFFF)) return i;
-        i += length;
-    }
-    return size;
+    return sdk::firstInvalidUtf8(std::string_view(data, size));
 }
 
 SingleByteDecoder::SingleByteDecoder(Encoding encoding) {

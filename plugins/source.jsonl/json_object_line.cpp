@@ -1,5 +1,7 @@
 #include "json_object_line.h"
 
+#include <passerelle/utf8.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -11,43 +13,6 @@ namespace {
 // Members nested deeper than this are refused rather than followed: a line is
 // untrusted input, and the skipping below recurses once per level.
 constexpr int kMaxDepth = 64;
-
-// Offset of the first byte that is not well-formed UTF-8, or size. Overlong
-// forms, surrogates and code points past U+10FFFF are refused.
-std::size_t findInvalidUtf8(std::string_view text) {
-    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-    const std::size_t size = text.size();
-    for (std::size_t i = 0; i < size;) {
-        const unsigned lead = s[i];
-        if (lead < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t length;
-        std::uint32_t codePoint;
-        if (lead >= 0xC2 && lead <= 0xDF) {
-            length = 2;
-            codePoint = lead & 0x1F;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            length = 3;
-            codePoint = lead & 0x0F;
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            length = 4;
-            codePoint = lead & 0x07;
-        } else {
-            return i;
-        }
-        if (size - i < length) return i;
-        for (std::size_t k = 1; k < length; ++k) {
-            if ((s[i + k] & 0xC0) != 0x80) return i;
-            codePoint = (codePoint << 6) | (s[i + k] & 0x3F);
-        }
-        if (length == 3 && (codePoint < 0x800 || (codePoint >= 0xD800 && codePoint <= 0xDFFF))) return i;
-        if (length == 4 && (codePoint < 0x10000 || codePoint > 0x10FFFF)) return i;
-        i += length;
-    }
-    return size;
-}
 
 void appendUtf8(std::string& out, std::uint32_t cp) {
     if (cp < 0x80) {
@@ -322,7 +287,7 @@ private:
 bool parseObjectLine(std::string_view line, const std::vector<std::string>& columns,
                      std::vector<std::string>& cells, LineProblem& problem) {
     problem = {};
-    if (findInvalidUtf8(line) != line.size()) {
+    if (sdk::firstInvalidUtf8(line) != line.size()) {
         problem.what = "the line is not valid UTF-8; export the file as UTF-8";
         return false;
     }

@@ -85,20 +85,7 @@ JsonlSettings parseSettings(passerelle::sdk::Settings settings) {
     return out;
 }
 
-// The message names the line and the column, never a value: the line may hold
-// personal data, and the host logs the message.
-int rowError(psl_error& err, std::uint64_t line, std::size_t column, const char* format, ...)
-    __attribute__((format(printf, 4, 5)));
-
-int rowError(psl_error& err, std::uint64_t line, std::size_t column, const char* format, ...) {
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(err.message, sizeof err.message, format, args);
-    va_end(args);
-    err.line = line;
-    err.column = column;
-    return PSL_ROW_ERROR;
-}
+using passerelle::sdk::rowError;
 
 // What a handle points to: the open file and the current row. The row's cells
 // live here, so they stay valid until the next call, as the ABI promises.

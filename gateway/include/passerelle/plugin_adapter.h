@@ -26,7 +26,9 @@
 
 #include <passerelle/plugin.h>
 
+#include <cstdarg>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
@@ -71,6 +73,20 @@ inline void setError(psl_error* err, const char* message) {
     std::snprintf(err->message, sizeof err->message, "%s", message);
     err->line = 0;
     err->column = 0;
+}
+
+/* A malformed row: the message (printf-style) names the place, never a value —
+ * the row may hold personal data, and the host logs the message. */
+inline int rowError(psl_error& err, std::uint64_t line, std::uint64_t column, const char* format, ...)
+    __attribute__((format(printf, 4, 5)));
+inline int rowError(psl_error& err, std::uint64_t line, std::uint64_t column, const char* format, ...) {
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(err.message, sizeof err.message, format, args);
+    va_end(args);
+    err.line = line;
+    err.column = column;
+    return PSL_ROW_ERROR;
 }
 
 /* Runs `body` (returning a PSL_ code); an exception becomes PSL_FATAL with its message. */
