@@ -5,6 +5,7 @@
 #include <Poco/Logger.h>
 
 #include <chrono>
+#include <unordered_set>
 #include <system_error>
 
 namespace passerelle::exchange {
@@ -34,6 +35,10 @@ RecoveryReport recoverInterrupted(Gateway& gateway) {
     RecoveryReport report;
     std::error_code ec;
     if (fs::is_directory(gateway.outboxDir(), ec)) {
+        // One read, not one query per folder: most folders are queued or receipted
+        // batches. A batch queued after this read still has its lock file, or is
+        // younger than abandoned() allows; the row is checked again under the lock.
+        const std::unordered_set<std::string> queued = gateway.store().outboxBatchIds();
         for (const auto& item : fs::directory_iterator(gateway.outboxDir(), ec)) {
             if (!item.is_directory()) continue;
             const std::string batchId = item.path().filename().string();
@@ -45,7 +50,7 @@ RecoveryReport recoverInterrupted(Gateway& gateway) {
                 continue;
             }
             const fs::path lockFile = item.path() / kSealingLock;
-            if (!fs::exists(lockFile, ec) && gateway.store().outboxBatch(batchId)) continue;  // the usual case
+            if (!fs::exists(lockFile, ec) && queued.contains(batchId)) continue;  // the usual case
             bool lockless = false;
             const std::optional<FileLock> held = abandoned(item.path(), lockFile, lockless);
             if (!held && !lockless) continue;  // being sealed, or already in the outbox

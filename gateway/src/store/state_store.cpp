@@ -330,6 +330,15 @@ std::vector<OutboxBatch> StateStore::outbox() {
     });
 }
 
+std::unordered_set<std::string> StateStore::outboxBatchIds() {
+    std::lock_guard lock(mutex_);
+    return guarded(file_, "read the outbox", [&] {
+        std::vector<std::string> ids;
+        session_ << "SELECT batch_id FROM outbox", into(ids), now;
+        return std::unordered_set<std::string>(ids.begin(), ids.end());
+    });
+}
+
 std::vector<OutboxBatch> StateStore::outboxWithStatus(OutboxStatus status) {
     std::lock_guard lock(mutex_);
     return guarded(file_, "read the outbox", [&] {

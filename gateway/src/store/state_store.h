@@ -152,6 +152,8 @@ public:
     // Puts a dead-lettered batch back in the queue, due now. False when it is not dead-lettered.
     bool requeue(const std::string& batchId, const std::string& requeuedAt);
     std::vector<OutboxBatch> outbox();
+    // Every batch id in the outbox, whatever its state: recovery's one read at start.
+    std::unordered_set<std::string> outboxBatchIds();
     // The batches in one state, oldest first: dead letters for status, receipted ones for retention.
     std::vector<OutboxBatch> outboxWithStatus(OutboxStatus status);
     // Pending batches queued (or requeued) before `cutoff` (UTC text): the dead-letter candidates.
