@@ -23,10 +23,8 @@ void FaultInjection::cutMidBodyThenRetry(CuttingRelay::Cut style) {
     ASSERT_FALSE(HasFailure());
 
     GatewayProcess region = regionGateway();
-    region.start();
-    ASSERT_TRUE(region.waitReady(15s)) << region.describe();
-    const int port = regionPortFromLog();
-    ASSERT_GT(port, 0) << region.describe();
+    const int port = startRegionForPort(region);
+    ASSERT_GT(port, 0);
     CuttingRelay relay(port);
     relay.cutAfter(kCutAt, style);
     inst = writeInstitutionConfig(kMontpellier, kMontpellier, relay.port(), exportFile);

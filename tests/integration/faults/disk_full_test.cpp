@@ -25,10 +25,8 @@ TEST_F(FaultInjection, ReceiverDiskFull) {
     ASSERT_FALSE(HasFailure());
 
     GatewayProcess region = regionGateway();
-    region.start();
-    ASSERT_TRUE(region.waitReady(15s)) << region.describe();
-    const int port = regionPortFromLog();
-    ASSERT_GT(port, 0) << region.describe();
+    const int port = startRegionForPort(region);
+    ASSERT_GT(port, 0);
     inst = writeInstitutionConfig(kMontpellier, kMontpellier, port, exportFile);
     appendToFile(inst.config, fastDelivery());
     const std::vector<std::string> transfer = {"transfer", "--config",       inst.config.string(),

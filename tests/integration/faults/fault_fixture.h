@@ -327,6 +327,19 @@ protected:
         return inst;
     }
 
+    // Starts the Region's gateway and returns the port it listens on (a test
+    // failure, and 0, when it does not come up).
+    int startRegionForPort(GatewayProcess& region) {
+        region.start();
+        if (!region.waitReady(15s)) {
+            ADD_FAILURE() << region.describe();
+            return 0;
+        }
+        const int port = regionPortFromLog();
+        if (port <= 0) ADD_FAILURE() << "no port in the Region's log\n" << region.describe();
+        return port;
+    }
+
     // The port the Region's first run printed (region.run1.out), 0 when none.
     int regionPortFromLog() {
         static const std::regex listening(R"(listening on https://127\.0\.0\.1:(\d+))");
