@@ -3,6 +3,11 @@
 #include "cli/commands.h"
 #include "common/errors.h"
 #include "config/gateway_config.h"
+#include "database/migrations.h"
+#include "exchange/gateway.h"
+#include "ledger/ledger.h"
+#include "store/extraction_requests.h"
+#include "store/state_store.h"
 #include "plugin/plugin_host.h"
 #include "privacy/party_keys.h"
 #include "transport/tls_context.h"
@@ -12,6 +17,33 @@
 namespace passerelle::cli {
 
 namespace {
+
+// The PostgreSQL database is reached and its schema read; SQLite files need nothing before the first start.
+void checkStorage(const config::GatewayConfig& config) {
+    const auto location = exchange::Gateway::postgresLocation(config);
+    if (!location) {
+        std::cout << "  state: SQLite files in " << config.stateDir.string() << "\n";
+        return;
+    }
+    try {
+        db::Database database(*location, 1);
+        std::string versions;
+        for (const db::Schema* schema :
+             {&store::stateSchema(), &store::extractionRequestsSchema(), &ledger::ledgerSchema()}) {
+            const int found = db::schemaVersion(database, schema->part);
+            const int wanted = schema->steps.back().version;
+            versions += (versions.empty() ? "" : ", ") + schema->part + " " + std::to_string(found);
+            if (found > wanted) {
+                throw StoreError("its " + schema->part + " schema is at version " + std::to_string(found) +
+                                 ", newer than this passerelle knows (" + std::to_string(wanted) + ")");
+            }
+            if (found < wanted) versions += " (will be brought to " + std::to_string(wanted) + ")";
+        }
+        std::cout << "  state: PostgreSQL " << database.name() << " reachable; schema " << versions << "\n";
+    } catch (const StoreError& e) {
+        throw ConfigError(config.file.string() + ": key 'storage.database': " + e.what());
+    }
+}
 
 int checkConfig(const ParsedOptions& options) {
     const auto config = config::GatewayConfig::load(options.value("config"));
@@ -47,6 +79,8 @@ int checkConfig(const ParsedOptions& options) {
         }
     }
     std::cout << "  peers' public keys load\n";
+
+    checkStorage(config);
 
     for (const auto& [name, job] : config.jobs) {
         try {

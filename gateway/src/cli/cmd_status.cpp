@@ -120,7 +120,8 @@ int status(const ParsedOptions& options) {
         std::cout << std::endl;
     } else {
         std::cout << report->getValue<std::string>("party") << " (" << report->getValue<std::string>("role")
-                  << "), " << report->getValue<std::string>("time") << "\n";
+                  << "), " << report->getValue<std::string>("time") << "\n"
+                  << "state in " << report->getValue<std::string>("storage") << "\n";
         if (report->has("outbox")) {
             printOutboxes(*report->getArray("outbox"));
             printJobs(*report->getArray("jobs"));

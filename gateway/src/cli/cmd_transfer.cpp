@@ -57,7 +57,9 @@ int transfer(const ParsedOptions& options) {
     // One run of a job at a time, across processes (the daemon's schedule, another transfer).
     std::filesystem::create_directories(exchange::jobLockFile(*gateway, jobName).parent_path());
     const auto jobLock = FileLock::tryAcquire(exchange::jobLockFile(*gateway, jobName));
-    if (!jobLock) {
+    // With PostgreSQL, across instances too (their state folders may differ).
+    const auto instanceLock = jobLock ? gateway->store().tryExclusive(exchange::jobLockName(jobName)) : std::nullopt;
+    if (!jobLock || !instanceLock) {
         if (json) {
             std::cout << "{\"job\":\"" << jobName << "\",\"error\":\"already_running\"}" << std::endl;
         }

@@ -392,6 +392,29 @@ void readHttp(const ConfigReader& r, GatewayConfig& c) {
     h.requestMaxAgeSeconds = r.number("http.request_max_age_seconds", h.requestMaxAgeSeconds, 10, 3600);
 }
 
+void readStorage(const ConfigReader& r, GatewayConfig& c) {
+    r.refuseUnknown("storage", {"database", "password_file", "pool_size"});
+    const std::string database = r.optional("storage.database", "sqlite");
+    if (database.rfind("postgresql:", 0) == 0) {
+        c.storage.postgresql = database.substr(11);
+        if (c.storage.postgresql.empty()) {
+            r.fail("storage.database", "'postgresql:' needs a libpq connection string after it, e.g. "
+                                       "postgresql:host=db.example dbname=passerelle user=passerelle_gw");
+        }
+        if (c.storage.postgresql.find("password") != std::string::npos) {
+            r.fail("storage.database", "holds a password: put it in the file named by storage.password_file "
+                                       "(or in ~/.pgpass), not in the configuration");
+        }
+        if (r.has("storage.password_file")) c.storage.passwordFile = r.path("storage.password_file");
+    } else if (database != "sqlite") {
+        r.fail("storage.database", "is neither 'sqlite' (files in gateway.state_dir, the default) nor "
+                                   "'postgresql:CONNINFO'");
+    } else if (r.has("storage.password_file")) {
+        r.fail("storage.password_file", "only applies to storage.database = postgresql:...");
+    }
+    c.storage.poolSize = static_cast<std::uint32_t>(r.number("storage.pool_size", c.storage.poolSize, 1, 64));
+}
+
 void readAdmin(const ConfigReader& r, GatewayConfig& c) {
     if (r.children("admin").empty()) return;
     r.refuseUnknown("admin", {"listen"});
@@ -402,12 +425,12 @@ void readAdmin(const ConfigReader& r, GatewayConfig& c) {
 
 GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
     ConfigReader r(std::filesystem::absolute(file).lexically_normal());
-    static const std::set<std::string> sections = {"gateway", "tls",    "peer",    "purpose",  "job", "sink",
-                                                   "ledger",  "console", "delivery", "http", "admin"};
+    static const std::set<std::string> sections = {"gateway", "tls",      "peer", "purpose", "job",    "sink",
+                                                   "ledger",  "console",  "delivery", "http", "admin", "storage"};
     for (const std::string& top : r.children("")) {
         if (!sections.contains(top)) {
             r.fail(top, "unknown section (expected gateway, tls, peer.*, purpose.*, job.*, sink, ledger, console, delivery, http, "
-                      "admin)");
+                      "admin, storage)");
         }
     }
     GatewayConfig c;
@@ -423,6 +446,7 @@ GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
     readDelivery(r, c);
     readHttp(r, c);
     readAdmin(r, c);
+    readStorage(r, c);
     // The ledger accounts for the data: it must not forget a batch before the batch is gone.
     for (const auto& [id, purpose] : c.purposes) {
         if (c.ledger.retentionDays != 0 && c.ledger.retentionDays < purpose.retentionDays) {

@@ -148,6 +148,14 @@ struct AdminSettings {
     std::uint16_t listenPort = 0;
 };
 
+// Where the durable state lives (docs/operations.md): SQLite files in the state
+// folder (the default), or one PostgreSQL database shared by several instances.
+struct StorageSettings {
+    std::string postgresql;              // libpq conninfo without password; empty = SQLite
+    std::filesystem::path passwordFile;  // the PostgreSQL password, when not in ~/.pgpass
+    std::uint32_t poolSize = 8;          // PostgreSQL sessions per process
+};
+
 struct GatewayConfig {
     std::filesystem::path file;
     Role role = Role::Institution;
@@ -171,6 +179,7 @@ struct GatewayConfig {
     DeliverySettings delivery;
     HttpSettings http;
     std::optional<AdminSettings> admin;
+    StorageSettings storage;
 
     // Reads and checks the file; throws ConfigError naming file and key.
     static GatewayConfig load(const std::filesystem::path& file);

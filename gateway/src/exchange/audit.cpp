@@ -76,7 +76,7 @@ AuditReport auditGateway(Gateway& gateway) {
     report.ownCheckpoints = verification.checkpoints;
     report.peerCheckpoints = verification.peerCheckpoints;
     if (!verification.intact) {
-        report.findings.push_back({"ledger " + gateway.ledgerFile().string(), verification.problem});
+        report.findings.push_back({"ledger " + gateway.ledger().name(), verification.problem});
     }
     const ledger::KeyResolver keys = gateway.checkpointKeys();
     std::set<std::string> purged;
@@ -84,7 +84,7 @@ AuditReport auditGateway(Gateway& gateway) {
         purged = purgedBatchIds(gateway);
     } catch (const LedgerError& e) {
         // A ledger that does not parse is already a finding; batches are checked regardless.
-        if (verification.intact) report.findings.push_back({"ledger " + gateway.ledgerFile().string(), e.what()});
+        if (verification.intact) report.findings.push_back({"ledger " + gateway.ledger().name(), e.what()});
     }
 
     for (const store::OutboxBatch& batch : gateway.store().outbox()) {

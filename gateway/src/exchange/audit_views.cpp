@@ -64,7 +64,7 @@ ProvenEntry proveEntry(ledger::Ledger& ledger, std::uint64_t index) {
     ProvenEntry out;
     const auto entry = ledger.entry(index);
     if (!entry) {
-        throw LedgerError("ledger " + ledger.file().string() + " has no entry " + std::to_string(index) + " (it holds " +
+        throw LedgerError("ledger " + ledger.name() + " has no entry " + std::to_string(index) + " (it holds " +
                           std::to_string(ledger.size()) + ")");
     }
     out.entry = *entry;

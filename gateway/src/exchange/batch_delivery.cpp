@@ -73,7 +73,7 @@ ledger::LedgerEntry outboxBatchEntry(const config::GatewayConfig& config, const 
 
 store::Claim BatchDelivery::claimNow() const {
     return {owner_, unixSeconds(std::chrono::system_clock::now()),
-            static_cast<std::int64_t>(gateway_.config().delivery.leaseSeconds)};
+            static_cast<std::int64_t>(gateway_.config().delivery.leaseSeconds), gateway_.folderId()};
 }
 
 std::optional<DeliveryOutcome> BatchDelivery::deliverNow(const std::string& batchId, const std::string& actor) {

@@ -148,6 +148,8 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     }
 
     std::lock_guard lock(commitMutex_);
+    // Another instance on the same PostgreSQL database may be storing the same batch.
+    const store::ExclusiveLock instances = gateway_.store().exclusive("inbox " + manifest.batch_id);
     if (auto known = gateway_.store().inboxBatch(manifest.batch_id)) {
         if (known->payloadDigest != manifest.payload_digest || known->sender != manifest.sender) {
             throw transport::HttpError(Status::HTTP_CONFLICT, "batch_id_conflict",
@@ -227,8 +229,10 @@ SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const tra
     row.receivedAt = receivedAt;
     row.receipt = signedReceipt.json;
     row.receiptSignature = signedReceipt.signature;
-    gateway_.store().addToInbox(row);
-    return signedReceipt;
+    row.filesAt = gateway_.folderId();
+    const store::InboxBatch stored = gateway_.store().addToInbox(row);
+    // Stored once: should it be there already, its own receipt is the one that holds.
+    return SignedReceipt{stored.receipt, stored.receiptSignature};
 }
 
 }  // namespace passerelle::exchange

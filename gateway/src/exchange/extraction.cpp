@@ -64,7 +64,7 @@ ExtractionService::ExtractionService(Gateway& gateway, std::function<void()> onQ
     : ExtractionService(gateway, std::move(onQueued), systemClock()) {}
 
 ExtractionService::ExtractionService(Gateway& gateway, std::function<void()> onQueued, const Clock& clock)
-    : gateway_(gateway), onQueued_(std::move(onQueued)), clock_(clock), requests_(gateway.store().file()) {}
+    : gateway_(gateway), onQueued_(std::move(onQueued)), clock_(clock), requests_(gateway.store().sharedDatabase()) {}
 
 void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                                const transport::PeerIdentity& peer) {

@@ -1,10 +1,78 @@
 #include "exchange/gateway.h"
 
+#include "common/encoding.h"
 #include "common/errors.h"
 
+#include <sodium.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace passerelle::exchange {
+namespace {
+
+// Reads `<state>/.folder-id`, making it (16 random bytes, hex) the first time.
+std::string newFolderId() {
+    std::array<std::uint8_t, 16> bytes{};
+    randombytes_buf(bytes.data(), bytes.size());
+    return toHex(bytes);
+}
+
+// The id in the file, or "" when there is none yet.
+std::string readFolderId(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    char id[33] = {};
+    if (!in.read(id, 32) || in.gcount() != 32) return {};
+    return std::string(id, 32);
+}
+
+// Reads `<state>/.folder-id`, making it (16 random bytes, hex) the first time.
+std::string readOrMakeFolderId(const std::filesystem::path& stateDir) {
+    const auto file = stateDir / ".folder-id";
+    if (std::string id = readFolderId(file); !id.empty()) return id;
+    const std::string fresh = newFolderId();
+    const auto tmp = stateDir / (".folder-id.new-" + std::to_string(::getpid()));
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << fresh << "\n";
+        if (!out.flush()) throw StoreError("cannot write " + tmp.string());
+    }
+    // Another process may make it at the same moment: link() keeps the first one.
+    const bool linked = ::link(tmp.c_str(), file.c_str()) == 0;
+    const int error = errno;
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    if (linked) return fresh;
+    if (std::string id = readFolderId(file); !id.empty() && error == EEXIST) return id;
+    throw StoreError("cannot create " + file.string() + ": " + std::strerror(error));
+}
+
+}  // namespace
+
+std::optional<db::Location> Gateway::postgresLocation(const config::GatewayConfig& config) {
+    if (config.storage.postgresql.empty()) return std::nullopt;
+    std::string conninfo = config.storage.postgresql;
+    if (!config.storage.passwordFile.empty()) {
+        std::ifstream in(config.storage.passwordFile);
+        std::string password;
+        if (!in || !std::getline(in, password)) {
+            throw ConfigError(config.file.string() + ": key 'storage.password_file': cannot read " +
+                              config.storage.passwordFile.string());
+        }
+        std::string quoted;
+        for (char c : password) {
+            if (c == '\\' || c == '\'') quoted += '\\';
+            quoted += c;
+        }
+        conninfo += " password='" + quoted + "'";
+    }
+    return db::Location{db::Engine::PostgreSQL, conninfo};
+}
 
 std::unique_ptr<Gateway> Gateway::open(const std::filesystem::path& configFile) {
     return std::make_unique<Gateway>(config::GatewayConfig::load(configFile));
@@ -39,7 +107,14 @@ Gateway::Gateway(config::GatewayConfig config) : config_(std::move(config)) {
             throw StoreError("cannot create " + dir.string() + ": " + ec.message());
         }
     }
-    ledger_ = std::make_unique<ledger::Ledger>(ledgerFile());
+    folderId_ = readOrMakeFolderId(config_.stateDir);
+    std::shared_ptr<db::Database> shared;
+    if (const auto location = postgresLocation(config_)) {
+        shared = std::make_shared<db::Database>(*location, config_.storage.poolSize);
+        ledger_ = std::make_unique<ledger::Ledger>(shared);
+    } else {
+        ledger_ = std::make_unique<ledger::Ledger>(ledgerFile());
+    }
     const privacy::PartyKeys& keys = *keys_;
     ledger_->setCheckpointSigner(
         config_.party, keys.publicKeys().sign.id(),
@@ -54,7 +129,8 @@ Gateway::Gateway(config::GatewayConfig config) : config_(std::move(config)) {
             ownSignKeys_.emplace(retired.sign.id(), retired.sign.bytes);
         }
     }
-    store_ = std::make_unique<store::StateStore>(config_.stateDir / "state.db");
+    store_ = shared ? std::make_unique<store::StateStore>(shared)
+                    : std::make_unique<store::StateStore>(config_.stateDir / "state.db");
 }
 
 Gateway::~Gateway() {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace passerelle::exchange {
@@ -47,10 +48,16 @@ public:
     // Which batch carried which pseudonym (store/carried_pseudonyms.h).
     std::filesystem::path carriedDir() const { return config_.stateDir / "carried"; }
     std::filesystem::path ledgerFile() const { return config_.stateDir / "ledger.db"; }
+    // What messages name for the ledger: its SQLite file or the PostgreSQL database.
+    const std::string& ledgerName() const { return ledger_->name(); }
+    // This state folder's identity (a random id kept in `.folder-id`): where a batch's
+    // files are, so an instance claims only batches whose files it can read (instances
+    // sharing one folder share its id).
+    const std::string& folderId() const { return folderId_; }
 
-    static std::filesystem::path ledgerFileOf(const config::GatewayConfig& config) {
-        return config.stateDir / "ledger.db";
-    }
+    // The PostgreSQL database of [storage], password included (from its password_file);
+    // nullopt for the SQLite default. Throws ConfigError naming the key.
+    static std::optional<db::Location> postgresLocation(const config::GatewayConfig& config);
 
 private:
     config::GatewayConfig config_;
@@ -59,6 +66,7 @@ private:
     std::unique_ptr<store::StateStore> store_;
     std::map<std::string, privacy::PublicKeys> peerKeys_;
     std::map<std::string, ledger::SignKey> ownSignKeys_;  // by key id: current and retired
+    std::string folderId_;
 };
 
 }  // namespace passerelle::exchange

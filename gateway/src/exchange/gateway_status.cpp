@@ -118,6 +118,9 @@ Poco::JSON::Object::Ptr gatewayStatus(Gateway& gateway, std::chrono::system_cloc
     o->set("party", config.party);
     o->set("role", std::string(config::roleName(config.role)));
     o->set("time", formatUtc(now));
+    // Where the state is: the SQLite files of this folder, or the PostgreSQL database (no password).
+    o->set("storage", config.storage.postgresql.empty() ? "sqlite:" + config.stateDir.string()
+                                                        : gateway.store().database().location().display());
     if (config.role == config::Role::Institution) {
         o->set("outbox", peerOutboxes(gateway, now));
         o->set("jobs", jobs(gateway, now));

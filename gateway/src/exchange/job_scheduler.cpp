@@ -44,6 +44,8 @@ std::filesystem::path jobLockFile(const Gateway& gateway, const std::string& job
     return gateway.config().stateDir / "jobs" / (job + ".lock");
 }
 
+std::string jobLockName(const std::string& job) { return "job " + job; }
+
 JobScheduler::JobScheduler(Gateway& gateway, std::function<void()> onQueued)
     : gateway_(gateway), onQueued_(std::move(onQueued)) {
     for (const auto& [name, job] : gateway_.config().jobs) {
@@ -133,9 +135,17 @@ void JobScheduler::runJob(const config::JobSettings& job, std::chrono::sys_secon
     try {
         std::filesystem::create_directories(jobLockFile(gateway_, job.name).parent_path());
         const auto lock = FileLock::tryAcquire(jobLockFile(gateway_, job.name));
-        if (!lock) {
-            log().warning("job %s: the run due at %s is skipped: a transfer of the job is running", job.name,
-                          formatSlot(slot));
+        const auto instanceLock = lock ? gateway_.store().tryExclusive(jobLockName(job.name)) : std::nullopt;
+        if (!lock || !instanceLock) {
+            log().warning("job %s: the run due at %s is skipped: a run of the job is going on (a transfer, or "
+                          "another instance)",
+                          job.name, formatSlot(slot));
+            return;
+        }
+        // Another instance on the same database may have run this slot already.
+        if (const auto last = gateway_.store().jobRun(job.name); last && last->lastScheduledFor >= run.lastScheduledFor) {
+            log().information("job %s: the run due at %s was made by another instance (%s)", job.name,
+                              formatSlot(slot), last->lastOutcome);
             return;
         }
         PrepareOptions options;

@@ -31,6 +31,8 @@ std::vector<std::chrono::sys_seconds> nextRuns(const config::JobSettings& job, s
 
 // The lock a run of the job holds (state/jobs/<job>.lock).
 std::filesystem::path jobLockFile(const Gateway& gateway, const std::string& job);
+// The same lock across instances on one PostgreSQL database (StateStore::tryExclusive).
+std::string jobLockName(const std::string& job);
 
 class JobScheduler {
 public:

@@ -9,6 +9,7 @@
 #include <Poco/Logger.h>
 
 #include <algorithm>
+#include <set>
 #include <chrono>
 
 namespace passerelle::exchange {
@@ -63,40 +64,57 @@ void SinkDispatcher::deliver(const store::InboxBatch& batch) {
 
 std::size_t SinkDispatcher::drain() {
     std::lock_guard drainLock(drainMutex_);
-    std::size_t waiting = 0;
-    for (const store::InboxBatch& batch : gateway_.store().awaitingSink()) {
-        ledger::LedgerEntry entry;
-        entry.actor = "gateway";
-        entry.purpose = batch.purpose;
-        entry.counterpart = gateway_.config().sink->plugin;
-        entry.record_count = batch.recordCount;
-        entry.batch_id = batch.batchId;
-        entry.payload_digest = batch.payloadDigest;
-        try {
-            deliver(batch);
-            // The ledger first, then the state: killed in between, the batch is handed over
-            // again (a sink commits a batch id once) and logged twice, never unlogged.
-            entry.operation = "batch-handed-to-sink";
-            entry.outcome = "delivered";
-            gateway_.ledger().append(entry);
-            gateway_.store().recordSinkDelivery(batch.batchId, formatUtc(std::chrono::system_clock::now()));
-            metrics::sinkHandOff(true);
-            log().information("batch %s from %s handed to %s", batch.batchId, batch.sender, entry.counterpart);
-        } catch (const std::exception& e) {
-            ++waiting;
-            gateway_.store().recordSinkFailure(batch.batchId, e.what());
-            metrics::sinkHandOff(false);
-            // One ledger entry for the first failure, not one per retry.
-            if (batch.sinkAttempts == 0) {
-                entry.operation = "sink-failed";
-                entry.outcome = "retrying";
-                entry.reason = e.what();
+    std::set<std::string> failed;
+    // Claimed a round at a time, so that two Region instances never hand the same batch
+    // over at once and a claim's lease covers its round. Batches that failed before come
+    // last (fewest attempts first); the drain ends with a round where nothing succeeded.
+    constexpr std::size_t kRound = 32;
+    for (bool progress = true; progress;) {
+        progress = false;
+        const store::Claim claim{store::processOwner(), unixSeconds(std::chrono::system_clock::now()),
+                                 static_cast<std::int64_t>(gateway_.config().delivery.leaseSeconds),
+                                 gateway_.folderId()};
+        const auto round = gateway_.store().claimAwaitingSink(claim, kRound);
+        for (const store::InboxBatch& batch : round) {
+            ledger::LedgerEntry entry;
+            entry.actor = "gateway";
+            entry.purpose = batch.purpose;
+            entry.counterpart = gateway_.config().sink->plugin;
+            entry.record_count = batch.recordCount;
+            entry.batch_id = batch.batchId;
+            entry.payload_digest = batch.payloadDigest;
+            try {
+                deliver(batch);
+                // The ledger first, then the state: killed in between, the batch is handed over
+                // again (a sink commits a batch id once) and logged twice, never unlogged.
+                entry.operation = "batch-handed-to-sink";
+                entry.outcome = "delivered";
                 gateway_.ledger().append(entry);
+                gateway_.store().recordSinkDelivery(batch.batchId, formatUtc(std::chrono::system_clock::now()));
+                metrics::sinkHandOff(true);
+                log().information("batch %s from %s handed to %s", batch.batchId, batch.sender, entry.counterpart);
+                progress = true;
+            } catch (const std::exception& e) {
+                failed.insert(batch.batchId);
+                gateway_.store().recordSinkFailure(batch.batchId, e.what());
+                metrics::sinkHandOff(false);
+                // One ledger entry for the first failure, not one per retry.
+                if (batch.sinkAttempts == 0) {
+                    entry.operation = "sink-failed";
+                    entry.outcome = "retrying";
+                    entry.reason = e.what();
+                    gateway_.ledger().append(entry);
+                }
+                log().error("batch %s could not be handed to %s (attempt %s, it stays stored and is retried): %s",
+                            batch.batchId, entry.counterpart, std::to_string(batch.sinkAttempts + 1),
+                            std::string(e.what()));
             }
-            log().error("batch %s could not be handed to %s (attempt %s, it stays stored and is retried): %s",
-                        batch.batchId, entry.counterpart, std::to_string(batch.sinkAttempts + 1),
-                        std::string(e.what()));
         }
+        if (round.size() < kRound) break;
+    }
+    std::size_t waiting = 0;
+    for (const std::string& id : failed) {
+        if (const auto row = gateway_.store().inboxBatch(id); row && row->status == store::InboxStatus::Stored) ++waiting;
     }
     return waiting;
 }

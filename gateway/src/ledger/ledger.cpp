@@ -1,12 +1,9 @@
 #include "ledger/ledger.h"
 
 #include <Poco/Data/LOB.h>
-#include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
-
-#include <sodium.h>
 
 #include <algorithm>
 #include <limits>
@@ -14,12 +11,16 @@
 
 #include "common/encoding.h"
 #include "common/errors.h"
+#include "database/database.h"
+#include "database/migrations.h"
 #include "ledger/chain.h"
+#include "ledger/ledger_tables.h"
 #include "ledger/merkle.h"
 
 using Poco::Data::BLOB;
 using Poco::Data::Session;
 using namespace Poco::Data::Keywords;
+using namespace passerelle::ledger::tables;
 
 namespace passerelle::ledger {
 namespace {
@@ -27,229 +28,37 @@ namespace {
 constexpr int kBusyTimeoutMs = 10'000;
 constexpr std::size_t kOpenTimeoutSeconds = 5;
 constexpr Poco::Int64 kVerifyChunk = 1024;
+constexpr std::size_t kBlankPerStatement = 500;
 
-void registerSqliteOnce() {
-    static std::once_flag once;
-    std::call_once(once, [] { Poco::Data::SQLite::Connector::registerConnector(); });
+// `text` without `prefix` (when it starts with it): a database error already
+// says which database, and the ledger's message names it once.
+std::string after(std::string_view text, std::string_view prefix) {
+    if (text.substr(0, prefix.size()) == prefix) text.remove_prefix(prefix.size());
+    return std::string(text);
 }
 
-// Poco's message is the SQLite text ("disk I/O error"); fall back to the class name.
-// Poco's SQLite errors often read "disk I/O error: disk I/O error"; say it once.
-std::string describe(const Poco::Exception& ex) {
-    std::string text = ex.message().empty() ? ex.displayText() : ex.message();
-    const std::size_t half = text.size() / 2;
-    if (text.size() > 2 && text.size() % 2 == 0 && text.compare(half - 1, 2, ": ") == 0 &&
-        text.compare(0, half - 1, text, half + 1) == 0) {
-        text.resize(half - 1);
-    }
-    return text;
-}
-
-std::string_view view(const BLOB& blob) {
-    if (blob.size() == 0) return {};
-    return {reinterpret_cast<const char*>(blob.rawContent()), blob.size()};
-}
-
-BLOB toBlob(std::string_view bytes) {
-    return BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
-std::unique_ptr<Session> openSession(const std::filesystem::path& file) {
-    // Poco waits out its whole login timeout when sqlite3_open fails, so the
-    // likely cause is checked first and the timeout kept short.
+std::shared_ptr<db::Database> openSqlite(const std::filesystem::path& file) {
+    // The ledger is not made in a folder that is not there: a mistyped state
+    // directory would otherwise start a new, empty ledger.
     const std::filesystem::path folder = file.has_parent_path() ? file.parent_path() : ".";
     if (std::error_code ec; !std::filesystem::is_directory(folder, ec)) {
-        throw Poco::FileNotFoundException("folder " + folder.string() + " does not exist; create it first");
+        throw LedgerError("cannot open ledger " + file.string() + ": folder " + folder.string() +
+                          " does not exist; create it first");
     }
+    const db::Location location = db::Location::sqlite(file);
+    try {
+        return std::make_shared<db::Database>(location);
+    } catch (const StoreError& ex) {
+        throw LedgerError("cannot open ledger " + location.display() + ": " +
+                          after(ex.what(), "database " + location.display() + ": cannot open: "));
+    }
+}
+
+// A second connection to the file, for a read snapshot of its own.
+std::unique_ptr<Session> openSqliteReader(const std::filesystem::path& file) {
     auto session = std::make_unique<Session>("SQLite", file.string(), kOpenTimeoutSeconds);
     *session << "PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs), now;
-    std::string mode;
-    *session << "PRAGMA journal_mode = WAL", into(mode), now;
-    if (mode != "wal") {
-        throw Poco::IOException("the file system does not support write-ahead logging (journal mode is " +
-                                mode + ")");
-    }
-    *session << "PRAGMA synchronous = FULL", now;
     return session;
-}
-
-// Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back if it throws.
-template <typename Body>
-void inWriteTransaction(Session& session, Body&& body) {
-    session << "BEGIN IMMEDIATE", now;
-    try {
-        body();
-        session << "COMMIT", now;
-    } catch (...) {
-        try {
-            session << "ROLLBACK", now;
-        } catch (const Poco::Exception&) {
-            // SQLite may already have rolled back (e.g. disk full); the
-            // original error is the one worth reporting.
-        }
-        throw;
-    }
-}
-
-Hash toHash(const BLOB& blob) {
-    Hash h{};
-    if (blob.size() == h.size()) std::copy_n(blob.rawContent(), h.size(), h.begin());
-    return h;
-}
-
-bool sameHash(const BLOB& blob, const Hash& h) {
-    return blob.size() == h.size() && std::equal(h.begin(), h.end(), blob.rawContent());
-}
-
-BLOB frontierBlob(const std::vector<Hash>& frontier) {
-    std::vector<unsigned char> bytes;
-    bytes.reserve(frontier.size() * 32);
-    for (const Hash& h : frontier) bytes.insert(bytes.end(), h.begin(), h.end());
-    return BLOB(bytes);
-}
-
-std::vector<Hash> frontierOf(const BLOB& blob) {
-    std::vector<Hash> frontier(blob.size() / 32);
-    for (std::size_t i = 0; i < frontier.size(); ++i) {
-        std::copy_n(blob.rawContent() + 32 * i, 32, frontier[i].begin());
-    }
-    return frontier;
-}
-
-// The append-only rule, in the database itself: rows are never updated or
-// deleted, except that retention may blank an entry's bytes (its leaf and root
-// hashes stay, so every proof still holds).
-void createSchema(Session& session) {
-    session << "CREATE TABLE IF NOT EXISTS ledger_entries ("
-               "idx INTEGER PRIMARY KEY, entry BLOB, leaf_hash BLOB NOT NULL, root_hash BLOB NOT NULL)",
-        now;
-    session << "CREATE TRIGGER IF NOT EXISTS ledger_entries_no_update BEFORE UPDATE ON ledger_entries "
-               "WHEN NOT (NEW.entry IS NULL AND NEW.idx = OLD.idx AND NEW.leaf_hash = OLD.leaf_hash "
-               "AND NEW.root_hash = OLD.root_hash) "
-               "BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END",
-        now;
-    session << "CREATE TRIGGER IF NOT EXISTS ledger_entries_no_delete BEFORE DELETE ON ledger_entries "
-               "BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END",
-        now;
-    // The tree's right edge, so appends are O(log n) across processes.
-    session << "CREATE TABLE IF NOT EXISTS ledger_tree ("
-               "id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, frontier BLOB NOT NULL)",
-        now;
-    for (const char* table : {"ledger_checkpoints", "peer_checkpoints"}) {
-        const std::string t = table;
-        session << "CREATE TABLE IF NOT EXISTS " + t +
-                       " (seq INTEGER PRIMARY KEY, signed BLOB NOT NULL, signature BLOB NOT NULL, "
-                       "UNIQUE (signed, signature))",
-            now;
-        session << "CREATE TRIGGER IF NOT EXISTS " + t + "_no_update BEFORE UPDATE ON " + t +
-                       " BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END",
-            now;
-        session << "CREATE TRIGGER IF NOT EXISTS " + t + "_no_delete BEFORE DELETE ON " + t +
-                       " BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END",
-            now;
-    }
-}
-
-// Ledgers written before the Merkle tree (a hash chain: chain_hash = SHA-256(previous ||
-// leaf)) are carried over once: the chain is verified first, then every row gets its
-// leaf hash and tree root. Returns "" when there was nothing to migrate, else what
-// was migrated (for the ledger entry recording it). A chain that does not verify is
-// not migrated: the file is left as it is, for inspection.
-std::string migrateHashChain(Session& session) {
-    Poco::Int64 chainColumn = 0;
-    session << "SELECT COUNT(*) FROM pragma_table_info('ledger_entries') WHERE name = 'chain_hash'",
-        into(chainColumn), now;
-    if (chainColumn == 0) return "";
-    std::vector<Poco::Int64> indices;
-    std::vector<BLOB> stored, chained;
-    session << "SELECT idx, entry, chain_hash FROM ledger_entries ORDER BY idx", into(indices), into(stored),
-        into(chained), now;
-    Hash previous{};
-    merkle::CompactTree tree;
-    std::vector<Hash> roots;
-    for (std::size_t i = 0; i < indices.size(); ++i) {
-        const Hash leaf = leafHash(view(stored[i]));
-        Hash link{};
-        crypto_hash_sha256_state state;
-        crypto_hash_sha256_init(&state);
-        crypto_hash_sha256_update(&state, previous.data(), previous.size());
-        crypto_hash_sha256_update(&state, leaf.data(), leaf.size());
-        crypto_hash_sha256_final(&state, link.data());
-        if (indices[i] != static_cast<Poco::Int64>(i + 1) || !sameHash(chained[i], link)) {
-            throw LedgerError("it is a hash-chain ledger of an earlier version and does not verify at entry " +
-                              std::to_string(i + 1) + "; it is left untouched for inspection (move it away to start "
-                              "a new ledger)");
-        }
-        previous = link;
-        tree.append(leaf);
-        roots.push_back(tree.root());
-    }
-    session << "DROP TRIGGER IF EXISTS ledger_entries_no_update", now;
-    session << "DROP TRIGGER IF EXISTS ledger_entries_no_delete", now;
-    session << "ALTER TABLE ledger_entries RENAME TO ledger_entries_chain", now;
-    createSchema(session);
-    for (std::size_t i = 0; i < indices.size(); ++i) {
-        const Hash leaf = leafHash(view(stored[i]));
-        BLOB leafBlob(leaf.data(), leaf.size());
-        BLOB rootBlob(roots[i].data(), roots[i].size());
-        session << "INSERT INTO ledger_entries (idx, entry, leaf_hash, root_hash) VALUES (?, ?, ?, ?)",
-            use(indices[i]), use(stored[i]), use(leafBlob), use(rootBlob), now;
-    }
-    session << "DROP TABLE ledger_entries_chain", now;
-    BLOB frontier = frontierBlob(tree.frontier());
-    Poco::Int64 size = static_cast<Poco::Int64>(tree.size());
-    session << "INSERT OR REPLACE INTO ledger_tree (id, size, frontier) VALUES (1, ?, ?)", use(size), use(frontier),
-        now;
-    return "hash chain of " + std::to_string(indices.size()) + " entries (head " + toHex(previous) +
-           ") verified and carried into the Merkle tree";
-}
-
-std::vector<Checkpoint> readCheckpoints(Session& session, const std::string& table, std::string& problem) {
-    std::vector<Poco::Int64> seqs;
-    std::vector<BLOB> signedBytes, signatures;
-    session << "SELECT seq, signed, signature FROM " + table + " ORDER BY seq", into(seqs), into(signedBytes),
-        into(signatures), now;
-    std::vector<Checkpoint> out;
-    for (std::size_t i = 0; i < seqs.size(); ++i) {
-        try {
-            out.push_back(parseCheckpoint(view(signedBytes[i]),
-                                          {signatures[i].rawContent(), signatures[i].size()}));
-        } catch (const LedgerError& e) {
-            if (problem.empty()) problem = "checkpoint " + std::to_string(seqs[i]) + " is malformed: " + e.what();
-            out.emplace_back();  // keeps positions; never matches
-        }
-    }
-    return out;
-}
-
-// The newest own checkpoint alone: what appends and checkpoint() compare with,
-// so their cost does not grow with the number of checkpoints.
-std::optional<Checkpoint> newestCheckpoint(Session& session) {
-    std::vector<Poco::Int64> seqs;
-    std::vector<BLOB> signedBytes, signatures;
-    session << "SELECT seq, signed, signature FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1", into(seqs),
-        into(signedBytes), into(signatures), now;
-    if (seqs.empty()) return std::nullopt;
-    try {
-        return parseCheckpoint(view(signedBytes.front()),
-                               {signatures.front().rawContent(), signatures.front().size()});
-    } catch (const LedgerError& e) {
-        throw LedgerError("checkpoint " + std::to_string(seqs.front()) + " is malformed: " + e.what() +
-                          "; run `passerelle audit verify`");
-    }
-}
-
-// The tree as its stored right edge says (not recomputed: verify() does that).
-merkle::CompactTree storedTree(Session& session) {
-    std::vector<Poco::Int64> sizes;
-    std::vector<BLOB> frontiers;
-    session << "SELECT size, frontier FROM ledger_tree WHERE id = 1", into(sizes), into(frontiers), now;
-    if (sizes.empty()) return {};
-    try {
-        return merkle::CompactTree(static_cast<std::uint64_t>(sizes.front()), frontierOf(frontiers.front()));
-    } catch (const std::invalid_argument&) {
-        throw LedgerError("its tree state is malformed; run `passerelle audit verify`");
-    }
 }
 
 }  // namespace
@@ -259,76 +68,67 @@ const Clock& systemClock() {
     return clock;
 }
 
-Ledger::Ledger(const std::filesystem::path& sqliteFile, const Clock& clock) : file_(sqliteFile), clock_(&clock) {
-    registerSqliteOnce();
+const db::Schema& ledgerSchema() {
+    static const db::Schema schema = tables::schema(systemClock(), nullptr);
+    return schema;
+}
+
+template <typename Fn>
+auto Ledger::reading(const char* what, Fn&& fn) const {
     try {
-        session_ = openSession(file_);
-        std::string migrated;
-        inWriteTransaction(*session_, [&] {
-            migrated = migrateHashChain(*session_);
-            createSchema(*session_);
-        });
-        if (!migrated.empty()) {
-            LedgerEntry entry;
-            entry.actor = "gateway";
-            entry.operation = "ledger-migrated";
-            entry.outcome = "migrated";
-            entry.reason = migrated;
-            append(entry);
-        }
+        return db_->withSession(std::forward<Fn>(fn));
     } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot open ledger " + file_.string() + ": " + describe(ex));
-    } catch (const LedgerError& ex) {
-        throw LedgerError("cannot open ledger " + file_.string() + ": " + ex.what());
+        throw LedgerError(std::string("cannot ") + what + " ledger " + name() + ": " + db::describe(ex));
     }
 }
 
+Ledger::Ledger(std::shared_ptr<db::Database> database, const Clock& clock)
+    : db_(std::move(database)), clock_(&clock) {
+    if (!db_) throw LedgerError("cannot open a ledger without a database");
+    try {
+        std::uint64_t carried = 0;  // the entry recording a carried-over hash chain
+        db::migrate(*db_, tables::schema(clock, &carried));
+        appendedHere_ += carried;
+        // The file is writable by whoever could drop a trigger: each open puts them back.
+        if (!db_->postgres()) db_->transaction([](Session& session) { restoreSqliteTriggers(session); });
+    } catch (const StoreError& ex) {
+        throw LedgerError("cannot open ledger " + name() + ": " +
+                          after(ex.what(), "database " + name() + ": "));
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot open ledger " + name() + ": " + db::describe(ex));
+    } catch (const LedgerError& ex) {
+        throw LedgerError("cannot open ledger " + name() + ": " + ex.what());
+    }
+}
+
+Ledger::Ledger(const std::filesystem::path& sqliteFile, const Clock& clock)
+    : Ledger(openSqlite(sqliteFile), clock) {}
+
 Ledger::~Ledger() = default;
+
+const std::string& Ledger::name() const { return db_->name(); }
 
 std::uint64_t Ledger::append(LedgerEntry entry) {
     if (entry.actor.empty() || entry.operation.empty()) {
-        throw LedgerError("cannot append to ledger " + file_.string() + ": an entry needs an actor and an operation");
+        throw LedgerError("cannot append to ledger " + name() + ": an entry needs an actor and an operation");
     }
     entry.time = formatUtc(clock_->now());
     try {
         // Refuses bad UTF-8 before the transaction; only the index changes below.
         (void)canonicalBytes(entry);
     } catch (const LedgerError& ex) {
-        throw LedgerError("cannot append to ledger " + file_.string() + ": " + ex.what());
+        throw LedgerError("cannot append to ledger " + name() + ": " + ex.what());
     }
-
+    try {
+        db_->transaction([&](Session& session) { appendRow(*db_, session, entry); });
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot append to ledger " + name() + ": " + db::describe(ex));
+    } catch (const LedgerError& ex) {
+        throw LedgerError("cannot append to ledger " + name() + ": " + ex.what());
+    }
     bool checkpointDue = false;
     {
         std::lock_guard lock(mutex_);
-        try {
-            inWriteTransaction(*session_, [&] {
-                Poco::Int64 newest = 0;
-                *session_ << "SELECT COALESCE(MAX(idx), 0) FROM ledger_entries", into(newest), now;
-                merkle::CompactTree tree = storedTree(*session_);
-                if (static_cast<Poco::Int64>(tree.size()) != newest) {
-                    throw LedgerError("its tree state (" + std::to_string(tree.size()) + " entries) disagrees with its " +
-                                      std::to_string(newest) + " rows; run `passerelle audit verify`");
-                }
-                entry.index = tree.size() + 1;
-                const std::string bytes = canonicalBytes(entry);
-                const Hash leaf = leafHash(bytes);
-                tree.append(leaf);
-                const Hash root = tree.root();
-                Poco::Int64 idx = static_cast<Poco::Int64>(entry.index);
-                BLOB entryBlob = toBlob(bytes);
-                BLOB leafBlob(leaf.data(), leaf.size());
-                BLOB rootBlob(root.data(), root.size());
-                *session_ << "INSERT INTO ledger_entries (idx, entry, leaf_hash, root_hash) VALUES (?, ?, ?, ?)",
-                    use(idx), use(entryBlob), use(leafBlob), use(rootBlob), now;
-                BLOB frontier = frontierBlob(tree.frontier());
-                *session_ << "INSERT OR REPLACE INTO ledger_tree (id, size, frontier) VALUES (1, ?, ?)", use(idx),
-                    use(frontier), now;
-            });
-        } catch (const Poco::Exception& ex) {
-            throw LedgerError("cannot append to ledger " + file_.string() + ": " + describe(ex));
-        } catch (const LedgerError& ex) {
-            throw LedgerError("cannot append to ledger " + file_.string() + ": " + ex.what());
-        }
         checkpointDue = signer_ && checkpointEvery_ > 0;
     }
     ++appendedHere_;
@@ -336,7 +136,8 @@ std::uint64_t Ledger::append(LedgerEntry entry) {
     return entry.index;
 }
 
-void Ledger::setCheckpointSigner(std::string origin, std::string keyId, Signer signer, std::uint64_t everyEntries) {
+void Ledger::setCheckpointSigner(std::string origin, std::string keyId, Signer signer,
+                                 std::uint64_t everyEntries) {
     std::lock_guard lock(mutex_);
     origin_ = std::move(origin);
     keyId_ = std::move(keyId);
@@ -346,12 +147,14 @@ void Ledger::setCheckpointSigner(std::string origin, std::string keyId, Signer s
 
 Checkpoint Ledger::checkpoint() {
     std::lock_guard lock(mutex_);
-    if (!signer_) throw LedgerError("ledger " + file_.string() + ": no key to sign checkpoints with");
+    if (!signer_) throw LedgerError("ledger " + name() + ": no key to sign checkpoints with");
     Checkpoint made;
     try {
-        inWriteTransaction(*session_, [&] {
-            const merkle::CompactTree tree = storedTree(*session_);
-            const auto newest = newestCheckpoint(*session_);
+        db_->transaction([&](Session& session) {
+            // Locked like an append: no entry lands between reading the tree and
+            // storing its checkpoint, and checkpoints are stored in tree order.
+            const merkle::CompactTree tree = storedTree(*db_, session, true);
+            const auto newest = newestCheckpoint(session);
             if (newest && newest->treeSize == tree.size() && newest->rootHash == tree.root()) {
                 made = *newest;
                 return;
@@ -370,13 +173,13 @@ Checkpoint Ledger::checkpoint() {
             made.signature = signer_(asBytes(bytes));
             BLOB signedBlob = toBlob(bytes);
             BLOB signatureBlob(made.signature.data(), made.signature.size());
-            *session_ << "INSERT INTO ledger_checkpoints (signed, signature) VALUES (?, ?)", use(signedBlob),
-                use(signatureBlob), now;
+            session << db_->sql("INSERT INTO ledger_checkpoints (signed, signature) VALUES (?, ?)"),
+                use(signedBlob), use(signatureBlob), now;
         });
     } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot write a checkpoint to ledger " + file_.string() + ": " + describe(ex));
+        throw LedgerError("cannot write a checkpoint to ledger " + name() + ": " + db::describe(ex));
     } catch (const LedgerError& ex) {
-        throw LedgerError("cannot write a checkpoint to ledger " + file_.string() + ": " + ex.what());
+        throw LedgerError("cannot write a checkpoint to ledger " + name() + ": " + ex.what());
     }
     return made;
 }
@@ -389,56 +192,48 @@ std::uint64_t Ledger::uncheckpointed() const {
 }
 
 std::vector<Checkpoint> Ledger::checkpoints() const {
-    std::lock_guard lock(mutex_);
     std::string problem;
-    try {
-        auto out = readCheckpoints(*session_, "ledger_checkpoints", problem);
-        if (!problem.empty()) throw LedgerError("ledger " + file_.string() + ": " + problem);
-        return out;
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
-    }
+    auto out = reading(
+        "read", [&](Session& session) { return readCheckpoints(session, "ledger_checkpoints", problem); });
+    if (!problem.empty()) throw LedgerError("ledger " + name() + ": " + problem);
+    return out;
 }
 
 std::optional<Checkpoint> Ledger::latestCheckpoint() const {
-    std::lock_guard lock(mutex_);
-    try {
-        return newestCheckpoint(*session_);
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
-    } catch (const LedgerError& ex) {
-        throw LedgerError("ledger " + file_.string() + ": " + ex.what());
-    }
+    return reading("read", [&](Session& session) {
+        try {
+            return newestCheckpoint(session);
+        } catch (const LedgerError& ex) {
+            throw LedgerError("ledger " + name() + ": " + ex.what());
+        }
+    });
 }
 
 bool Ledger::storePeerCheckpoint(const Checkpoint& checkpoint) {
-    std::lock_guard lock(mutex_);
     const std::string bytes = checkpoint.signedBytes();
     BLOB signedBlob = toBlob(bytes);
     BLOB signatureBlob(checkpoint.signature.data(), checkpoint.signature.size());
     try {
-        Poco::Int64 held = 0;
-        *session_ << "SELECT COUNT(*) FROM peer_checkpoints WHERE signed = ? AND signature = ?", use(signedBlob),
-            use(signatureBlob), into(held), now;
-        if (held > 0) return false;
-        *session_ << "INSERT INTO peer_checkpoints (signed, signature) VALUES (?, ?)", use(signedBlob),
-            use(signatureBlob), now;
-        return true;
+        return db_->withSession([&](Session& session) {
+            // One statement, so two instances receiving the same checkpoint store it once.
+            Poco::Data::Statement insert(session);
+            insert << db_->sql(
+                "INSERT INTO peer_checkpoints (signed, signature) VALUES (?, ?) ON CONFLICT DO NOTHING"),
+                use(signedBlob), use(signatureBlob);
+            return insert.execute() > 0;
+        });
     } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot store a counterpart checkpoint in ledger " + file_.string() + ": " + describe(ex));
+        throw LedgerError("cannot store a counterpart checkpoint in ledger " + name() + ": " +
+                          db::describe(ex));
     }
 }
 
 std::vector<Checkpoint> Ledger::peerCheckpoints() const {
-    std::lock_guard lock(mutex_);
     std::string problem;
-    try {
-        auto out = readCheckpoints(*session_, "peer_checkpoints", problem);
-        if (!problem.empty()) throw LedgerError("ledger " + file_.string() + ": counterpart " + problem);
-        return out;
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
-    }
+    auto out = reading(
+        "read", [&](Session& session) { return readCheckpoints(session, "peer_checkpoints", problem); });
+    if (!problem.empty()) throw LedgerError("ledger " + name() + ": counterpart " + problem);
+    return out;
 }
 
 std::uint64_t Ledger::blankEntriesBefore(const std::string& cutoff, const std::set<std::string>& keep) {
@@ -460,12 +255,20 @@ std::uint64_t Ledger::blankEntriesBefore(const std::string& cutoff, const std::s
     }
     if (due.empty()) return 0;
     try {
-        std::lock_guard lock(mutex_);
-        inWriteTransaction(*session_, [&] {
-            *session_ << "UPDATE ledger_entries SET entry = NULL WHERE idx = ?", use(due), now;
+        db_->transaction([&](Session& session) {
+            // Indices written into the statement (integers, nothing to escape): a
+            // statement per chunk rather than one per entry.
+            for (std::size_t from = 0; from < due.size(); from += kBlankPerStatement) {
+                std::string list;
+                for (std::size_t i = from; i < std::min(due.size(), from + kBlankPerStatement); ++i) {
+                    if (!list.empty()) list += ',';
+                    list += std::to_string(due[i]);
+                }
+                session << "UPDATE ledger_entries SET entry = NULL WHERE idx IN (" + list + ")", now;
+            }
         });
     } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot purge ledger " + file_.string() + ": " + describe(ex));
+        throw LedgerError("cannot purge ledger " + name() + ": " + db::describe(ex));
     }
     return due.size();
 }
@@ -478,16 +281,14 @@ std::vector<LedgerEntry> Ledger::entries(std::uint64_t fromIndex, std::uint64_t 
     Poco::Int64 count = static_cast<Poco::Int64>(std::min(limit, kMax));
     std::vector<Poco::Int64> indices;
     std::vector<BLOB> stored;
-    try {
-        std::lock_guard lock(mutex_);
-        *session_ << "SELECT idx, COALESCE(entry, X'') FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?", use(from),
-            use(count), into(indices), into(stored), now;
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
-    }
+    reading("read", [&](Session& session) {
+        session << db_->sql("SELECT idx, COALESCE(entry, " + emptyBytes(*db_) +
+                            ") FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?"),
+            use(from), use(count), into(indices), into(stored), now;
+    });
     result.reserve(indices.size());
     for (std::size_t row = 0; row < indices.size(); ++row) {
-        const std::string where = "ledger " + file_.string() + ", entry " + std::to_string(indices[row]);
+        const std::string where = "ledger " + name() + ", entry " + std::to_string(indices[row]);
         LedgerEntry entry;
         if (stored[row].size() == 0) {
             // Purged by retention: only its hashes remain.
@@ -538,22 +339,20 @@ std::optional<LedgerEntry> Ledger::entry(std::uint64_t index) const {
     return found.front();
 }
 
-std::optional<BLOB> Ledger::rowColumn(std::uint64_t index, const char* column) const {
+std::optional<BLOB> Ledger::rowColumn(std::uint64_t index, const std::string& column) const {
     std::vector<BLOB> stored;
-    Poco::Int64 idx = static_cast<Poco::Int64>(std::min<std::uint64_t>(index, std::numeric_limits<Poco::Int64>::max()));
-    try {
-        std::lock_guard lock(mutex_);
-        *session_ << "SELECT " + std::string(column) + " FROM ledger_entries WHERE idx = ?", use(idx), into(stored),
-            now;
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
-    }
+    Poco::Int64 idx =
+        static_cast<Poco::Int64>(std::min<std::uint64_t>(index, std::numeric_limits<Poco::Int64>::max()));
+    reading("read", [&](Session& session) {
+        session << db_->sql("SELECT " + column + " FROM ledger_entries WHERE idx = ?"), use(idx),
+            into(stored), now;
+    });
     if (stored.empty()) return std::nullopt;
     return stored.front();
 }
 
 std::optional<std::string> Ledger::entryBytes(std::uint64_t index) const {
-    const auto stored = rowColumn(index, "COALESCE(entry, X'')");
+    const auto stored = rowColumn(index, "COALESCE(entry, " + emptyBytes(*db_) + ")");
     if (!stored) return std::nullopt;
     return std::string(view(*stored));
 }
@@ -569,15 +368,13 @@ std::vector<Hash> Ledger::leafHashes(std::uint64_t count) const {
     leaves.reserve(count);
     Poco::Int64 limit = static_cast<Poco::Int64>(count);
     std::vector<BLOB> stored;
-    try {
-        std::lock_guard lock(mutex_);
-        *session_ << "SELECT leaf_hash FROM ledger_entries ORDER BY idx LIMIT ?", use(limit), into(stored), now;
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
-    }
+    reading("read", [&](Session& session) {
+        session << db_->sql("SELECT leaf_hash FROM ledger_entries ORDER BY idx LIMIT ?"), use(limit),
+            into(stored), now;
+    });
     for (const BLOB& b : stored) leaves.push_back(toHash(b));
     if (leaves.size() != count) {
-        throw LedgerError("ledger " + file_.string() + " holds " + std::to_string(leaves.size()) +
+        throw LedgerError("ledger " + name() + " holds " + std::to_string(leaves.size()) +
                           " entries, fewer than the " + std::to_string(count) + " asked for");
     }
     return leaves;
@@ -585,8 +382,8 @@ std::vector<Hash> Ledger::leafHashes(std::uint64_t count) const {
 
 InclusionProof Ledger::inclusionProof(std::uint64_t index, std::uint64_t treeSize) const {
     if (index == 0 || index > treeSize) {
-        throw LedgerError("entry " + std::to_string(index) + " is not in a tree of " + std::to_string(treeSize) +
-                          " entries");
+        throw LedgerError("entry " + std::to_string(index) + " is not in a tree of " +
+                          std::to_string(treeSize) + " entries");
     }
     const std::vector<Hash> leaves = leafHashes(treeSize);
     InclusionProof proof;
@@ -608,27 +405,57 @@ std::vector<Hash> Ledger::consistencyProof(std::uint64_t oldSize, std::uint64_t 
 
 Hash Ledger::rootHash() const {
     std::vector<BLOB> root;
-    try {
-        std::lock_guard lock(mutex_);
-        *session_ << "SELECT root_hash FROM ledger_entries ORDER BY idx DESC LIMIT 1", into(root), now;
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
-    }
+    reading("read", [&](Session& session) {
+        session << "SELECT root_hash FROM ledger_entries ORDER BY idx DESC LIMIT 1", into(root), now;
+    });
     return root.empty() ? merkle::emptyRoot() : toHash(root.front());
 }
 
 std::uint64_t Ledger::size() const {
     Poco::Int64 newest = 0;
-    try {
-        std::lock_guard lock(mutex_);
-        *session_ << "SELECT COALESCE(MAX(idx), 0) FROM ledger_entries", into(newest), now;
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot read ledger " + file_.string() + ": " + describe(ex));
-    }
+    reading("read", [&](Session& session) {
+        session << "SELECT COALESCE(MAX(idx), 0) FROM ledger_entries", into(newest), now;
+    });
     return newest < 0 ? 0 : static_cast<std::uint64_t>(newest);
 }
 
 Ledger::Verification Ledger::verify(const KeyResolver& keys) const {
+    // Own connection and read snapshot: appends go on meanwhile, and nothing
+    // cached by this object is trusted.
+    try {
+        if (!db_->postgres()) {
+            const std::filesystem::path file = db_->location().target;
+            if (std::error_code ec; !std::filesystem::is_regular_file(file, ec)) {
+                throw LedgerError("cannot verify ledger " + name() + ": the file is missing");
+            }
+            const std::unique_ptr<Session> session = openSqliteReader(file);
+            *session << "BEGIN", now;
+            Verification result = verifyIn(*session, keys);
+            *session << "COMMIT", now;
+            return result;
+        }
+        return db_->withSession([&](Session& session) {
+            session.begin();
+            try {
+                session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", now;
+                Verification result = verifyIn(session, keys);
+                session.commit();
+                return result;
+            } catch (...) {
+                try {
+                    session.rollback();
+                } catch (const Poco::Exception&) {
+                    // The connection may be gone: the first error is the one to report.
+                }
+                throw;
+            }
+        });
+    } catch (const Poco::Exception& ex) {
+        throw LedgerError("cannot verify ledger " + name() + ": " + db::describe(ex));
+    }
+}
+
+Ledger::Verification Ledger::verifyIn(Session& session, const KeyResolver& keys) const {
     Verification result;
     auto fail = [&](std::optional<std::uint64_t> index, const std::string& problem) {
         if (!result.intact) return;
@@ -636,119 +463,112 @@ Ledger::Verification Ledger::verify(const KeyResolver& keys) const {
         result.firstBadIndex = index;
         result.problem = problem;
     };
-    if (std::error_code ec; !std::filesystem::is_regular_file(file_, ec)) {
-        throw LedgerError("cannot verify ledger " + file_.string() + ": the file is missing");
-    }
     merkle::CompactTree tree;
-    try {
-        // Own connection and read snapshot: appends go on meanwhile, and nothing
-        // cached by this object is trusted.
-        const std::unique_ptr<Session> session = openSession(file_);
-        *session << "BEGIN", now;
-        std::string malformed;
-        const std::vector<Checkpoint> own = readCheckpoints(*session, "ledger_checkpoints", malformed);
-        if (!malformed.empty()) fail(std::nullopt, malformed);
-        // Each own checkpoint: signed by one of our keys, sizes never going back.
-        std::uint64_t previousSize = 0;
-        for (std::size_t i = 0; i < own.size(); ++i) {
-            const Checkpoint& c = own[i];
-            const std::string name = "checkpoint " + std::to_string(i + 1) + " (tree_size " + std::to_string(c.treeSize) + ")";
-            const auto key = keys(c.origin, c.keyId);
-            if (!key) {
-                fail(std::nullopt, name + ": signed with key " + c.keyId + ", which is not one of this party's keys");
-            } else if (!c.signatureVerifies(*key)) {
-                fail(std::nullopt, name + ": its signature does not verify (forged or altered)");
-            } else if (c.treeSize < previousSize) {
-                fail(std::nullopt, name + ": covers fewer entries than the checkpoint before it");
-            }
-            previousSize = c.treeSize;
+    std::string malformed;
+    const std::vector<Checkpoint> own = readCheckpoints(session, "ledger_checkpoints", malformed);
+    if (!malformed.empty()) fail(std::nullopt, malformed);
+    // Each own checkpoint: signed by one of our keys, sizes never going back.
+    std::uint64_t previousSize = 0;
+    for (std::size_t i = 0; i < own.size(); ++i) {
+        const Checkpoint& c = own[i];
+        const std::string name =
+            "checkpoint " + std::to_string(i + 1) + " (tree_size " + std::to_string(c.treeSize) + ")";
+        const auto key = keys(c.origin, c.keyId);
+        if (!key) {
+            fail(std::nullopt,
+                 name + ": signed with key " + c.keyId + ", which is not one of this party's keys");
+        } else if (!c.signatureVerifies(*key)) {
+            fail(std::nullopt, name + ": its signature does not verify (forged or altered)");
+        } else if (c.treeSize < previousSize) {
+            fail(std::nullopt, name + ": covers fewer entries than the checkpoint before it");
         }
-        std::size_t nextCheckpoint = 0;
-        while (nextCheckpoint < own.size() && own[nextCheckpoint].treeSize == 0) ++nextCheckpoint;
+        previousSize = c.treeSize;
+    }
+    std::size_t nextCheckpoint = 0;
+    while (nextCheckpoint < own.size() && own[nextCheckpoint].treeSize == 0) ++nextCheckpoint;
 
-        Poco::Int64 after = std::numeric_limits<Poco::Int64>::min();
-        Poco::Int64 chunk = kVerifyChunk;
-        std::uint64_t expected = 1;
-        for (;;) {
-            std::vector<Poco::Int64> indices;
-            std::vector<BLOB> stored, leaves, roots;
-            *session << "SELECT idx, COALESCE(entry, X''), leaf_hash, root_hash FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?",
-                use(after), use(chunk), into(indices), into(stored), into(leaves), into(roots), now;
-            if (indices.empty()) break;
-            after = indices.back();
-            result.entries += indices.size();
-            for (std::size_t row = 0; row < indices.size() && result.intact; ++row) {
-                const Poco::Int64 index = indices[row];
-                const std::string name = "entry " + std::to_string(expected);
-                if (index < 1 || static_cast<std::uint64_t>(index) != expected) {
-                    fail(expected, name + ": missing (the next stored row is " + std::to_string(index) +
-                                       "; deleted or reordered)");
-                    break;
-                }
-                Hash leaf{};
-                if (stored[row].size() == 0) {
-                    leaf = toHash(leaves[row]);  // purged by retention: the stored leaf hash stands in
-                } else {
-                    const std::string_view bytes = view(stored[row]);
-                    leaf = leafHash(bytes);
-                    try {
-                        if (parseEntry(bytes).index != expected) {
-                            fail(expected, name + ": its content says it is another entry (moved or reordered)");
-                            break;
-                        }
-                    } catch (const LedgerError& ex) {
-                        fail(expected, name + ": stored bytes are " + ex.what());
-                        break;
-                    }
-                    if (!sameHash(leaves[row], leaf)) {
-                        fail(expected, name + ": stored leaf hash does not match its bytes (altered)");
-                        break;
-                    }
-                }
-                tree.append(leaf);
-                if (!sameHash(roots[row], tree.root())) {
-                    fail(expected, name + ": stored tree root does not match the entries up to it (altered)");
-                    break;
-                }
-                while (nextCheckpoint < own.size() && own[nextCheckpoint].treeSize == expected) {
-                    if (own[nextCheckpoint].rootHash != tree.root()) {
-                        fail(expected, "checkpoint " + std::to_string(nextCheckpoint + 1) + " (tree_size " +
-                                           std::to_string(expected) +
-                                           ") does not match the entries up to it: one of entries 1-" +
-                                           std::to_string(expected) + " was rewritten with its hashes");
-                    }
-                    ++result.checkpoints;
-                    ++nextCheckpoint;
-                }
-                ++expected;
+    Poco::Int64 after = std::numeric_limits<Poco::Int64>::min();
+    Poco::Int64 chunk = kVerifyChunk;
+    std::uint64_t expected = 1;
+    const std::string rows =
+        db_->sql("SELECT idx, COALESCE(entry, " + emptyBytes(*db_) +
+                 "), leaf_hash, root_hash FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?");
+    for (;;) {
+        std::vector<Poco::Int64> indices;
+        std::vector<BLOB> stored, leaves, roots;
+        session << rows, use(after), use(chunk), into(indices), into(stored), into(leaves), into(roots), now;
+        if (indices.empty()) break;
+        after = indices.back();
+        result.entries += indices.size();
+        for (std::size_t row = 0; row < indices.size() && result.intact; ++row) {
+            const Poco::Int64 index = indices[row];
+            const std::string name = "entry " + std::to_string(expected);
+            if (index < 1 || static_cast<std::uint64_t>(index) != expected) {
+                fail(expected, name + ": missing (the next stored row is " + std::to_string(index) +
+                                   "; deleted or reordered)");
+                break;
             }
-        }
-        if (result.intact && nextCheckpoint < own.size()) {
-            const Checkpoint& c = own[nextCheckpoint];
-            fail(expected, "entry " + std::to_string(expected) + ": missing — checkpoint " +
-                               std::to_string(nextCheckpoint + 1) + " was signed over " + std::to_string(c.treeSize) +
-                               " entries but only " + std::to_string(expected - 1) + " remain (truncated)");
-        }
-        // Counterparts' checkpoints: their signatures.
-        const std::vector<Checkpoint> peers = readCheckpoints(*session, "peer_checkpoints", malformed);
-        if (!malformed.empty()) fail(std::nullopt, "counterpart " + malformed);
-        for (std::size_t i = 0; i < peers.size(); ++i) {
-            const Checkpoint& c = peers[i];
-            const std::string name = "counterpart checkpoint " + std::to_string(i + 1) + " (" + c.origin +
-                                     ", tree_size " + std::to_string(c.treeSize) + ")";
-            const auto key = keys(c.origin, c.keyId);
-            if (!key) {
-                fail(std::nullopt, name + ": signed with key " + c.keyId + ", not a key of " + c.origin +
-                                       " this gateway knows");
-            } else if (!c.signatureVerifies(*key)) {
-                fail(std::nullopt, name + ": its signature does not verify (forged or altered)");
+            Hash leaf{};
+            if (stored[row].size() == 0) {
+                leaf = toHash(leaves[row]);  // purged by retention: the stored leaf hash stands in
             } else {
-                ++result.peerCheckpoints;
+                const std::string_view bytes = view(stored[row]);
+                leaf = leafHash(bytes);
+                try {
+                    if (parseEntry(bytes).index != expected) {
+                        fail(expected, name + ": its content says it is another entry (moved or reordered)");
+                        break;
+                    }
+                } catch (const LedgerError& ex) {
+                    fail(expected, name + ": stored bytes are " + ex.what());
+                    break;
+                }
+                if (!sameHash(leaves[row], leaf)) {
+                    fail(expected, name + ": stored leaf hash does not match its bytes (altered)");
+                    break;
+                }
             }
+            tree.append(leaf);
+            if (!sameHash(roots[row], tree.root())) {
+                fail(expected, name + ": stored tree root does not match the entries up to it (altered)");
+                break;
+            }
+            while (nextCheckpoint < own.size() && own[nextCheckpoint].treeSize == expected) {
+                if (own[nextCheckpoint].rootHash != tree.root()) {
+                    fail(expected, "checkpoint " + std::to_string(nextCheckpoint + 1) + " (tree_size " +
+                                       std::to_string(expected) +
+                                       ") does not match the entries up to it: one of entries 1-" +
+                                       std::to_string(expected) + " was rewritten with its hashes");
+                }
+                ++result.checkpoints;
+                ++nextCheckpoint;
+            }
+            ++expected;
         }
-        *session << "COMMIT", now;
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot verify ledger " + file_.string() + ": " + describe(ex));
+    }
+    if (result.intact && nextCheckpoint < own.size()) {
+        const Checkpoint& c = own[nextCheckpoint];
+        fail(expected, "entry " + std::to_string(expected) + ": missing — checkpoint " +
+                           std::to_string(nextCheckpoint + 1) + " was signed over " +
+                           std::to_string(c.treeSize) + " entries but only " + std::to_string(expected - 1) +
+                           " remain (truncated)");
+    }
+    // Counterparts' checkpoints: their signatures.
+    const std::vector<Checkpoint> peers = readCheckpoints(session, "peer_checkpoints", malformed);
+    if (!malformed.empty()) fail(std::nullopt, "counterpart " + malformed);
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+        const Checkpoint& c = peers[i];
+        const std::string name = "counterpart checkpoint " + std::to_string(i + 1) + " (" + c.origin +
+                                 ", tree_size " + std::to_string(c.treeSize) + ")";
+        const auto key = keys(c.origin, c.keyId);
+        if (!key) {
+            fail(std::nullopt, name + ": signed with key " + c.keyId + ", not a key of " + c.origin +
+                                   " this gateway knows");
+        } else if (!c.signatureVerifies(*key)) {
+            fail(std::nullopt, name + ": its signature does not verify (forged or altered)");
+        } else {
+            ++result.peerCheckpoints;
+        }
     }
     result.rootHash = toHex(tree.root());
     return result;

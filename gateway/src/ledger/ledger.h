@@ -1,7 +1,8 @@
 #pragma once
 // The exchange ledger (DESIGN.md §5, docs/ledger.md): append-only entries in
-// SQLite, hashed into an RFC 9162 Merkle tree, with signed checkpoints of the
-// tree and the counterparts' checkpoints received in receipts.
+// the gateway's database (SQLite or PostgreSQL, database/database.h), hashed into
+// an RFC 9162 Merkle tree, with signed checkpoints of the tree and the
+// counterparts' checkpoints received in receipts.
 //
 // Each row keeps the entry's canonical bytes, its leaf hash and the tree's root
 // after it, so `verify` can name the first row that does not match; signed
@@ -30,12 +31,21 @@ namespace Poco::Data {
 class Session;
 template <typename T>
 class LOB;
-}
+}  // namespace Poco::Data
+
+namespace passerelle::db {
+class Database;
+struct Schema;
+}  // namespace passerelle::db
 
 namespace passerelle::ledger {
 
 // A process-wide SystemClock, for callers that do not inject one.
 const Clock& systemClock();
+
+// The ledger's tables, append-only triggers and grants, and their migrations
+// (db::migrate, part "ledger"; include database/migrations.h to use it).
+const db::Schema& ledgerSchema();
 
 // Which entries `query` returns; an empty member does not filter.
 struct EntryFilter {
@@ -57,9 +67,11 @@ using KeyResolver = std::function<std::optional<SignKey>(const std::string& part
 
 class Ledger {
 public:
-    // Opens (creating if needed) the ledger file: WAL, synchronous=FULL,
-    // append-only triggers. `clock` must outlive the Ledger.
-    // Throws LedgerError naming the file.
+    // Opens the ledger in `database`, applying missing migrations first (on SQLite,
+    // also restoring any dropped append-only trigger). `clock` must outlive the Ledger.
+    // Throws LedgerError naming the database.
+    explicit Ledger(std::shared_ptr<db::Database> database, const Clock& clock = systemClock());
+    // The same on an SQLite file (created if needed; its folder must exist).
     explicit Ledger(const std::filesystem::path& sqliteFile, const Clock& clock = systemClock());
     ~Ledger();
     Ledger(const Ledger&) = delete;
@@ -68,7 +80,8 @@ public:
     // Sets entry.index (next index, from 1) and entry.time (clock, RFC 3339
     // UTC), adds its leaf to the tree (O(log n)) and stores both durably in one
     // transaction; returns the index. Thread-safe, and safe against other
-    // processes appending to the same file. When a checkpoint policy is set and
+    // processes appending to the same database (SQLite: BEGIN IMMEDIATE;
+    // PostgreSQL: the tree-state row locked FOR UPDATE). When a checkpoint policy is set and
     // its entry count is reached, signs a checkpoint afterwards.
     // Throws LedgerError (entry without actor/operation, invalid UTF-8, I/O).
     std::uint64_t append(LedgerEntry entry);
@@ -76,7 +89,8 @@ public:
     // --- checkpoints
     // Who signs this ledger's checkpoints, and after how many new entries
     // `append` makes one by itself (0: only when asked).
-    void setCheckpointSigner(std::string origin, std::string keyId, Signer signer, std::uint64_t everyEntries = 0);
+    void setCheckpointSigner(std::string origin, std::string keyId, Signer signer,
+                             std::uint64_t everyEntries = 0);
     // Signs and stores a checkpoint of the current tree unless the newest one
     // already covers it (then returns that one). Throws LedgerError without a signer.
     Checkpoint checkpoint();
@@ -127,32 +141,40 @@ public:
     // --- verification
     struct Verification {
         bool intact = true;
-        std::uint64_t entries = 0;                   // rows stored in the file
+        std::uint64_t entries = 0;                   // rows stored in the database
         std::uint64_t checkpoints = 0;               // own checkpoints whose signature and root were checked
         std::uint64_t peerCheckpoints = 0;           // counterparts' checkpoints whose signature was checked
         std::optional<std::uint64_t> firstBadIndex;  // set when an entry is at fault
-        std::string problem;                         // e.g. "entry 17: stored leaf hash does not match its bytes"
-        std::string rootHash;                        // hex, recomputed over the entries that verified
+        std::string problem;   // e.g. "entry 17: stored leaf hash does not match its bytes"
+        std::string rootHash;  // hex, recomputed over the entries that verified
     };
     // Recomputes the tree from the stored entry bytes on its own connection and
-    // snapshot, trusting no stored hash, index or tree state; checks that each
-    // own checkpoint is signed by `keys` and matches the recomputed root at its
-    // size (so a rewritten or truncated ledger is caught even when every stored
-    // hash was recomputed), and that each counterpart checkpoint's signature holds.
-    // Throws LedgerError only when the file cannot be read at all.
+    // snapshot (SQLite: a new connection to the file; PostgreSQL: a pooled session
+    // in a REPEATABLE READ READ ONLY transaction), trusting no stored hash, index or tree state; checks that
+    // each own checkpoint is signed by `keys` and matches the recomputed root at its size (so a rewritten or
+    // truncated ledger is caught even when every stored hash was recomputed), and that each counterpart
+    // checkpoint's signature holds. Throws LedgerError only when the database cannot be read at all (or, for
+    // SQLite, when the file is missing).
     Verification verify(const KeyResolver& keys) const;
 
-    const std::filesystem::path& file() const { return file_; }
+    // The database as error messages name it: the SQLite file, or the PostgreSQL
+    // conninfo without its password.
+    const std::string& name() const;
 
 private:
+    Verification verifyIn(Poco::Data::Session& session, const KeyResolver& keys) const;
     std::vector<Hash> leafHashes(std::uint64_t count) const;
     // One column (an SQL expression over the row) of entry `index`; nullopt when there is no such row.
-    std::optional<Poco::Data::LOB<unsigned char>> rowColumn(std::uint64_t index, const char* column) const;
+    std::optional<Poco::Data::LOB<unsigned char>> rowColumn(std::uint64_t index,
+                                                            const std::string& column) const;
+    // Runs fn(Session&) on a session of the database, turning a Poco error into
+    // LedgerError("cannot WHAT ledger NAME: ...").
+    template <typename Fn>
+    auto reading(const char* what, Fn&& fn) const;
 
-    std::filesystem::path file_;
+    std::shared_ptr<db::Database> db_;
     const Clock* clock_;
-    mutable std::mutex mutex_;  // guards session_: a Poco Session is not thread-safe
-    std::unique_ptr<Poco::Data::Session> session_;
+    mutable std::mutex mutex_;  // guards the checkpoint signer and its policy
     std::string origin_, keyId_;
     Signer signer_;
     std::uint64_t checkpointEvery_ = 0;

@@ -5,65 +5,78 @@
 #include <Poco/Exception.h>
 
 #include "common/errors.h"
-#include "store/sqlite_session.h"
+#include "database/migrations.h"
 
 using namespace Poco::Data::Keywords;
 
 namespace passerelle::store {
+namespace {
 
-ExtractionRequests::ExtractionRequests(const std::filesystem::path& sqliteFile)
-    : file_(sqliteFile), session_(openStateDatabase(sqliteFile)) {
+void createRequestsTable(db::Database&, Poco::Data::Session& session) {
+    // Both the request id and the nonce are unique: either one seen again is a replay.
+    session << "CREATE TABLE IF NOT EXISTS extraction_requests ("
+               " request_id TEXT PRIMARY KEY, nonce TEXT NOT NULL UNIQUE, requester TEXT NOT NULL,"
+               " purpose TEXT NOT NULL, exit_from TEXT NOT NULL, exit_to TEXT NOT NULL,"
+               " issued_at TEXT NOT NULL, received_at TEXT NOT NULL, outcome TEXT NOT NULL,"
+               " batch_id TEXT NOT NULL DEFAULT '')",
+        now;
+    session << "CREATE INDEX IF NOT EXISTS extraction_requests_received ON extraction_requests (received_at)", now;
+}
+
+}  // namespace
+
+const db::Schema& extractionRequestsSchema() {
+    static const db::Schema schema{
+        "extraction_requests",
+        {{1, "extraction requests admitted (ids and nonces, for replay protection)", createRequestsTable}},
+        {"GRANT SELECT, INSERT, UPDATE, DELETE ON extraction_requests TO " + std::string(db::kGatewayRole)}};
+    return schema;
+}
+
+template <typename Fn>
+auto ExtractionRequests::guarded(const char* what, Fn&& fn) {
     try {
-        // Both the request id and the nonce are unique: either one seen again is a replay.
-        session_ << "CREATE TABLE IF NOT EXISTS extraction_requests ("
-                    " request_id TEXT PRIMARY KEY, nonce TEXT NOT NULL UNIQUE, requester TEXT NOT NULL,"
-                    " purpose TEXT NOT NULL, exit_from TEXT NOT NULL, exit_to TEXT NOT NULL,"
-                    " issued_at TEXT NOT NULL, received_at TEXT NOT NULL, outcome TEXT NOT NULL,"
-                    " batch_id TEXT NOT NULL DEFAULT '')",
-            now;
-        session_
-            << "CREATE INDEX IF NOT EXISTS extraction_requests_received ON extraction_requests (received_at)",
-            now;
+        return db_->withSession(fn);
     } catch (const Poco::Exception& e) {
-        throwStoreError(file_, "create the extraction_requests table", e);
+        throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
     }
 }
 
+ExtractionRequests::ExtractionRequests(std::shared_ptr<db::Database> database) : db_(std::move(database)) {
+    db::migrate(*db_, extractionRequestsSchema());
+}
+
+ExtractionRequests::ExtractionRequests(const std::filesystem::path& sqliteFile)
+    : ExtractionRequests(std::make_shared<db::Database>(db::Location::sqlite(sqliteFile))) {}
+
 bool ExtractionRequests::admit(const ExtractionRequestRow& r) {
-    std::lock_guard lock(mutex_);
-    try {
-        // INSERT OR IGNORE is the check and the insert at once: SQLite serialises
-        // writers, so a second identical request finds the row and inserts nothing.
-        Poco::Data::Statement insert(session_);
-        insert
-            << "INSERT OR IGNORE INTO extraction_requests (request_id, nonce, requester, purpose, exit_from,"
-               " exit_to, issued_at, received_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'admitted')",
+    return guarded("record an extraction request", [&](Poco::Data::Session& session) {
+        // The check and the insert at once: of two identical requests, even from two
+        // processes or instances, the unique keys let exactly one row in.
+        Poco::Data::Statement insert(session);
+        insert << db_->sql("INSERT INTO extraction_requests (request_id, nonce, requester, purpose, exit_from,"
+                           " exit_to, issued_at, received_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'admitted')"
+                           " ON CONFLICT DO NOTHING"),
             useRef(r.requestId), useRef(r.nonce), useRef(r.requester), useRef(r.purpose), useRef(r.exitFrom),
             useRef(r.exitTo), useRef(r.issuedAt), useRef(r.receivedAt);
         return insert.execute() > 0;
-    } catch (const Poco::Exception& e) {
-        throwStoreError(file_, "record an extraction request", e);
-    }
+    });
 }
 
 void ExtractionRequests::recordOutcome(const std::string& requestId, const std::string& outcome,
                                        const std::string& batchId) {
-    std::lock_guard lock(mutex_);
-    try {
-        session_ << "UPDATE extraction_requests SET outcome = ?, batch_id = ? WHERE request_id = ?",
+    guarded("record what became of an extraction request", [&](Poco::Data::Session& session) {
+        session << db_->sql("UPDATE extraction_requests SET outcome = ?, batch_id = ? WHERE request_id = ?"),
             useRef(outcome), useRef(batchId), useRef(requestId), now;
-    } catch (const Poco::Exception& e) {
-        throwStoreError(file_, "record what became of an extraction request", e);
-    }
+    });
 }
 
 std::optional<ExtractionRequestRow> ExtractionRequests::find(const std::string& requestId) {
-    std::lock_guard lock(mutex_);
-    try {
-        Poco::Data::Statement select(session_);
+    return guarded("read the extraction requests", [&](Poco::Data::Session& session) -> std::optional<ExtractionRequestRow> {
+        Poco::Data::Statement select(session);
         std::string id = requestId;
-        select << "SELECT request_id, nonce, requester, purpose, exit_from, exit_to, issued_at, received_at,"
-                  " outcome, batch_id FROM extraction_requests WHERE request_id = ?",
+        select << db_->sql("SELECT request_id, nonce, requester, purpose, exit_from, exit_to, issued_at, received_at,"
+                           " outcome, batch_id FROM extraction_requests WHERE request_id = ?"),
             use(id);
         select.execute();
         Poco::Data::RecordSet rs(select);
@@ -71,21 +84,16 @@ std::optional<ExtractionRequestRow> ExtractionRequests::find(const std::string& 
         auto cell = [&rs](std::size_t column) { return rs.value(column, 0).convert<std::string>(); };
         return ExtractionRequestRow{cell(0), cell(1), cell(2), cell(3), cell(4),
                                     cell(5), cell(6), cell(7), cell(8), cell(9)};
-    } catch (const Poco::Exception& e) {
-        throwStoreError(file_, "read the extraction requests", e);
-    }
+    });
 }
 
 std::uint64_t ExtractionRequests::forgetReceivedBefore(const std::string& utcTime) {
-    std::lock_guard lock(mutex_);
-    try {
+    return guarded("forget old extraction requests", [&](Poco::Data::Session& session) -> std::uint64_t {
         // RFC 3339 UTC times of one format compare as text.
-        Poco::Data::Statement remove(session_);
-        remove << "DELETE FROM extraction_requests WHERE received_at < ?", useRef(utcTime);
+        Poco::Data::Statement remove(session);
+        remove << db_->sql("DELETE FROM extraction_requests WHERE received_at < ?"), useRef(utcTime);
         return remove.execute();
-    } catch (const Poco::Exception& e) {
-        throwStoreError(file_, "forget old extraction requests", e);
-    }
+    });
 }
 
 }  // namespace passerelle::store

@@ -1,15 +1,16 @@
 #pragma once
 // The extraction requests an institution's gateway has admitted (docs/extraction.md):
 // their request id and nonce, so that the same signed request is served once
-// only, even after a restart. A table of the gateway's state database, with its
-// own SQLite session (WAL, synchronous=FULL) beside the StateStore's.
+// only, even after a restart, and by one instance only. A table of the gateway's
+// state database (the StateStore's db::Database).
 // No personal data: ids, parties, a purpose, an exit-date window, a batch id.
 
-#include <Poco/Data/Session.h>
+#include "database/database.h"
+#include "database/migrations.h"
 
 #include <cstdint>
 #include <filesystem>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -30,7 +31,8 @@ struct ExtractionRequestRow {
 
 class ExtractionRequests {
 public:
-    // Opens (and creates when missing) the table in `sqliteFile`; throws StoreError naming it.
+    // Opens the table on the database, creating it when missing; throws StoreError naming it.
+    explicit ExtractionRequests(std::shared_ptr<db::Database> database);
     explicit ExtractionRequests(const std::filesystem::path& sqliteFile);
 
     // Records the request with outcome "admitted" unless its request id or its nonce
@@ -46,9 +48,13 @@ public:
     std::uint64_t forgetReceivedBefore(const std::string& utcTime);
 
 private:
-    std::filesystem::path file_;
-    std::mutex mutex_;
-    Poco::Data::Session session_;
+    template <typename Fn>
+    auto guarded(const char* what, Fn&& fn);
+
+    std::shared_ptr<db::Database> db_;
 };
+
+// The table and its migrations (db::migrate, part "extraction_requests").
+const db::Schema& extractionRequestsSchema();
 
 }  // namespace passerelle::store

@@ -1,7 +1,7 @@
 #include "store/state_store.h"
 
 #include "common/errors.h"
-#include "store/sqlite_session.h"
+#include "database/migrations.h"
 
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/Statement.h>
@@ -27,13 +27,13 @@ OutboxStatus outboxStatusFrom(const std::string& name) {
 }
 const char* inboxStatusName(InboxStatus s) { return s == InboxStatus::Stored ? "stored" : "delivered"; }
 
-constexpr const char* kOutboxColumns =
+const std::string kOutboxColumns =
     "batch_id, recipient, purpose, job, record_count, payload_digest, created_at, status, attempts, "
     "last_error, receipt, receipt_signature, receipted_at, next_attempt_at, last_attempt_at, claim_owner, "
-    "claimed_until, dead_lettered_at, requeued_at";
-constexpr const char* kInboxColumns =
+    "claimed_until, dead_lettered_at, requeued_at, files_at";
+const std::string kInboxColumns =
     "batch_id, sender, purpose, record_count, payload_digest, received_at, receipt, receipt_signature, "
-    "status, sink_attempts, sink_error, delivered_at";
+    "status, sink_attempts, sink_error, delivered_at, files_at, sink_owner, sink_claimed_until";
 
 std::vector<OutboxBatch> readOutbox(Poco::Data::Statement& select) {
     select.execute();
@@ -60,6 +60,7 @@ std::vector<OutboxBatch> readOutbox(Poco::Data::Statement& select) {
         b.claimedUntil = rs.value(16, row).convert<std::int64_t>();
         b.deadLetteredAt = rs.value(17, row).convert<std::string>();
         b.requeuedAt = rs.value(18, row).convert<std::string>();
+        b.filesAt = rs.value(19, row).convert<std::string>();
         out.push_back(std::move(b));
     }
     return out;
@@ -84,12 +85,16 @@ std::vector<InboxBatch> readInbox(Poco::Data::Statement& select) {
         b.sinkAttempts = rs.value(9, row).convert<std::uint32_t>();
         b.sinkError = rs.value(10, row).convert<std::string>();
         b.deliveredAt = rs.value(11, row).convert<std::string>();
+        b.filesAt = rs.value(12, row).convert<std::string>();
+        b.sinkOwner = rs.value(13, row).convert<std::string>();
+        b.sinkClaimedUntil = rs.value(14, row).convert<std::int64_t>();
         out.push_back(std::move(b));
     }
     return out;
 }
 
-// Columns added after the first release, created on an older store.
+// Columns added after the first release, created on an SQLite store made before
+// versioned migrations (version 1 brings any earlier file up to date).
 void addMissingColumns(Poco::Data::Session& session, const std::string& table,
                        const std::vector<std::pair<std::string, std::string>>& columns) {
     Poco::Data::Statement info(session);
@@ -103,12 +108,94 @@ void addMissingColumns(Poco::Data::Session& session, const std::string& table,
     }
 }
 
+// Version 1: the state as of the first PostgreSQL release. The same DDL on both
+// engines (BIGINT is an INTEGER to SQLite); older SQLite files get their missing columns.
+void createStateTables(db::Database& db, Poco::Data::Session& session) {
+    session << "CREATE TABLE IF NOT EXISTS outbox ("
+               " batch_id TEXT PRIMARY KEY, recipient TEXT NOT NULL, purpose TEXT NOT NULL,"
+               " job TEXT NOT NULL, record_count BIGINT NOT NULL, payload_digest TEXT NOT NULL,"
+               " created_at TEXT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0,"
+               " last_error TEXT NOT NULL DEFAULT '', receipt TEXT NOT NULL DEFAULT '',"
+               " receipt_signature TEXT NOT NULL DEFAULT '', receipted_at TEXT NOT NULL DEFAULT '',"
+               " next_attempt_at BIGINT NOT NULL DEFAULT 0, last_attempt_at TEXT NOT NULL DEFAULT '',"
+               " claim_owner TEXT NOT NULL DEFAULT '', claimed_until BIGINT NOT NULL DEFAULT 0,"
+               " dead_lettered_at TEXT NOT NULL DEFAULT '', requeued_at TEXT NOT NULL DEFAULT '',"
+               " files_at TEXT NOT NULL DEFAULT '')",
+        now;
+    session << "CREATE TABLE IF NOT EXISTS inbox ("
+               " batch_id TEXT PRIMARY KEY, sender TEXT NOT NULL, purpose TEXT NOT NULL,"
+               " record_count BIGINT NOT NULL, payload_digest TEXT NOT NULL, received_at TEXT NOT NULL,"
+               " receipt TEXT NOT NULL, receipt_signature TEXT NOT NULL, status TEXT NOT NULL,"
+               " sink_attempts BIGINT NOT NULL DEFAULT 0, sink_error TEXT NOT NULL DEFAULT '',"
+               " delivered_at TEXT NOT NULL DEFAULT '', files_at TEXT NOT NULL DEFAULT '',"
+               " sink_owner TEXT NOT NULL DEFAULT '', sink_claimed_until BIGINT NOT NULL DEFAULT 0)",
+        now;
+    if (!db.postgres()) {
+        addMissingColumns(session, "outbox",
+                          {{"next_attempt_at", "INTEGER NOT NULL DEFAULT 0"},
+                           {"last_attempt_at", "TEXT NOT NULL DEFAULT ''"},
+                           {"claim_owner", "TEXT NOT NULL DEFAULT ''"},
+                           {"claimed_until", "INTEGER NOT NULL DEFAULT 0"},
+                           {"dead_lettered_at", "TEXT NOT NULL DEFAULT ''"},
+                           {"requeued_at", "TEXT NOT NULL DEFAULT ''"},
+                           {"files_at", "TEXT NOT NULL DEFAULT ''"}});
+        addMissingColumns(session, "inbox",
+                          {{"files_at", "TEXT NOT NULL DEFAULT ''"},
+                           {"sink_owner", "TEXT NOT NULL DEFAULT ''"},
+                           {"sink_claimed_until", "INTEGER NOT NULL DEFAULT 0"}});
+    }
+    session << "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at)", now;
+    session << "CREATE INDEX IF NOT EXISTS inbox_status ON inbox (status, received_at)", now;
+    // Incremental jobs: per record key, the digest of the record last queued. SQLite
+    // integers are signed: the 64-bit values are stored as their bit pattern.
+    session << "CREATE TABLE IF NOT EXISTS job_cursor ("
+               " job TEXT NOT NULL, record_key BIGINT NOT NULL, digest BIGINT NOT NULL,"
+               " batch_id TEXT NOT NULL, PRIMARY KEY (job, record_key))"
+            << (db.postgres() ? "" : " WITHOUT ROWID"),
+        now;
+    session << "CREATE TABLE IF NOT EXISTS job_runs ("
+               " job TEXT PRIMARY KEY, last_scheduled_for BIGINT NOT NULL DEFAULT 0,"
+               " last_started_at TEXT NOT NULL DEFAULT '', last_finished_at TEXT NOT NULL DEFAULT '',"
+               " last_outcome TEXT NOT NULL DEFAULT '')",
+        now;
+    // Pseudonyms only, never the id they were computed from (docs/privacy.md).
+    session << "CREATE TABLE IF NOT EXISTS objections ("
+               " purpose TEXT NOT NULL, pseudonym TEXT NOT NULL, created_at TEXT NOT NULL,"
+               " PRIMARY KEY (purpose, pseudonym))",
+        now;
+}
+
 // A claim held by this very process is not free either: one of its workers is sending the batch.
-bool claimIsFree(const OutboxBatch& b, const Claim& claim) {
-    return b.claimOwner.empty() || b.claimedUntil <= claim.now || ownerIsGone(b.claimOwner);
+bool claimIsFree(const std::string& owner, std::int64_t until, const Claim& claim) {
+    return owner.empty() || until <= claim.now || ownerIsGone(owner);
+}
+
+// Rows whose claim may be free: none, expired, or of a process of this host (checked
+// in claimIsFree). `?` parameters: now, the LIKE pattern of this host's owners.
+std::string mayBeFree(const std::string& owner, const std::string& until) {
+    return "(" + owner + " = '' OR " + until + " <= ? OR " + owner + " LIKE ? ESCAPE '!')";
+}
+
+std::string thisHostPattern() {
+    const std::string self = processOwner();
+    std::string pattern;
+    for (char c : self.substr(0, self.rfind(':') + 1)) {
+        if (c == '%' || c == '_' || c == '!') pattern += '!';
+        pattern += c;
+    }
+    return pattern + "%";
 }
 
 }  // namespace
+
+const db::Schema& stateSchema() {
+    static const db::Schema schema{
+        "state",
+        {{1, "outbox, inbox, job cursors, job runs, objections", createStateTables}},
+        {"GRANT SELECT, INSERT, UPDATE, DELETE ON outbox, inbox, job_cursor, job_runs, objections TO " +
+         std::string(db::kGatewayRole)}};
+    return schema;
+}
 
 std::string_view outboxStatusName(OutboxStatus s) {
     switch (s) {
@@ -139,82 +226,60 @@ bool ownerIsGone(const std::string& owner) {
     return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
 }
 
-// BEGIN IMMEDIATE takes SQLite's write lock at once, so a read-then-update (a
-// claim) is atomic against every other process on the file.
+ExclusiveLock::ExclusiveLock(std::unique_ptr<Poco::Data::Session> session, std::int64_t key)
+    : session_(std::move(session)), key_(key) {}
+
+ExclusiveLock::ExclusiveLock(ExclusiveLock&& other) noexcept
+    : session_(std::move(other.session_)), key_(other.key_) {}
+
+ExclusiveLock::~ExclusiveLock() {
+    if (!session_) return;
+    try {
+        Poco::Int64 key = key_;
+        bool released = false;
+        *session_ << "SELECT pg_advisory_unlock($1)", use(key), into(released), now;
+    } catch (const Poco::Exception&) {
+        // The session is going back to the pool or away: a lost connection frees its locks.
+    }
+}
+
 template <typename Fn>
-auto StateStore::immediateTransaction(const char* what, Fn&& fn) {
-    return guarded(file_, what, [&] {
-        session_ << "BEGIN IMMEDIATE", now;
-        try {
-            auto result = fn();
-            session_ << "COMMIT", now;
-            return result;
-        } catch (...) {
-            try {
-                session_ << "ROLLBACK", now;
-            } catch (const Poco::Exception&) {
-            }
-            throw;
-        }
-    });
+auto StateStore::guarded(const char* what, Fn&& fn) {
+    try {
+        return db_->withSession(fn);
+    } catch (const Poco::Exception& e) {
+        throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
+    }
+}
+
+// A read-then-update (a claim) is atomic against every other process: SQLite's
+// BEGIN IMMEDIATE takes the file's write lock; PostgreSQL locks the rows read FOR UPDATE.
+template <typename Fn>
+auto StateStore::inTransaction(const char* what, Fn&& fn) {
+    try {
+        return db_->transaction(fn);
+    } catch (const Poco::Exception& e) {
+        throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
+    }
+}
+
+StateStore::StateStore(std::shared_ptr<db::Database> database) : db_(std::move(database)) {
+    db::migrate(*db_, stateSchema());
 }
 
 StateStore::StateStore(const std::filesystem::path& sqliteFile)
-    : file_(sqliteFile), session_(openStateDatabase(sqliteFile)) {
-    guarded(file_, "create its tables", [&] {
-        session_ << "CREATE TABLE IF NOT EXISTS outbox ("
-                    " batch_id TEXT PRIMARY KEY, recipient TEXT NOT NULL, purpose TEXT NOT NULL,"
-                    " job TEXT NOT NULL, record_count INTEGER NOT NULL, payload_digest TEXT NOT NULL,"
-                    " created_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-                    " last_error TEXT NOT NULL DEFAULT '', receipt TEXT NOT NULL DEFAULT '',"
-                    " receipt_signature TEXT NOT NULL DEFAULT '', receipted_at TEXT NOT NULL DEFAULT '')",
-            now;
-        session_ << "CREATE TABLE IF NOT EXISTS inbox ("
-                    " batch_id TEXT PRIMARY KEY, sender TEXT NOT NULL, purpose TEXT NOT NULL,"
-                    " record_count INTEGER NOT NULL, payload_digest TEXT NOT NULL, received_at TEXT NOT NULL,"
-                    " receipt TEXT NOT NULL, receipt_signature TEXT NOT NULL, status TEXT NOT NULL,"
-                    " sink_attempts INTEGER NOT NULL DEFAULT 0, sink_error TEXT NOT NULL DEFAULT '',"
-                    " delivered_at TEXT NOT NULL DEFAULT '')",
-            now;
-        addMissingColumns(session_, "outbox",
-                          {{"next_attempt_at", "INTEGER NOT NULL DEFAULT 0"},
-                           {"last_attempt_at", "TEXT NOT NULL DEFAULT ''"},
-                           {"claim_owner", "TEXT NOT NULL DEFAULT ''"},
-                           {"claimed_until", "INTEGER NOT NULL DEFAULT 0"},
-                           {"dead_lettered_at", "TEXT NOT NULL DEFAULT ''"},
-                           {"requeued_at", "TEXT NOT NULL DEFAULT ''"}});
-        session_ << "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at)", now;
-        // Incremental jobs: per trainee key, the digest of the record last queued.
-        session_ << "CREATE TABLE IF NOT EXISTS job_cursor ("
-                    " job TEXT NOT NULL, record_key INTEGER NOT NULL, digest INTEGER NOT NULL,"
-                    " batch_id TEXT NOT NULL, PRIMARY KEY (job, record_key)) WITHOUT ROWID",
-            now;
-        session_ << "CREATE TABLE IF NOT EXISTS job_runs ("
-                    " job TEXT PRIMARY KEY, last_scheduled_for INTEGER NOT NULL DEFAULT 0,"
-                    " last_started_at TEXT NOT NULL DEFAULT '', last_finished_at TEXT NOT NULL DEFAULT '',"
-                    " last_outcome TEXT NOT NULL DEFAULT '')",
-            now;
-        // Pseudonyms only, never the id they were computed from (docs/privacy.md).
-        session_ << "CREATE TABLE IF NOT EXISTS objections ("
-                    " purpose TEXT NOT NULL, pseudonym TEXT NOT NULL, created_at TEXT NOT NULL,"
-                    " PRIMARY KEY (purpose, pseudonym))",
-            now;
-        return 0;
-    });
-}
+    : StateStore(std::make_shared<db::Database>(db::Location::sqlite(sqliteFile))) {}
 
 void StateStore::addToOutbox(const OutboxBatch& b, const std::vector<CursorEntry>& cursor) {
-    std::lock_guard lock(mutex_);
-    immediateTransaction("add a batch to the outbox", [&] {
+    inTransaction("add a batch to the outbox", [&](Poco::Data::Session& session) {
         std::string status(outboxStatusName(b.status));
-        std::uint64_t count = b.recordCount;
-        session_ << "INSERT INTO outbox (batch_id, recipient, purpose, job, record_count, payload_digest,"
-                    " created_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        Poco::Int64 count = static_cast<Poco::Int64>(b.recordCount);
+        session << db_->sql("INSERT INTO outbox (batch_id, recipient, purpose, job, record_count, payload_digest,"
+                            " created_at, status, files_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
             useRef(b.batchId), useRef(b.recipient), useRef(b.purpose), useRef(b.job), use(count),
-            useRef(b.payloadDigest), useRef(b.createdAt), use(status), now;
+            useRef(b.payloadDigest), useRef(b.createdAt), use(status), useRef(b.filesAt), now;
         // In key order (a B-tree filled in order, not at random) and in chunks, so
-        // memory stays flat whatever the cursor's size. SQLite integers are
-        // signed: the 64-bit values are stored as their bit pattern.
+        // memory stays flat whatever the cursor's size.
         std::vector<const CursorEntry*> ordered;
         ordered.reserve(cursor.size());
         for (const CursorEntry& e : cursor) ordered.push_back(&e);
@@ -222,6 +287,9 @@ void StateStore::addToOutbox(const OutboxBatch& b, const std::vector<CursorEntry
         constexpr std::size_t kChunk = 4096;
         std::vector<Poco::Int64> keys, digests;
         std::vector<std::string> jobs, batches;
+        const std::string upsert = db_->sql(
+            "INSERT INTO job_cursor (job, record_key, digest, batch_id) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (job, record_key) DO UPDATE SET digest = excluded.digest, batch_id = excluded.batch_id");
         for (std::size_t from = 0; from < ordered.size(); from += kChunk) {
             const std::size_t n = std::min(kChunk, ordered.size() - from);
             keys.resize(n);
@@ -232,19 +300,16 @@ void StateStore::addToOutbox(const OutboxBatch& b, const std::vector<CursorEntry
                 keys[i] = static_cast<Poco::Int64>(ordered[from + i]->key);
                 digests[i] = static_cast<Poco::Int64>(ordered[from + i]->digest);
             }
-            session_ << "INSERT OR REPLACE INTO job_cursor (job, record_key, digest, batch_id) VALUES (?, ?, ?, ?)",
-                use(jobs), use(keys), use(digests), use(batches), now;
+            session << upsert, use(jobs), use(keys), use(digests), use(batches), now;
         }
-        return 0;
     });
 }
 
 std::vector<CursorEntry> StateStore::cursor(const std::string& job) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read a job's cursor", [&] {
+    return guarded("read a job's cursor", [&](Poco::Data::Session& session) {
         std::vector<Poco::Int64> keys, digests;
         std::string j = job;
-        session_ << "SELECT record_key, digest FROM job_cursor WHERE job = ? ORDER BY record_key", use(j),
+        session << db_->sql("SELECT record_key, digest FROM job_cursor WHERE job = ? ORDER BY record_key"), use(j),
             into(keys), into(digests), now;
         std::vector<CursorEntry> out(keys.size());
         for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -257,39 +322,45 @@ std::vector<CursorEntry> StateStore::cursor(const std::string& job) {
 }
 
 std::optional<OutboxBatch> StateStore::claim(const std::string& batchId, const Claim& claim) {
-    std::lock_guard lock(mutex_);
-    return immediateTransaction("claim an outbox batch", [&]() -> std::optional<OutboxBatch> {
-        Poco::Data::Statement select(session_);
+    return inTransaction("claim an outbox batch", [&](Poco::Data::Session& session) -> std::optional<OutboxBatch> {
+        Poco::Data::Statement select(session);
         std::string id = batchId;
-        select << "SELECT " << kOutboxColumns << " FROM outbox WHERE batch_id = ? AND status = 'pending'", use(id);
+        select << db_->sql("SELECT " + kOutboxColumns + " FROM outbox WHERE batch_id = ? AND status = 'pending'" +
+                           (db_->postgres() ? " FOR UPDATE SKIP LOCKED" : "")),
+            use(id);
         auto rows = readOutbox(select);
-        if (rows.empty() || !claimIsFree(rows.front(), claim)) return std::nullopt;
+        if (rows.empty() || !claimIsFree(rows.front().claimOwner, rows.front().claimedUntil, claim)) {
+            return std::nullopt;
+        }
         OutboxBatch& b = rows.front();
         b.claimOwner = claim.owner;
         b.claimedUntil = claim.now + claim.leaseSeconds;
-        session_ << "UPDATE outbox SET claim_owner = ?, claimed_until = ? WHERE batch_id = ?", useRef(b.claimOwner),
-            use(b.claimedUntil), use(id), now;
+        session << db_->sql("UPDATE outbox SET claim_owner = ?, claimed_until = ? WHERE batch_id = ?"),
+            useRef(b.claimOwner), use(b.claimedUntil), use(id), now;
         return b;
     });
 }
 
 std::vector<OutboxBatch> StateStore::claimDue(const Claim& claim, std::size_t max, const std::string& recipient) {
-    std::lock_guard lock(mutex_);
-    return immediateTransaction("claim due outbox batches", [&] {
-        Poco::Data::Statement select(session_);
-        std::int64_t nowSeconds = claim.now;
-        std::string r = recipient;
-        select << "SELECT " << kOutboxColumns << " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?"
-               << (recipient.empty() ? "" : " AND recipient = ?") << " ORDER BY created_at, batch_id",
+    if (max == 0) return {};
+    return inTransaction("claim due outbox batches", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement select(session);
+        Poco::Int64 nowSeconds = claim.now, limit = static_cast<Poco::Int64>(std::min<std::size_t>(max, INT32_MAX));
+        std::string r = recipient, filesAt = claim.filesAt, host = thisHostPattern();
+        select << db_->sql("SELECT " + kOutboxColumns + " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?" +
+                           (recipient.empty() ? "" : " AND recipient = ?") +
+                           " AND (files_at = '' OR files_at = ?) AND " + mayBeFree("claim_owner", "claimed_until") +
+                           " ORDER BY created_at, batch_id LIMIT ?" +
+                           (db_->postgres() ? " FOR UPDATE SKIP LOCKED" : "")),
             use(nowSeconds);
         if (!recipient.empty()) select, use(r);
+        select, use(filesAt), use(nowSeconds), use(host), use(limit);
         std::vector<OutboxBatch> claimed;
         for (OutboxBatch& b : readOutbox(select)) {
-            if (claimed.size() >= max) break;
-            if (!claimIsFree(b, claim)) continue;
+            if (!claimIsFree(b.claimOwner, b.claimedUntil, claim)) continue;
             b.claimOwner = claim.owner;
             b.claimedUntil = claim.now + claim.leaseSeconds;
-            session_ << "UPDATE outbox SET claim_owner = ?, claimed_until = ? WHERE batch_id = ?",
+            session << db_->sql("UPDATE outbox SET claim_owner = ?, claimed_until = ? WHERE batch_id = ?"),
                 useRef(b.claimOwner), use(b.claimedUntil), useRef(b.batchId), now;
             claimed.push_back(std::move(b));
         }
@@ -298,23 +369,21 @@ std::vector<OutboxBatch> StateStore::claimDue(const Claim& claim, std::size_t ma
 }
 
 std::vector<OutboxBatch> StateStore::pendingFor(const std::string& recipient) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the outbox", [&] {
-        Poco::Data::Statement select(session_);
+    return guarded("read the outbox", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement select(session);
         std::string r = recipient;
-        select << "SELECT " << kOutboxColumns
-               << " FROM outbox WHERE status = 'pending' AND recipient = ? ORDER BY created_at, batch_id",
+        select << db_->sql("SELECT " + kOutboxColumns +
+                           " FROM outbox WHERE status = 'pending' AND recipient = ? ORDER BY created_at, batch_id"),
             use(r);
         return readOutbox(select);
     });
 }
 
 std::optional<OutboxBatch> StateStore::outboxBatch(const std::string& batchId) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the outbox", [&]() -> std::optional<OutboxBatch> {
-        Poco::Data::Statement select(session_);
+    return guarded("read the outbox", [&](Poco::Data::Session& session) -> std::optional<OutboxBatch> {
+        Poco::Data::Statement select(session);
         std::string id = batchId;
-        select << "SELECT " << kOutboxColumns << " FROM outbox WHERE batch_id = ?", use(id);
+        select << db_->sql("SELECT " + kOutboxColumns + " FROM outbox WHERE batch_id = ?"), use(id);
         auto rows = readOutbox(select);
         if (rows.empty()) return std::nullopt;
         return rows.front();
@@ -322,44 +391,40 @@ std::optional<OutboxBatch> StateStore::outboxBatch(const std::string& batchId) {
 }
 
 std::vector<OutboxBatch> StateStore::outbox() {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the outbox", [&] {
-        Poco::Data::Statement select(session_);
-        select << "SELECT " << kOutboxColumns << " FROM outbox ORDER BY created_at, batch_id";
+    return guarded("read the outbox", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement select(session);
+        select << "SELECT " + kOutboxColumns + " FROM outbox ORDER BY created_at, batch_id";
         return readOutbox(select);
     });
 }
 
 std::unordered_set<std::string> StateStore::outboxBatchIds() {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the outbox", [&] {
+    return guarded("read the outbox", [&](Poco::Data::Session& session) {
         std::vector<std::string> ids;
-        session_ << "SELECT batch_id FROM outbox", into(ids), now;
+        session << "SELECT batch_id FROM outbox", into(ids), now;
         return std::unordered_set<std::string>(ids.begin(), ids.end());
     });
 }
 
 std::vector<OutboxBatch> StateStore::outboxWithStatus(OutboxStatus status) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the outbox", [&] {
-        Poco::Data::Statement select(session_);
+    return guarded("read the outbox", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement select(session);
         std::string name(outboxStatusName(status));
-        select << "SELECT " << kOutboxColumns << " FROM outbox WHERE status = ? ORDER BY created_at, batch_id",
+        select << db_->sql("SELECT " + kOutboxColumns + " FROM outbox WHERE status = ? ORDER BY created_at, batch_id"),
             use(name);
         return readOutbox(select);
     });
 }
 
 std::vector<OutboxBatch> StateStore::pendingQueuedBefore(const std::string& cutoff) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the outbox", [&] {
-        Poco::Data::Statement select(session_);
+    return guarded("read the outbox", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement select(session);
         std::string before = cutoff;
         // queuedSince(): the requeue time when there is one, else the creation time.
-        select << "SELECT " << kOutboxColumns
-               << " FROM outbox WHERE status = 'pending'"
-                  " AND (CASE WHEN requeued_at = '' THEN created_at ELSE requeued_at END) < ?"
-                  " ORDER BY created_at, batch_id",
+        select << db_->sql("SELECT " + kOutboxColumns +
+                           " FROM outbox WHERE status = 'pending'"
+                           " AND (CASE WHEN requeued_at = '' THEN created_at ELSE requeued_at END) < ?"
+                           " ORDER BY created_at, batch_id"),
             use(before);
         return readOutbox(select);
     });
@@ -367,64 +432,57 @@ std::vector<OutboxBatch> StateStore::pendingQueuedBefore(const std::string& cuto
 
 void StateStore::recordAttemptFailure(const std::string& batchId, const std::string& error,
                                       std::int64_t nextAttemptAt, const std::string& attemptedAt) {
-    std::lock_guard lock(mutex_);
-    guarded(file_, "record a delivery failure", [&] {
-        session_ << "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-                    " last_attempt_at = ?, claim_owner = '', claimed_until = 0 WHERE batch_id = ?",
-            useRef(error), use(nextAttemptAt), useRef(attemptedAt), useRef(batchId), now;
-        return 0;
+    guarded("record a delivery failure", [&](Poco::Data::Session& session) {
+        Poco::Int64 next = nextAttemptAt;
+        session << db_->sql("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+                            " last_attempt_at = ?, claim_owner = '', claimed_until = 0 WHERE batch_id = ?"),
+            useRef(error), use(next), useRef(attemptedAt), useRef(batchId), now;
     });
 }
 
 void StateStore::recordReceipt(const std::string& batchId, const std::string& receipt, const std::string& signature,
                                const std::string& receiptedAt) {
-    std::lock_guard lock(mutex_);
-    guarded(file_, "record a receipt", [&] {
-        session_ << "UPDATE outbox SET status = 'receipted', attempts = attempts + 1, last_error = '',"
-                    " receipt = ?, receipt_signature = ?, receipted_at = ?, last_attempt_at = ?,"
-                    " claim_owner = '', claimed_until = 0 WHERE batch_id = ?",
+    guarded("record a receipt", [&](Poco::Data::Session& session) {
+        session << db_->sql("UPDATE outbox SET status = 'receipted', attempts = attempts + 1, last_error = '',"
+                            " receipt = ?, receipt_signature = ?, receipted_at = ?, last_attempt_at = ?,"
+                            " claim_owner = '', claimed_until = 0 WHERE batch_id = ?"),
             useRef(receipt), useRef(signature), useRef(receiptedAt), useRef(receiptedAt), useRef(batchId), now;
-        return 0;
     });
 }
 
 void StateStore::deadLetter(const std::string& batchId, const std::string& deadLetteredAt) {
-    std::lock_guard lock(mutex_);
-    guarded(file_, "dead-letter a batch", [&] {
-        session_ << "UPDATE outbox SET status = 'dead-letter', dead_lettered_at = ?, claim_owner = '',"
-                    " claimed_until = 0 WHERE batch_id = ? AND status = 'pending'",
+    guarded("dead-letter a batch", [&](Poco::Data::Session& session) {
+        session << db_->sql("UPDATE outbox SET status = 'dead-letter', dead_lettered_at = ?, claim_owner = '',"
+                            " claimed_until = 0 WHERE batch_id = ? AND status = 'pending'"),
             useRef(deadLetteredAt), useRef(batchId), now;
-        return 0;
     });
 }
 
 bool StateStore::requeue(const std::string& batchId, const std::string& requeuedAt) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "requeue a batch", [&] {
-        Poco::Data::Statement update(session_);
-        update << "UPDATE outbox SET status = 'pending', next_attempt_at = 0, dead_lettered_at = '',"
-                  " requeued_at = ? WHERE batch_id = ? AND status = 'dead-letter'",
+    return guarded("requeue a batch", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement update(session);
+        update << db_->sql("UPDATE outbox SET status = 'pending', next_attempt_at = 0, dead_lettered_at = '',"
+                           " requeued_at = ? WHERE batch_id = ? AND status = 'dead-letter'"),
             useRef(requeuedAt), useRef(batchId);
         return update.execute() > 0;
     });
 }
 
 std::optional<std::int64_t> StateStore::nextDueAt() {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the outbox", [&]() -> std::optional<std::int64_t> {
-        Poco::Nullable<Poco::Int64> next;
-        session_ << "SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'", into(next), now;
-        if (next.isNull()) return std::nullopt;
-        return next.value();
+    return guarded("read the outbox", [&](Poco::Data::Session& session) -> std::optional<std::int64_t> {
+        Poco::Int64 next = -1;
+        session << "SELECT COALESCE(MIN(next_attempt_at), -1) FROM outbox WHERE status = 'pending'", into(next), now;
+        if (next < 0) return std::nullopt;
+        return next;
     });
 }
 
 std::vector<OutboxSummary> StateStore::outboxSummary() {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the outbox", [&] {
-        Poco::Data::Statement select(session_);
+    return guarded("read the outbox", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement select(session);
         select << "SELECT recipient,"
-                  " SUM(status = 'pending'), SUM(status = 'dead-letter'), SUM(status = 'receipted'),"
+                  " COUNT(*) FILTER (WHERE status = 'pending'), COUNT(*) FILTER (WHERE status = 'dead-letter'),"
+                  " COUNT(*) FILTER (WHERE status = 'receipted'),"
                   " COALESCE(MIN(CASE WHEN status = 'pending' THEN created_at END), ''),"
                   " COALESCE(MAX(CASE WHEN status = 'receipted' THEN receipted_at END), ''),"
                   " COALESCE(MIN(CASE WHEN status = 'pending' THEN next_attempt_at END), 0)"
@@ -446,8 +504,9 @@ std::vector<OutboxSummary> StateStore::outboxSummary() {
         for (OutboxSummary& s : out) {
             std::vector<std::string> error, at;
             std::string r = s.recipient;
-            session_ << "SELECT last_error, last_attempt_at FROM outbox WHERE recipient = ? AND status <> 'receipted'"
-                        " AND last_error <> '' ORDER BY last_attempt_at DESC LIMIT 1",
+            session << db_->sql("SELECT last_error, last_attempt_at FROM outbox WHERE recipient = ?"
+                                " AND status <> 'receipted' AND last_error <> ''"
+                                " ORDER BY last_attempt_at DESC LIMIT 1"),
                 use(r), into(error), into(at), now;
             if (!error.empty()) {
                 s.lastError = error.front();
@@ -459,12 +518,11 @@ std::vector<OutboxSummary> StateStore::outboxSummary() {
 }
 
 std::optional<JobRun> StateStore::jobRun(const std::string& job) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read a job's last run", [&]() -> std::optional<JobRun> {
-        Poco::Data::Statement select(session_);
+    return guarded("read a job's last run", [&](Poco::Data::Session& session) -> std::optional<JobRun> {
+        Poco::Data::Statement select(session);
         std::string j = job;
-        select << "SELECT last_scheduled_for, last_started_at, last_finished_at, last_outcome FROM job_runs"
-                  " WHERE job = ?",
+        select << db_->sql("SELECT last_scheduled_for, last_started_at, last_finished_at, last_outcome FROM job_runs"
+                           " WHERE job = ?"),
             use(j);
         select.execute();
         Poco::Data::RecordSet rs(select);
@@ -480,39 +538,66 @@ std::optional<JobRun> StateStore::jobRun(const std::string& job) {
 }
 
 void StateStore::recordJobRun(const JobRun& run) {
-    std::lock_guard lock(mutex_);
-    guarded(file_, "record a job's run", [&] {
-        std::int64_t slot = run.lastScheduledFor;
-        session_ << "INSERT OR REPLACE INTO job_runs (job, last_scheduled_for, last_started_at, last_finished_at,"
-                    " last_outcome) VALUES (?, ?, ?, ?, ?)",
+    guarded("record a job's run", [&](Poco::Data::Session& session) {
+        Poco::Int64 slot = run.lastScheduledFor;
+        session << db_->sql("INSERT INTO job_runs (job, last_scheduled_for, last_started_at, last_finished_at,"
+                            " last_outcome) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job) DO UPDATE SET"
+                            " last_scheduled_for = excluded.last_scheduled_for,"
+                            " last_started_at = excluded.last_started_at,"
+                            " last_finished_at = excluded.last_finished_at, last_outcome = excluded.last_outcome"),
             useRef(run.job), use(slot), useRef(run.lastStartedAt), useRef(run.lastFinishedAt),
             useRef(run.lastOutcome), now;
-        return 0;
     });
 }
 
+std::optional<ExclusiveLock> StateStore::tryExclusive(const std::string& name) {
+    if (!db_->postgres()) return ExclusiveLock{};
+    try {
+        auto session = std::make_unique<Poco::Data::Session>(db_->withSession([](Poco::Data::Session& s) { return s; }));
+        Poco::Int64 key = db::Database::lockKey(name);
+        bool taken = false;
+        *session << "SELECT pg_try_advisory_lock($1)", use(key), into(taken), now;
+        if (!taken) return std::nullopt;
+        return ExclusiveLock(std::move(session), key);
+    } catch (const Poco::Exception& e) {
+        throw StoreError("state store " + db_->name() + ": cannot take the lock '" + name + "': " + db::describe(e));
+    }
+}
+
+ExclusiveLock StateStore::exclusive(const std::string& name) {
+    if (!db_->postgres()) return ExclusiveLock{};
+    try {
+        auto session = std::make_unique<Poco::Data::Session>(db_->withSession([](Poco::Data::Session& s) { return s; }));
+        Poco::Int64 key = db::Database::lockKey(name);
+        Poco::Int64 taken = 0;
+        *session << "SELECT CAST(1 AS BIGINT) FROM pg_advisory_lock($1)", use(key), into(taken), now;
+        return ExclusiveLock(std::move(session), key);
+    } catch (const Poco::Exception& e) {
+        throw StoreError("state store " + db_->name() + ": cannot take the lock '" + name + "': " + db::describe(e));
+    }
+}
+
 InboxBatch StateStore::addToInbox(const InboxBatch& b) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "add a batch to the inbox", [&] {
+    return inTransaction("add a batch to the inbox", [&](Poco::Data::Session& session) {
         std::string status = inboxStatusName(b.status);
-        std::uint64_t count = b.recordCount;
-        session_ << "INSERT OR IGNORE INTO inbox (batch_id, sender, purpose, record_count, payload_digest,"
-                    " received_at, receipt, receipt_signature, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        Poco::Int64 count = static_cast<Poco::Int64>(b.recordCount);
+        session << db_->sql("INSERT INTO inbox (batch_id, sender, purpose, record_count, payload_digest,"
+                            " received_at, receipt, receipt_signature, status, files_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING"),
             useRef(b.batchId), useRef(b.sender), useRef(b.purpose), use(count), useRef(b.payloadDigest),
-            useRef(b.receivedAt), useRef(b.receipt), useRef(b.receiptSignature), use(status), now;
-        Poco::Data::Statement select(session_);
+            useRef(b.receivedAt), useRef(b.receipt), useRef(b.receiptSignature), use(status), useRef(b.filesAt), now;
+        Poco::Data::Statement select(session);
         std::string id = b.batchId;
-        select << "SELECT " << kInboxColumns << " FROM inbox WHERE batch_id = ?", use(id);
+        select << db_->sql("SELECT " + kInboxColumns + " FROM inbox WHERE batch_id = ?"), use(id);
         return readInbox(select).at(0);
     });
 }
 
 std::optional<InboxBatch> StateStore::inboxBatch(const std::string& batchId) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the inbox", [&]() -> std::optional<InboxBatch> {
-        Poco::Data::Statement select(session_);
+    return guarded("read the inbox", [&](Poco::Data::Session& session) -> std::optional<InboxBatch> {
+        Poco::Data::Statement select(session);
         std::string id = batchId;
-        select << "SELECT " << kInboxColumns << " FROM inbox WHERE batch_id = ?", use(id);
+        select << db_->sql("SELECT " + kInboxColumns + " FROM inbox WHERE batch_id = ?"), use(id);
         auto rows = readInbox(select);
         if (rows.empty()) return std::nullopt;
         return rows.front();
@@ -520,47 +605,66 @@ std::optional<InboxBatch> StateStore::inboxBatch(const std::string& batchId) {
 }
 
 std::vector<InboxBatch> StateStore::awaitingSink() {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the inbox", [&] {
-        Poco::Data::Statement select(session_);
-        select << "SELECT " << kInboxColumns << " FROM inbox WHERE status = 'stored' ORDER BY received_at, batch_id";
+    return guarded("read the inbox", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement select(session);
+        select << "SELECT " + kInboxColumns + " FROM inbox WHERE status = 'stored' ORDER BY received_at, batch_id";
         return readInbox(select);
     });
 }
 
+std::vector<InboxBatch> StateStore::claimAwaitingSink(const Claim& claim, std::size_t max) {
+    if (max == 0) return {};
+    return inTransaction("claim inbox batches for the sink", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement select(session);
+        Poco::Int64 nowSeconds = claim.now, limit = static_cast<Poco::Int64>(std::min<std::size_t>(max, INT32_MAX));
+        std::string filesAt = claim.filesAt, host = thisHostPattern();
+        select << db_->sql("SELECT " + kInboxColumns + " FROM inbox WHERE status = 'stored'"
+                           " AND (files_at = '' OR files_at = ?) AND " + mayBeFree("sink_owner", "sink_claimed_until") +
+                           " ORDER BY sink_attempts, received_at, batch_id LIMIT ?" + (db_->postgres() ? " FOR UPDATE SKIP LOCKED" : "")),
+            use(filesAt), use(nowSeconds), use(host), use(limit);
+        std::vector<InboxBatch> claimed;
+        for (InboxBatch& b : readInbox(select)) {
+            if (!claimIsFree(b.sinkOwner, b.sinkClaimedUntil, claim)) continue;
+            b.sinkOwner = claim.owner;
+            b.sinkClaimedUntil = claim.now + claim.leaseSeconds;
+            session << db_->sql("UPDATE inbox SET sink_owner = ?, sink_claimed_until = ? WHERE batch_id = ?"),
+                useRef(b.sinkOwner), use(b.sinkClaimedUntil), useRef(b.batchId), now;
+            claimed.push_back(std::move(b));
+        }
+        return claimed;
+    });
+}
+
 std::vector<InboxBatch> StateStore::inbox() {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the inbox", [&] {
-        Poco::Data::Statement select(session_);
-        select << "SELECT " << kInboxColumns << " FROM inbox ORDER BY received_at, batch_id";
+    return guarded("read the inbox", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement select(session);
+        select << "SELECT " + kInboxColumns + " FROM inbox ORDER BY received_at, batch_id";
         return readInbox(select);
     });
 }
 
 void StateStore::recordSinkFailure(const std::string& batchId, const std::string& error) {
-    std::lock_guard lock(mutex_);
-    guarded(file_, "record a sink failure", [&] {
-        session_ << "UPDATE inbox SET sink_attempts = sink_attempts + 1, sink_error = ? WHERE batch_id = ?",
+    guarded("record a sink failure", [&](Poco::Data::Session& session) {
+        session << db_->sql("UPDATE inbox SET sink_attempts = sink_attempts + 1, sink_error = ?, sink_owner = '',"
+                            " sink_claimed_until = 0 WHERE batch_id = ?"),
             useRef(error), useRef(batchId), now;
-        return 0;
     });
 }
 
 void StateStore::recordSinkDelivery(const std::string& batchId, const std::string& deliveredAt) {
-    std::lock_guard lock(mutex_);
-    guarded(file_, "record a sink delivery", [&] {
-        session_ << "UPDATE inbox SET status = 'delivered', sink_attempts = sink_attempts + 1, sink_error = '',"
-                    " delivered_at = ? WHERE batch_id = ?",
+    guarded("record a sink delivery", [&](Poco::Data::Session& session) {
+        session << db_->sql("UPDATE inbox SET status = 'delivered', sink_attempts = sink_attempts + 1,"
+                            " sink_error = '', delivered_at = ?, sink_owner = '', sink_claimed_until = 0"
+                            " WHERE batch_id = ?"),
             useRef(deliveredAt), useRef(batchId), now;
-        return 0;
     });
 }
 
 std::vector<StateStore::InboxSummary> StateStore::inboxSummary() {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the inbox", [&] {
-        Poco::Data::Statement select(session_);
-        select << "SELECT sender, SUM(status = 'stored'), SUM(status = 'delivered'),"
+    return guarded("read the inbox", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement select(session);
+        select << "SELECT sender, COUNT(*) FILTER (WHERE status = 'stored'),"
+                  " COUNT(*) FILTER (WHERE status = 'delivered'),"
                   " COALESCE(MIN(CASE WHEN status = 'stored' THEN received_at END), ''), MAX(received_at),"
                   " COALESCE(MAX(CASE WHEN status = 'stored' THEN sink_error END), '')"
                   " FROM inbox GROUP BY sender ORDER BY sender";
@@ -582,49 +686,48 @@ std::vector<StateStore::InboxSummary> StateStore::inboxSummary() {
 }
 
 bool StateStore::addObjection(const Objection& o) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "record an objection", [&] {
-        Poco::Data::Statement insert(session_);
-        insert << "INSERT OR IGNORE INTO objections (purpose, pseudonym, created_at) VALUES (?, ?, ?)",
+    return guarded("record an objection", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement insert(session);
+        insert << db_->sql("INSERT INTO objections (purpose, pseudonym, created_at) VALUES (?, ?, ?)"
+                           " ON CONFLICT (purpose, pseudonym) DO NOTHING"),
             useRef(o.purpose), useRef(o.pseudonym), useRef(o.createdAt);
         return insert.execute() > 0;
     });
 }
 
 bool StateStore::removeObjection(const std::string& purpose, const std::string& pseudonym) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "remove an objection", [&] {
-        Poco::Data::Statement remove(session_);
-        remove << "DELETE FROM objections WHERE purpose = ? AND pseudonym = ?", useRef(purpose), useRef(pseudonym);
+    return guarded("remove an objection", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement remove(session);
+        remove << db_->sql("DELETE FROM objections WHERE purpose = ? AND pseudonym = ?"), useRef(purpose),
+            useRef(pseudonym);
         return remove.execute() > 0;
     });
 }
 
 bool StateStore::rekeyObjection(const std::string& purpose, const std::string& from, const std::string& to) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "re-key an objection", [&] {
-        // One statement, so the objection is never absent under both pseudonyms.
-        Poco::Data::Statement update(session_);
-        update << "UPDATE OR IGNORE objections SET pseudonym = ? WHERE purpose = ? AND pseudonym = ?",
-            useRef(to), useRef(purpose), useRef(from);
-        const bool moved = update.execute() > 0;
-        if (!moved) {  // `to` was already recorded: `from` is redundant
-            Poco::Data::Statement remove(session_);
-            remove << "DELETE FROM objections WHERE purpose = ? AND pseudonym = ?", useRef(purpose),
-                useRef(from);
-            remove.execute();
+    // One transaction, so the objection is never absent under both pseudonyms.
+    return inTransaction("re-key an objection", [&](Poco::Data::Session& session) {
+        Poco::Int64 already = 0;
+        session << db_->sql("SELECT COUNT(*) FROM objections WHERE purpose = ? AND pseudonym = ?"), useRef(purpose),
+            useRef(to), into(already), now;
+        if (already > 0) {  // `to` was already recorded: `from` is redundant
+            session << db_->sql("DELETE FROM objections WHERE purpose = ? AND pseudonym = ?"), useRef(purpose),
+                useRef(from), now;
+            return false;
         }
-        return moved;
+        Poco::Data::Statement update(session);
+        update << db_->sql("UPDATE objections SET pseudonym = ? WHERE purpose = ? AND pseudonym = ?"), useRef(to),
+            useRef(purpose), useRef(from);
+        return update.execute() > 0;
     });
 }
 
 std::vector<Objection> StateStore::objections(const std::optional<std::string>& purpose) {
-    std::lock_guard lock(mutex_);
-    return guarded(file_, "read the objections", [&] {
-        Poco::Data::Statement select(session_);
+    return guarded("read the objections", [&](Poco::Data::Session& session) {
+        Poco::Data::Statement select(session);
         std::string p = purpose.value_or("");
-        select << "SELECT purpose, pseudonym, created_at FROM objections"
-               << (purpose ? " WHERE purpose = ?" : "") << " ORDER BY created_at, purpose, pseudonym";
+        select << db_->sql(std::string("SELECT purpose, pseudonym, created_at FROM objections") +
+                           (purpose ? " WHERE purpose = ?" : "") + " ORDER BY created_at, purpose, pseudonym");
         if (purpose) select, use(p);
         select.execute();
         Poco::Data::RecordSet rs(select);

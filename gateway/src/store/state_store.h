@@ -4,12 +4,16 @@
 // inbox (batches stored and acknowledged, waiting for, or handed to, the sink),
 // and the institution's objections and per-batch pseudonyms (pseudonymous data
 // only: no table here maps a pseudonym back to a person).
-// SQLite in WAL mode with synchronous=FULL: a row is on disk when a call returns.
+// On a db::Database: SQLite in WAL mode with synchronous=FULL (a row is on disk when
+// a call returns), or PostgreSQL shared by several gateway instances (claims with
+// FOR UPDATE SKIP LOCKED, job runs and receptions under advisory locks).
 
-#include <Poco/Data/Session.h>
+#include "database/database.h"
+#include "database/migrations.h"
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -47,15 +51,17 @@ struct OutboxBatch {
     std::int64_t claimedUntil = 0;   // unix seconds: the claim's lease
     std::string deadLetteredAt;
     std::string requeuedAt;          // when an operator last requeued it after a dead letter
+    std::string filesAt;             // the state folder holding its files (see folderId()); empty: any
     // Where its age (for the dead letter) counts from: its creation or its last requeue.
     const std::string& queuedSince() const { return requeuedAt.empty() ? createdAt : requeuedAt; }
 };
 
-// Who takes an outbox batch to send it, and for how long.
+// Who takes an outbox (or inbox) batch to send it, and for how long.
 struct Claim {
     std::string owner;          // "host:pid" (see processOwner())
     std::int64_t now = 0;       // unix seconds
     std::int64_t leaseSeconds = 300;
+    std::string filesAt{};      // the claimer's state folder: only batches whose files are there (or anywhere)
 };
 
 // This process as an outbox claim owner: "<host name>:<pid>".
@@ -109,6 +115,9 @@ struct InboxBatch {
     std::uint32_t sinkAttempts = 0;
     std::string sinkError;
     std::string deliveredAt;
+    std::string filesAt;             // the state folder holding its files; empty: any
+    std::string sinkOwner;           // "host:pid" of the process handing it to the sink, or empty
+    std::int64_t sinkClaimedUntil = 0;
 };
 
 // A trainee who objected (GDPR art. 21) to one purpose, known by pseudonym only.
@@ -126,11 +135,35 @@ struct PseudonymHash {
 };
 using PseudonymSet = std::unordered_set<std::string, PseudonymHash, std::equal_to<>>;
 
+// Held while a process does something no other instance may do at the same time
+// (run a scheduled job, commit a received batch): a PostgreSQL session-level
+// advisory lock; on SQLite, whose instances share one host, nothing (callers hold
+// their file locks). Released when destroyed.
+class ExclusiveLock {
+public:
+    ExclusiveLock() = default;
+    ExclusiveLock(std::unique_ptr<Poco::Data::Session> session, std::int64_t key);
+    ~ExclusiveLock();
+    ExclusiveLock(ExclusiveLock&&) noexcept;
+    ExclusiveLock& operator=(ExclusiveLock&&) = delete;
+
+private:
+    std::unique_ptr<Poco::Data::Session> session_;
+    std::int64_t key_ = 0;
+};
+
+// The state's tables and their migrations (db::migrate, part "state").
+const db::Schema& stateSchema();
+
 class StateStore {
 public:
+    // Opens the store on the database, applying missing migrations first.
+    explicit StateStore(std::shared_ptr<db::Database> database);
+    // The embedded default: an SQLite file.
     explicit StateStore(const std::filesystem::path& sqliteFile);
 
-    const std::filesystem::path& file() const { return file_; }
+    db::Database& database() { return *db_; }
+    const std::shared_ptr<db::Database>& sharedDatabase() const { return db_; }
 
     // --- outbox (institution side)
     // Queues the batch; for an incremental job, advances the job's cursor in the
@@ -141,7 +174,8 @@ public:
     // Claims one pending batch for sending, if no live process holds it.
     std::optional<OutboxBatch> claim(const std::string& batchId, const Claim& claim);
     // Claims up to `max` pending batches due by claim.now (any recipient when
-    // empty), oldest first.
+    // empty), oldest first. On PostgreSQL, rows another instance is claiming are
+    // skipped (FOR UPDATE SKIP LOCKED), so instances never take the same batch.
     std::vector<OutboxBatch> claimDue(const Claim& claim, std::size_t max, const std::string& recipient = {});
     // A failed attempt: counted, its error kept, next try not before nextAttemptAt; the claim is released.
     void recordAttemptFailure(const std::string& batchId, const std::string& error, std::int64_t nextAttemptAt,
@@ -168,12 +202,21 @@ public:
     std::optional<JobRun> jobRun(const std::string& job);
     void recordJobRun(const JobRun& run);
 
+    // --- across instances
+    // Tries to take the lock named `name` for as long as the result lives; nullopt
+    // when another instance holds it. On SQLite, always an (empty) lock.
+    std::optional<ExclusiveLock> tryExclusive(const std::string& name);
+    // Waits for the lock named `name`.
+    ExclusiveLock exclusive(const std::string& name);
+
     // --- inbox (region side)
     // Inserts the batch unless its id is known; returns the stored row either way,
     // so a repeated delivery gets the same receipt.
     InboxBatch addToInbox(const InboxBatch& batch);
     std::optional<InboxBatch> inboxBatch(const std::string& batchId);
     std::vector<InboxBatch> awaitingSink();
+    // Claims up to `max` stored batches for the sink, oldest first, as claimDue does for the outbox.
+    std::vector<InboxBatch> claimAwaitingSink(const Claim& claim, std::size_t max);
     void recordSinkFailure(const std::string& batchId, const std::string& error);
     void recordSinkDelivery(const std::string& batchId, const std::string& deliveredAt);
     std::vector<InboxBatch> inbox();
@@ -205,11 +248,11 @@ public:
 
 private:
     template <typename Fn>
-    auto immediateTransaction(const char* what, Fn&& fn);
+    auto guarded(const char* what, Fn&& fn);
+    template <typename Fn>
+    auto inTransaction(const char* what, Fn&& fn);
 
-    std::filesystem::path file_;
-    std::mutex mutex_;
-    Poco::Data::Session session_;
+    std::shared_ptr<db::Database> db_;
 };
 
 }  // namespace passerelle::store

@@ -1,1 +1,1 @@
-set(TEST_DEPS passerelle_store)
+set(TEST_DEPS passerelle_store PostgreSQL::PostgreSQL)

@@ -4,6 +4,7 @@
 
 #include "store/carried_pseudonyms.h"
 #include "store/state_store.h"
+#include "store_engines.h"
 
 #include <gtest/gtest.h>
 
@@ -40,9 +41,20 @@ std::string pseudonym(char c) { return std::string(64, c); }
 constexpr const char* kSurvey = "region-survey-contact";
 constexpr const char* kOutcome = "insertion-outcome";
 
-TEST(Objections, AreUniquePerPurposeAndPseudonym) {
-    TempDir dir;
-    StateStore store(dir.path() / "state.db");
+// The objection tests run on both engines.
+class Objections : public ::testing::TestWithParam<db::Engine> {
+protected:
+    void SetUp() override {
+        database_ = std::make_unique<testing::TestDatabase>(GetParam());
+        if (!database_->available()) return testing::TestDatabase::skipWithoutServer();
+    }
+    std::shared_ptr<db::Database> open() { return database_->open(); }
+
+    std::unique_ptr<testing::TestDatabase> database_;
+};
+
+TEST_P(Objections, AreUniquePerPurposeAndPseudonym) {
+    StateStore store(open());
     EXPECT_TRUE(store.addObjection({kSurvey, pseudonym('a'), "2026-11-29T08:00:00Z"}));
     EXPECT_FALSE(store.addObjection({kSurvey, pseudonym('a'), "2026-11-29T09:00:00Z"})) << "a repeat changes nothing";
     EXPECT_TRUE(store.addObjection({kOutcome, pseudonym('a'), "2026-11-29T08:30:00Z"})) << "another purpose";
@@ -60,9 +72,8 @@ TEST(Objections, AreUniquePerPurposeAndPseudonym) {
     EXPECT_EQ(survey[1].pseudonym, pseudonym('b'));
 }
 
-TEST(Objections, SetIsProbedByViewAndReflectsRemovals) {
-    TempDir dir;
-    StateStore store(dir.path() / "state.db");
+TEST_P(Objections, SetIsProbedByViewAndReflectsRemovals) {
+    StateStore store(open());
     store.addObjection({kSurvey, pseudonym('a'), "2026-11-29T08:00:00Z"});
     store.addObjection({kSurvey, pseudonym('b'), "2026-11-29T08:00:00Z"});
     store.addObjection({kOutcome, pseudonym('c'), "2026-11-29T08:00:00Z"});
@@ -82,9 +93,8 @@ TEST(Objections, SetIsProbedByViewAndReflectsRemovals) {
     EXPECT_TRUE(store.objectionSet("unknown-purpose").empty());
 }
 
-TEST(Objections, RekeyMovesAnObjectionToTheCurrentPseudonymKeepingItsDate) {
-    TempDir dir;
-    StateStore store(dir.path() / "state.db");
+TEST_P(Objections, RekeyMovesAnObjectionToTheCurrentPseudonymKeepingItsDate) {
+    StateStore store(open());
     const std::string old = "1:" + pseudonym('a');
     const std::string current = "2:" + pseudonym('b');
     store.addObjection({kSurvey, old, "2026-11-29T08:00:00Z"});
@@ -119,13 +129,12 @@ TEST(CarriedPseudonyms, OnePassFindsTheBatchesCarryingAnyOfSeveralPseudonyms) {
     EXPECT_TRUE(batchesCarryingAny(carried, {}).empty());
 }
 
-TEST(Objections, SurviveAReopen) {
-    TempDir dir;
+TEST_P(Objections, SurviveAReopen) {
     {
-        StateStore store(dir.path() / "state.db");
+        StateStore store(open());
         store.addObjection({kSurvey, pseudonym('d'), "2026-11-29T08:00:00Z"});
     }
-    StateStore reopened(dir.path() / "state.db");
+    StateStore reopened(open());
     EXPECT_EQ(reopened.objections().size(), 1u);
     EXPECT_TRUE(reopened.objectionSet(kSurvey).contains(std::string_view(pseudonym('d'))));
 }
@@ -162,6 +171,9 @@ TEST(CarriedPseudonyms, FindTheBatchesThatCarriedAPseudonym) {
     EXPECT_EQ(batchesCarrying(carried, pseudonym('a')), (std::vector<std::string>{"batch-new"}));
     EXPECT_TRUE(batchesCarrying(carried, pseudonym('c')).empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, Objections, ::testing::Values(db::Engine::SQLite, db::Engine::PostgreSQL),
+                         testing::engineName);
 
 }  // namespace
 }  // namespace passerelle::store

@@ -1,8 +1,9 @@
-// The outbox's delivery state in state.db: claims that only one live process
-// holds, failures that wait their back-off, dead letters that are kept and can
-// be requeued, incremental cursors written with their batch, and job runs.
+// The outbox's delivery state, on SQLite and on PostgreSQL: claims that only one
+// live process holds, failures that wait their back-off, dead letters that are kept
+// and can be requeued, incremental cursors written with their batch, and job runs.
 
 #include "store/state_store.h"
+#include "store_engines.h"
 
 #include <gtest/gtest.h>
 
@@ -18,18 +19,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class OutboxTest : public ::testing::Test {
+class OutboxTest : public ::testing::TestWithParam<db::Engine> {
 protected:
     void SetUp() override {
-        std::string pattern = (fs::temp_directory_path() / "passerelle-outbox-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        dir_ = pattern;
-        store_ = std::make_unique<StateStore>(dir_ / "state.db");
+        database_ = std::make_unique<testing::TestDatabase>(GetParam());
+        if (!database_->available()) return testing::TestDatabase::skipWithoutServer();
+        dir_ = database_->dir();
+        store_ = std::make_unique<StateStore>(database_->open());
     }
     void TearDown() override {
         store_.reset();
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
+        database_.reset();
     }
 
     OutboxBatch batch(const std::string& id, const std::string& createdAt, const std::string& recipient = "region") {
@@ -44,6 +44,7 @@ protected:
         return b;
     }
 
+    std::unique_ptr<testing::TestDatabase> database_;
     fs::path dir_;
     std::unique_ptr<StateStore> store_;
 };
@@ -59,7 +60,7 @@ pid_t deadPid() {
 
 std::string hostOf(const std::string& owner) { return owner.substr(0, owner.rfind(':')); }
 
-TEST_F(OutboxTest, OnlyOneOwnerHoldsAClaimUntilItsLeaseEnds) {
+TEST_P(OutboxTest, OnlyOneOwnerHoldsAClaimUntilItsLeaseEnds) {
     store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"));
     const Claim first{processOwner(), 1000, 60};
     const Claim other{hostOf(processOwner()) + ":1", 1010, 60};  // pid 1 is alive on every host
@@ -73,7 +74,7 @@ TEST_F(OutboxTest, OnlyOneOwnerHoldsAClaimUntilItsLeaseEnds) {
     EXPECT_EQ(taken->claimedUntil, 1121);
 }
 
-TEST_F(OutboxTest, AClaimOfAProcessThatDiedOnThisHostIsFreeAtOnce) {
+TEST_P(OutboxTest, AClaimOfAProcessThatDiedOnThisHostIsFreeAtOnce) {
     store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"));
     const std::string dead = hostOf(processOwner()) + ":" + std::to_string(deadPid());
     EXPECT_TRUE(ownerIsGone(dead));
@@ -83,7 +84,7 @@ TEST_F(OutboxTest, AClaimOfAProcessThatDiedOnThisHostIsFreeAtOnce) {
     EXPECT_TRUE(store_->claim("b1", {processOwner(), 1001, 300})) << "the dead owner's lease does not hold";
 }
 
-TEST_F(OutboxTest, AFailedAttemptWaitsItsBackoffAndReleasesTheClaim) {
+TEST_P(OutboxTest, AFailedAttemptWaitsItsBackoffAndReleasesTheClaim) {
     store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"));
     store_->addToOutbox(batch("b2", "2026-11-29T10:00:01Z"));
     const Claim me{processOwner(), 1000, 60};
@@ -106,7 +107,7 @@ TEST_F(OutboxTest, AFailedAttemptWaitsItsBackoffAndReleasesTheClaim) {
     EXPECT_EQ(due[0].batchId, "b1");
 }
 
-TEST_F(OutboxTest, DeadLettersAreKeptAndCanBeRequeued) {
+TEST_P(OutboxTest, DeadLettersAreKeptAndCanBeRequeued) {
     store_->addToOutbox(batch("b1", "2026-11-20T10:00:00Z"));
     store_->recordAttemptFailure("b1", "HTTP 503", 0, "2026-11-29T10:00:00Z");
     store_->deadLetter("b1", "2026-11-29T10:00:01Z");
@@ -130,7 +131,7 @@ TEST_F(OutboxTest, DeadLettersAreKeptAndCanBeRequeued) {
 
 // What the daemon scans every minute and `status` reads: only the batches in
 // question, never the whole history of receipted batches.
-TEST_F(OutboxTest, DeadLetterCandidatesAreThePendingBatchesQueuedBeforeTheCutoff) {
+TEST_P(OutboxTest, DeadLetterCandidatesAreThePendingBatchesQueuedBeforeTheCutoff) {
     store_->addToOutbox(batch("old", "2026-11-20T10:00:00Z"));
     store_->addToOutbox(batch("young", "2026-11-29T09:00:00Z"));
     store_->addToOutbox(batch("requeued", "2026-11-19T10:00:00Z"));
@@ -155,7 +156,7 @@ TEST_F(OutboxTest, DeadLetterCandidatesAreThePendingBatchesQueuedBeforeTheCutoff
     EXPECT_EQ(ids(store_->outboxWithStatus(OutboxStatus::Pending)), (std::vector<std::string>{"requeued", "old", "young"}));
 }
 
-TEST_F(OutboxTest, AReceiptEndsTheBatchsLifeInTheQueue) {
+TEST_P(OutboxTest, AReceiptEndsTheBatchsLifeInTheQueue) {
     store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z", "region"));
     store_->addToOutbox(batch("b2", "2026-11-29T10:00:00Z", "other-region"));
     ASSERT_TRUE(store_->claim("b1", {processOwner(), 1000, 60}));
@@ -173,7 +174,7 @@ TEST_F(OutboxTest, AReceiptEndsTheBatchsLifeInTheQueue) {
     EXPECT_EQ(summary[0].oldestPendingAt, "2026-11-29T10:00:00Z");
 }
 
-TEST_F(OutboxTest, ACursorIsWrittenWithItsBatchAndReadBackInUnsignedOrder) {
+TEST_P(OutboxTest, ACursorIsWrittenWithItsBatchAndReadBackInUnsignedOrder) {
     const std::vector<CursorEntry> cursor = {
         {0xFFFFFFFFFFFFFFF0ull, 1}, {0x0000000000000001ull, 2}, {0x8000000000000000ull, 3}};
     store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"), cursor);
@@ -196,7 +197,7 @@ TEST_F(OutboxTest, ACursorIsWrittenWithItsBatchAndReadBackInUnsignedOrder) {
     EXPECT_EQ(read[0].digest, 42u);
 }
 
-TEST_F(OutboxTest, JobRunsAreKeptPerJob) {
+TEST_P(OutboxTest, JobRunsAreKeptPerJob) {
     EXPECT_FALSE(store_->jobRun("survey"));
     store_->recordJobRun({"survey", 1764560400, "2026-12-01T05:00:01Z", "2026-12-01T05:00:02Z", "sealed batch x"});
     store_->recordJobRun({"survey", 1767238800, "2027-01-01T05:00:01Z", "2027-01-01T05:00:03Z", "nothing to send"});
@@ -207,7 +208,8 @@ TEST_F(OutboxTest, JobRunsAreKeptPerJob) {
     EXPECT_FALSE(store_->jobRun("other"));
 }
 
-TEST_F(OutboxTest, AnOutboxOfTheEarlierVersionGainsTheNewColumns) {
+TEST_P(OutboxTest, AnOutboxOfTheEarlierVersionGainsTheNewColumns) {
+    if (GetParam() != db::Engine::SQLite) GTEST_SKIP() << "SQLite files of earlier versions only";
     store_.reset();
     fs::remove(dir_ / "state.db");
     {
@@ -223,7 +225,7 @@ TEST_F(OutboxTest, AnOutboxOfTheEarlierVersionGainsTheNewColumns) {
                   " status) VALUES ('old', 'region', 'p', 'j', 1, 'd', '2026-01-01T00:00:00Z', 'pending')",
             Poco::Data::Keywords::now;
     }
-    store_ = std::make_unique<StateStore>(dir_ / "state.db");
+    store_ = std::make_unique<StateStore>(database_->open());
     const auto row = store_->outboxBatch("old");
     ASSERT_TRUE(row);
     EXPECT_EQ(row->nextAttemptAt, 0);
@@ -236,13 +238,16 @@ TEST_F(OutboxTest, AnOutboxOfTheEarlierVersionGainsTheNewColumns) {
 namespace passerelle::store {
 namespace {
 
-TEST_F(OutboxTest, ABatchThisProcessIsSendingIsNotClaimedTwice) {
+TEST_P(OutboxTest, ABatchThisProcessIsSendingIsNotClaimedTwice) {
     store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"));
     const Claim me{processOwner(), 1000, 60};
     ASSERT_EQ(store_->claimDue(me, 10).size(), 1u);
     EXPECT_TRUE(store_->claimDue(me, 10).empty()) << "a second worker of the same process must not take it";
     EXPECT_FALSE(store_->claim("b1", me));
 }
+
+INSTANTIATE_TEST_SUITE_P(Engines, OutboxTest, ::testing::Values(db::Engine::SQLite, db::Engine::PostgreSQL),
+                         testing::engineName);
 
 }  // namespace
 }  // namespace passerelle::store

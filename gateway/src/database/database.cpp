@@ -1,0 +1,237 @@
+#include "database/database.h"
+
+#include "common/errors.h"
+
+#include <Poco/Data/PostgreSQL/Connector.h>
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/SessionPool.h>
+#include <Poco/Exception.h>
+
+#include <sodium.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+
+using namespace Poco::Data::Keywords;
+
+namespace passerelle::db {
+namespace {
+
+constexpr int kBusyTimeoutMs = 10'000;
+constexpr std::size_t kSqliteOpenTimeoutSeconds = 5;
+constexpr int kPoolIdleSeconds = 60;
+
+void registerConnectors() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        Poco::Data::SQLite::Connector::registerConnector();
+        Poco::Data::PostgreSQL::Connector::registerConnector();
+    });
+}
+
+std::unique_ptr<Poco::Data::Session> openSqlite(const std::filesystem::path& file) {
+    // Poco waits out its whole login timeout when sqlite3_open fails, so the
+    // likely cause is checked first and the timeout kept short.
+    const std::filesystem::path folder = file.has_parent_path() ? file.parent_path() : ".";
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (!std::filesystem::is_directory(folder, ec)) {
+        throw Poco::FileNotFoundException("folder " + folder.string() + " does not exist and cannot be created");
+    }
+    auto session = std::make_unique<Poco::Data::Session>("SQLite", file.string(), kSqliteOpenTimeoutSeconds);
+    *session << "PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs), now;
+    std::string mode;
+    *session << "PRAGMA journal_mode = WAL", into(mode), now;
+    if (mode != "wal") {
+        throw Poco::IOException("the file system does not support write-ahead logging (journal mode is " + mode +
+                                ")");
+    }
+    *session << "PRAGMA synchronous = FULL", now;
+    return session;
+}
+
+bool startsWith(std::string_view text, std::string_view prefix) {
+    return text.size() >= prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+Location Location::parse(std::string_view text, const std::filesystem::path& base) {
+    if (startsWith(text, "sqlite:")) {
+        std::filesystem::path file(std::string(text.substr(7)));
+        if (file.empty()) throw std::invalid_argument("'sqlite:' needs a file path after it (sqlite:state/state.db)");
+        if (file.is_relative() && !base.empty()) file = base / file;
+        return sqlite(file);
+    }
+    for (std::string_view scheme : {"postgresql:", "postgres:"}) {
+        if (!startsWith(text, scheme)) continue;
+        std::string conninfo(text.substr(scheme.size()));
+        // "postgresql://…" is a libpq URI: keep the whole of it.
+        if (startsWith(conninfo, "//")) conninfo = std::string(scheme) + conninfo;
+        if (conninfo.empty()) {
+            throw std::invalid_argument(
+                "'postgresql:' needs a libpq connection string after it "
+                "(postgresql:host=127.0.0.1 dbname=passerelle user=passerelle_gw)");
+        }
+        return {Engine::PostgreSQL, conninfo};
+    }
+    throw std::invalid_argument("is neither sqlite:PATH nor postgresql:CONNINFO");
+}
+
+std::string Location::display() const {
+    return engine == Engine::SQLite ? target : "postgresql:" + maskPassword(target);
+}
+
+std::string Location::text() const { return (engine == Engine::SQLite ? "sqlite:" : "postgresql:") + target; }
+
+std::string maskPassword(std::string_view conninfo) {
+    std::string out(conninfo);
+    // URI form: scheme://user:password@host
+    if (const auto scheme = out.find("://"); scheme != std::string::npos) {
+        const auto at = out.find('@', scheme + 3);
+        const auto colon = out.find(':', scheme + 3);
+        if (at != std::string::npos && colon != std::string::npos && colon < at) {
+            out.replace(colon + 1, at - colon - 1, "***");
+        }
+        for (const char* key : {"password="}) {
+            for (auto pos = out.find(key); pos != std::string::npos; pos = out.find(key, pos + 1)) {
+                const auto from = pos + std::strlen(key);
+                const auto end = out.find('&', from);
+                out.replace(from, (end == std::string::npos ? out.size() : end) - from, "***");
+            }
+        }
+        return out;
+    }
+    // keyword=value form: password = 'se cret' or password=secret
+    for (auto pos = out.find("password"); pos != std::string::npos; pos = out.find("password", pos + 1)) {
+        auto eq = pos + 8;
+        while (eq < out.size() && out[eq] == ' ') ++eq;
+        if (eq >= out.size() || out[eq] != '=') continue;
+        auto from = eq + 1;
+        while (from < out.size() && out[from] == ' ') ++from;
+        auto end = from;
+        if (end < out.size() && out[end] == '\'') {
+            for (++end; end < out.size() && out[end] != '\''; ++end) {
+                if (out[end] == '\\') ++end;
+            }
+            if (end < out.size()) ++end;
+        } else {
+            while (end < out.size() && out[end] != ' ') ++end;
+        }
+        out.replace(from, std::min(end, out.size()) - from, "***");
+    }
+    return out;
+}
+
+std::string describe(const std::exception& e) {
+    const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+    std::string text = poco != nullptr ? (poco->message().empty() ? poco->displayText() : poco->message()) : e.what();
+    const std::size_t half = text.size() / 2;
+    if (text.size() > 2 && text.size() % 2 == 0 && text.compare(half - 1, 2, ": ") == 0 &&
+        text.compare(0, half - 1, text, half + 1) == 0) {
+        text.resize(half - 1);
+    }
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return maskPassword(text);
+}
+
+Database::Database(Location location, std::size_t maxSessions)
+    : location_(std::move(location)), name_(location_.display()) {
+    registerConnectors();
+    try {
+        if (location_.engine == Engine::SQLite) {
+            sqlite_ = openSqlite(location_.target);
+        } else {
+            pool_ = std::make_unique<Poco::Data::SessionPool>("PostgreSQL", location_.target, 1,
+                                                              static_cast<int>(std::max<std::size_t>(maxSessions, 1)),
+                                                              kPoolIdleSeconds);
+            withSession([](Poco::Data::Session& session) { session << "SELECT 1", now; });
+        }
+    } catch (const std::exception& e) {
+        throw StoreError("database " + name_ + ": cannot open: " + describe(e));
+    }
+}
+
+Database::~Database() = default;
+
+Database::Lease::Lease(Database& db) : db_(db) {
+    if (db_.sqlite_) {
+        lock_ = std::unique_lock(db_.sqliteMutex_);
+        session_ = db_.sqlite_.get();
+    } else {
+        pooled_ = std::make_unique<Poco::Data::Session>(db_.pool_->get());
+        session_ = pooled_.get();
+    }
+}
+
+Database::Lease::~Lease() = default;
+
+void Database::begin(Poco::Data::Session& session) const {
+    if (postgres()) {
+        session.begin();
+    } else {
+        session << "BEGIN IMMEDIATE", now;
+    }
+}
+
+void Database::commit(Poco::Data::Session& session) const {
+    if (postgres()) {
+        session.commit();
+    } else {
+        session << "COMMIT", now;
+    }
+}
+
+void Database::rollback(Poco::Data::Session& session) const noexcept {
+    try {
+        if (postgres()) {
+            session.rollback();
+        } else {
+            session << "ROLLBACK", now;
+        }
+    } catch (...) {
+        // The engine may already have rolled back (disk full, connection lost): the
+        // original error is the one worth reporting.
+    }
+}
+
+std::string Database::sql(std::string_view text) const {
+    if (!postgres()) return std::string(text);
+    std::string out;
+    out.reserve(text.size() + 16);
+    int n = 0;
+    char quote = 0;
+    for (char c : text) {
+        if (quote != 0) {
+            if (c == quote) quote = 0;
+            out += c;
+        } else if (c == '\'' || c == '"') {
+            quote = c;
+            out += c;
+        } else if (c == '?') {
+            out += '$' + std::to_string(++n);
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::int64_t Database::lockKey(std::string_view name) {
+    unsigned char digest[8];
+    crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(name.data()), name.size(),
+                       nullptr, 0);
+    std::uint64_t key = 0;
+    for (unsigned char byte : digest) key = (key << 8) | byte;
+    return static_cast<std::int64_t>(key & 0x7fff'ffff'ffff'ffffULL);
+}
+
+void Database::lockForTransaction(Poco::Data::Session& session, std::string_view name) const {
+    if (!postgres()) return;
+    Poco::Int64 key = lockKey(name);
+    Poco::Int64 taken = 0;
+    session << "SELECT CAST(1 AS BIGINT) FROM pg_advisory_xact_lock($1)", use(key), into(taken), now;
+}
+
+}  // namespace passerelle::db

@@ -1,0 +1,140 @@
+#pragma once
+// Where the gateway keeps its durable state (DESIGN.md §8, docs/operations.md): an
+// embedded SQLite file (the default) or a PostgreSQL database shared by several
+// gateway instances. The state store, the ledger and the extraction requests are
+// written once against this class; what differs between the two engines is here:
+// how a session is had, how a write transaction starts, and the placeholder syntax.
+//
+//   SQLite:     one connection per Database (WAL, synchronous=FULL, busy timeout),
+//               used by one thread at a time; BEGIN IMMEDIATE takes the file's write
+//               lock, so a read-then-update is atomic against every other process.
+//   PostgreSQL: a pool of sessions; BEGIN ... COMMIT at READ COMMITTED, rows locked by
+//               the statements themselves (SELECT ... FOR UPDATE [SKIP LOCKED]) or by
+//               transaction-scoped advisory locks.
+
+#include <Poco/Data/Session.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace Poco::Data {
+class SessionPool;
+}
+
+namespace passerelle::db {
+
+enum class Engine { SQLite, PostgreSQL };
+
+// "sqlite:PATH" or "postgresql:CONNINFO" (a libpq keyword=value string or URI).
+struct Location {
+    Engine engine = Engine::SQLite;
+    std::string target;  // the SQLite file, or the libpq conninfo
+
+    static Location sqlite(const std::filesystem::path& file) { return {Engine::SQLite, file.string()}; }
+    // Parses the text; a relative SQLite path is taken from `base`. Throws
+    // std::invalid_argument saying what is wrong (never echoing a password).
+    static Location parse(std::string_view text, const std::filesystem::path& base = {});
+    // For messages and logs: the file, or the conninfo with any password masked.
+    std::string display() const;
+    // "sqlite:PATH" or "postgresql:CONNINFO": what parse() reads (with the password).
+    std::string text() const;
+};
+
+// A conninfo with the value of `password=` (keyword form) or the URI's password masked.
+std::string maskPassword(std::string_view conninfo);
+
+class Database {
+public:
+    // Opens the database: for SQLite, creates the file and its folder when missing
+    // and sets WAL, synchronous=FULL and a busy timeout; for PostgreSQL, connects one
+    // session of the pool at once, so a wrong conninfo fails here. Throws StoreError
+    // "database NAME: cannot open: REASON".
+    explicit Database(Location location, std::size_t maxSessions = 8);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    Engine engine() const { return location_.engine; }
+    bool postgres() const { return location_.engine == Engine::PostgreSQL; }
+    const Location& location() const { return location_; }
+    // The file, or the conninfo without password: what error messages name.
+    const std::string& name() const { return name_; }
+
+    // Runs fn(Poco::Data::Session&) on a session that no other thread uses meanwhile.
+    // Poco exceptions pass through: callers turn them into their own errors.
+    template <typename Fn>
+    auto withSession(Fn&& fn) {
+        Lease lease(*this);
+        return fn(lease.session());
+    }
+
+    // Runs fn(Session&) in a write transaction and commits; rolls back and rethrows
+    // when fn throws. SQLite: BEGIN IMMEDIATE. PostgreSQL: BEGIN (READ COMMITTED).
+    template <typename Fn>
+    auto transaction(Fn&& fn) {
+        Lease lease(*this);
+        Poco::Data::Session& session = lease.session();
+        begin(session);
+        try {
+            if constexpr (std::is_void_v<decltype(fn(session))>) {
+                fn(session);
+                commit(session);
+            } else {
+                auto result = fn(session);
+                commit(session);
+                return result;
+            }
+        } catch (...) {
+            rollback(session);
+            throw;
+        }
+    }
+
+    // The statement text for this engine: '?' placeholders become $1, $2… for
+    // PostgreSQL (outside quoted text); unchanged for SQLite.
+    std::string sql(std::string_view text) const;
+
+    // PostgreSQL only: takes an advisory lock for the rest of the current transaction
+    // (pg_advisory_xact_lock), keyed by `name`. A no-op on SQLite, whose BEGIN IMMEDIATE
+    // already excludes every other writer.
+    void lockForTransaction(Poco::Data::Session& session, std::string_view name) const;
+
+    // 63 bits of BLAKE2b of `name`: an advisory-lock key.
+    static std::int64_t lockKey(std::string_view name);
+
+private:
+    class Lease {
+    public:
+        explicit Lease(Database& db);
+        ~Lease();
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        Poco::Data::Session& session() { return *session_; }
+
+    private:
+        Database& db_;
+        std::unique_lock<std::mutex> lock_;  // SQLite: the one connection
+        std::unique_ptr<Poco::Data::Session> pooled_;
+        Poco::Data::Session* session_ = nullptr;
+    };
+
+    void begin(Poco::Data::Session& session) const;
+    void commit(Poco::Data::Session& session) const;
+    void rollback(Poco::Data::Session& session) const noexcept;
+
+    Location location_;
+    std::string name_;
+    std::mutex sqliteMutex_;
+    std::unique_ptr<Poco::Data::Session> sqlite_;
+    std::unique_ptr<Poco::Data::SessionPool> pool_;
+};
+
+// The engine's message of an exception, said once (Poco's SQLite messages often
+// repeat it: "disk I/O error: disk I/O error") and with any conninfo password masked.
+std::string describe(const std::exception& e);
+
+}  // namespace passerelle::db
