@@ -401,6 +401,11 @@ void readStorage(const ConfigReader& r, GatewayConfig& c) {
             r.fail("storage.database", "'postgresql:' needs a libpq connection string after it, e.g. "
                                        "postgresql:host=db.example dbname=passerelle user=passerelle_gw");
         }
+        if (c.storage.postgresql.rfind("//", 0) == 0) {
+            r.fail("storage.database", "is a URI; write the keyword=value form instead "
+                                       "(postgresql:host=db.example dbname=passerelle user=passerelle_gw): "
+                                       "the PostgreSQL connector reads no URIs");
+        }
         if (c.storage.postgresql.find("password") != std::string::npos) {
             r.fail("storage.database", "holds a password: put it in the file named by storage.password_file "
                                        "(or in ~/.pgpass), not in the configuration");

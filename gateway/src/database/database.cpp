@@ -4,6 +4,7 @@
 
 #include <Poco/Data/PostgreSQL/Connector.h>
 #include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/DataException.h>
 #include <Poco/Data/SessionPool.h>
 #include <Poco/Exception.h>
 
@@ -12,6 +13,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 using namespace Poco::Data::Keywords;
 
@@ -21,6 +23,7 @@ namespace {
 constexpr int kBusyTimeoutMs = 10'000;
 constexpr std::size_t kSqliteOpenTimeoutSeconds = 5;
 constexpr int kPoolIdleSeconds = 60;
+constexpr int kPoolWaitSteps = 6000;  // of 10 ms
 
 void registerConnectors() {
     static std::once_flag once;
@@ -67,8 +70,11 @@ Location Location::parse(std::string_view text, const std::filesystem::path& bas
     for (std::string_view scheme : {"postgresql:", "postgres:"}) {
         if (!startsWith(text, scheme)) continue;
         std::string conninfo(text.substr(scheme.size()));
-        // "postgresql://…" is a libpq URI: keep the whole of it.
-        if (startsWith(conninfo, "//")) conninfo = std::string(scheme) + conninfo;
+        if (startsWith(conninfo, "//")) {
+            throw std::invalid_argument(
+                "is a URI; write the keyword=value form instead (postgresql:host=db.example dbname=passerelle "
+                "user=passerelle_gw): the PostgreSQL connector reads no URIs");
+        }
         if (conninfo.empty()) {
             throw std::invalid_argument(
                 "'postgresql:' needs a libpq connection string after it "
@@ -160,7 +166,17 @@ Database::Lease::Lease(Database& db) : db_(db) {
         lock_ = std::unique_lock(db_.sqliteMutex_);
         session_ = db_.sqlite_.get();
     } else {
-        pooled_ = std::make_unique<Poco::Data::Session>(db_.pool_->get());
+        // Every session busy: wait for one rather than fail the caller (the pool's size
+        // bounds the connections, not the work), up to a minute.
+        for (int waited = 0;; ++waited) {
+            try {
+                pooled_ = std::make_unique<Poco::Data::Session>(db_.pool_->get());
+                break;
+            } catch (const Poco::Data::SessionPoolExhaustedException&) {
+                if (waited >= kPoolWaitSteps) throw;
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+        }
         session_ = pooled_.get();
     }
 }

@@ -29,7 +29,8 @@ namespace passerelle::db {
 
 enum class Engine { SQLite, PostgreSQL };
 
-// "sqlite:PATH" or "postgresql:CONNINFO" (a libpq keyword=value string or URI).
+// "sqlite:PATH" or "postgresql:CONNINFO" (a libpq keyword=value string; Poco's connector
+// reads no URIs and splits the string at spaces, so values cannot hold one).
 struct Location {
     Engine engine = Engine::SQLite;
     std::string target;  // the SQLite file, or the libpq conninfo

@@ -3,14 +3,17 @@
 #include "common/errors.h"
 #include "database/migrations.h"
 
+#include <Poco/Data/DataException.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Nullable.h>
 #include <Poco/Exception.h>
 
 #include <algorithm>
+#include <charconv>
 #include <csignal>
 #include <set>
+#include <tuple>
 #include <cerrno>
 #include <unistd.h>
 
@@ -170,10 +173,17 @@ bool claimIsFree(const std::string& owner, std::int64_t until, const Claim& clai
     return owner.empty() || until <= claim.now || ownerIsGone(owner);
 }
 
-// Rows whose claim may be free: none, expired, or of a process of this host (checked
-// in claimIsFree). `?` parameters: now, the LIKE pattern of this host's owners.
-std::string mayBeFree(const std::string& owner, const std::string& until) {
-    return "(" + owner + " = '' OR " + until + " <= ? OR " + owner + " LIKE ? ESCAPE '!')";
+// A claim is taken in two passes, so that the rows other workers are sending never
+// fill the LIMIT: first the rows whose live lease is held by a process of this host
+// (few: what this host is sending now), of which those of dead processes are free at
+// once; then, up to what is still wanted, the rows without a live claim.
+enum class ClaimPass { ThisHost, Free };
+
+// The pass's condition on the claim columns; `?` parameters: the LIKE pattern of this
+// host's owners and now (ThisHost), or now (Free).
+std::string claimCondition(ClaimPass pass, const std::string& owner, const std::string& until) {
+    return pass == ClaimPass::ThisHost ? "(" + owner + " LIKE ? ESCAPE '!' AND " + until + " > ?)"
+                                       : "(" + owner + " = '' OR " + until + " <= ?)";
 }
 
 std::string thisHostPattern() {
@@ -307,14 +317,23 @@ void StateStore::addToOutbox(const OutboxBatch& b, const std::vector<CursorEntry
 
 std::vector<CursorEntry> StateStore::cursor(const std::string& job) {
     return guarded("read a job's cursor", [&](Poco::Data::Session& session) {
-        std::vector<Poco::Int64> keys, digests;
+        // As text: Poco 1.11's PostgreSQL connector reads a 64-bit integer through a
+        // double, which rounds the large negative values half of these bit patterns are.
+        std::vector<std::string> keys, digests;
         std::string j = job;
-        session << db_->sql("SELECT record_key, digest FROM job_cursor WHERE job = ? ORDER BY record_key"), use(j),
-            into(keys), into(digests), now;
+        session << db_->sql("SELECT CAST(record_key AS TEXT), CAST(digest AS TEXT) FROM job_cursor WHERE job = ?"
+                            " ORDER BY record_key"),
+            use(j), into(keys), into(digests), now;
+        auto bits = [&](const std::string& text) {
+            std::int64_t value = 0;
+            const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (error != std::errc() || end != text.data() + text.size()) {
+                throw Poco::DataException("job_cursor holds a value that is not a 64-bit integer");
+            }
+            return static_cast<std::uint64_t>(value);
+        };
         std::vector<CursorEntry> out(keys.size());
-        for (std::size_t i = 0; i < keys.size(); ++i) {
-            out[i] = {static_cast<std::uint64_t>(keys[i]), static_cast<std::uint64_t>(digests[i])};
-        }
+        for (std::size_t i = 0; i < keys.size(); ++i) out[i] = {bits(keys[i]), bits(digests[i])};
         // Signed order is not unsigned order: sort as the readers search.
         std::sort(out.begin(), out.end());
         return out;
@@ -344,26 +363,38 @@ std::optional<OutboxBatch> StateStore::claim(const std::string& batchId, const C
 std::vector<OutboxBatch> StateStore::claimDue(const Claim& claim, std::size_t max, const std::string& recipient) {
     if (max == 0) return {};
     return inTransaction("claim due outbox batches", [&](Poco::Data::Session& session) {
-        Poco::Data::Statement select(session);
-        Poco::Int64 nowSeconds = claim.now, limit = static_cast<Poco::Int64>(std::min<std::size_t>(max, INT32_MAX));
-        std::string r = recipient, filesAt = claim.filesAt, host = thisHostPattern();
-        select << db_->sql("SELECT " + kOutboxColumns + " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?" +
-                           (recipient.empty() ? "" : " AND recipient = ?") +
-                           " AND (files_at = '' OR files_at = ?) AND " + mayBeFree("claim_owner", "claimed_until") +
-                           " ORDER BY created_at, batch_id LIMIT ?" +
-                           (db_->postgres() ? " FOR UPDATE SKIP LOCKED" : "")),
-            use(nowSeconds);
-        if (!recipient.empty()) select, use(r);
-        select, use(filesAt), use(nowSeconds), use(host), use(limit);
         std::vector<OutboxBatch> claimed;
-        for (OutboxBatch& b : readOutbox(select)) {
-            if (!claimIsFree(b.claimOwner, b.claimedUntil, claim)) continue;
-            b.claimOwner = claim.owner;
-            b.claimedUntil = claim.now + claim.leaseSeconds;
-            session << db_->sql("UPDATE outbox SET claim_owner = ?, claimed_until = ? WHERE batch_id = ?"),
-                useRef(b.claimOwner), use(b.claimedUntil), useRef(b.batchId), now;
-            claimed.push_back(std::move(b));
+        for (const ClaimPass pass : {ClaimPass::ThisHost, ClaimPass::Free}) {
+            if (claimed.size() >= max) break;
+            Poco::Data::Statement select(session);
+            Poco::Int64 nowSeconds = claim.now;
+            Poco::Int64 limit = static_cast<Poco::Int64>(std::min<std::size_t>(max - claimed.size(), INT32_MAX));
+            std::string r = recipient, filesAt = claim.filesAt, host = thisHostPattern();
+            select << db_->sql("SELECT " + kOutboxColumns +
+                               " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?" +
+                               (recipient.empty() ? "" : " AND recipient = ?") +
+                               " AND (files_at = '' OR files_at = ?) AND " +
+                               claimCondition(pass, "claim_owner", "claimed_until") + " ORDER BY created_at, batch_id" +
+                               (pass == ClaimPass::Free ? " LIMIT ?" : "") +
+                               (db_->postgres() ? " FOR UPDATE SKIP LOCKED" : "")),
+                use(nowSeconds);
+            if (!recipient.empty()) select, use(r);
+            select, use(filesAt);
+            if (pass == ClaimPass::ThisHost) select, use(host);
+            select, use(nowSeconds);
+            if (pass == ClaimPass::Free) select, use(limit);
+            for (OutboxBatch& b : readOutbox(select)) {
+                if (claimed.size() >= max || !claimIsFree(b.claimOwner, b.claimedUntil, claim)) continue;
+                b.claimOwner = claim.owner;
+                b.claimedUntil = claim.now + claim.leaseSeconds;
+                session << db_->sql("UPDATE outbox SET claim_owner = ?, claimed_until = ? WHERE batch_id = ?"),
+                    useRef(b.claimOwner), use(b.claimedUntil), useRef(b.batchId), now;
+                claimed.push_back(std::move(b));
+            }
         }
+        std::sort(claimed.begin(), claimed.end(), [](const OutboxBatch& a, const OutboxBatch& b) {
+            return std::tie(a.createdAt, a.batchId) < std::tie(b.createdAt, b.batchId);
+        });
         return claimed;
     });
 }
@@ -615,21 +646,31 @@ std::vector<InboxBatch> StateStore::awaitingSink() {
 std::vector<InboxBatch> StateStore::claimAwaitingSink(const Claim& claim, std::size_t max) {
     if (max == 0) return {};
     return inTransaction("claim inbox batches for the sink", [&](Poco::Data::Session& session) {
-        Poco::Data::Statement select(session);
-        Poco::Int64 nowSeconds = claim.now, limit = static_cast<Poco::Int64>(std::min<std::size_t>(max, INT32_MAX));
-        std::string filesAt = claim.filesAt, host = thisHostPattern();
-        select << db_->sql("SELECT " + kInboxColumns + " FROM inbox WHERE status = 'stored'"
-                           " AND (files_at = '' OR files_at = ?) AND " + mayBeFree("sink_owner", "sink_claimed_until") +
-                           " ORDER BY sink_attempts, received_at, batch_id LIMIT ?" + (db_->postgres() ? " FOR UPDATE SKIP LOCKED" : "")),
-            use(filesAt), use(nowSeconds), use(host), use(limit);
         std::vector<InboxBatch> claimed;
-        for (InboxBatch& b : readInbox(select)) {
-            if (!claimIsFree(b.sinkOwner, b.sinkClaimedUntil, claim)) continue;
-            b.sinkOwner = claim.owner;
-            b.sinkClaimedUntil = claim.now + claim.leaseSeconds;
-            session << db_->sql("UPDATE inbox SET sink_owner = ?, sink_claimed_until = ? WHERE batch_id = ?"),
-                useRef(b.sinkOwner), use(b.sinkClaimedUntil), useRef(b.batchId), now;
-            claimed.push_back(std::move(b));
+        for (const ClaimPass pass : {ClaimPass::ThisHost, ClaimPass::Free}) {
+            if (claimed.size() >= max) break;
+            Poco::Data::Statement select(session);
+            Poco::Int64 nowSeconds = claim.now;
+            Poco::Int64 limit = static_cast<Poco::Int64>(std::min<std::size_t>(max - claimed.size(), INT32_MAX));
+            std::string filesAt = claim.filesAt, host = thisHostPattern();
+            select << db_->sql("SELECT " + kInboxColumns +
+                               " FROM inbox WHERE status = 'stored' AND (files_at = '' OR files_at = ?) AND " +
+                               claimCondition(pass, "sink_owner", "sink_claimed_until") +
+                               " ORDER BY sink_attempts, received_at, batch_id" +
+                               (pass == ClaimPass::Free ? " LIMIT ?" : "") +
+                               (db_->postgres() ? " FOR UPDATE SKIP LOCKED" : "")),
+                use(filesAt);
+            if (pass == ClaimPass::ThisHost) select, use(host);
+            select, use(nowSeconds);
+            if (pass == ClaimPass::Free) select, use(limit);
+            for (InboxBatch& b : readInbox(select)) {
+                if (claimed.size() >= max || !claimIsFree(b.sinkOwner, b.sinkClaimedUntil, claim)) continue;
+                b.sinkOwner = claim.owner;
+                b.sinkClaimedUntil = claim.now + claim.leaseSeconds;
+                session << db_->sql("UPDATE inbox SET sink_owner = ?, sink_claimed_until = ? WHERE batch_id = ?"),
+                    useRef(b.sinkOwner), use(b.sinkClaimedUntil), useRef(b.batchId), now;
+                claimed.push_back(std::move(b));
+            }
         }
         return claimed;
     });

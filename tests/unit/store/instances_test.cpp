@@ -87,6 +87,36 @@ TEST_P(Instances, TwoInstancesWithThreeWorkersEachSendEveryBatchOnce) {
     EXPECT_EQ(a.outboxWithStatus(OutboxStatus::Receipted).size(), static_cast<std::size_t>(kBatches));
 }
 
+// Workers of one process (or processes of one host) asking for batches one at a time:
+// the rows a sibling is sending must not fill the query's LIMIT and leave them empty-handed.
+TEST_P(Instances, BatchesBeingSentBySiblingsDoNotHideTheNextOnes) {
+    StateStore store(open());
+    for (int i = 0; i < 5; ++i) store.addToOutbox(batch(i));
+    const Claim me{processOwner(), 1000, 300};
+    const auto first = store.claimDue(me, 2);
+    ASSERT_EQ(first.size(), 2u);
+    const auto next = store.claimDue(me, 2);
+    ASSERT_EQ(next.size(), 2u) << "the two batches in flight are not counted against the limit";
+    EXPECT_EQ(next[0].batchId, "batch-1002");
+    EXPECT_EQ(next[1].batchId, "batch-1003");
+    EXPECT_EQ(store.claimDue(me, 2).size(), 1u);
+
+    for (int i = 0; i < 3; ++i) {
+        InboxBatch row;
+        row.batchId = "in-" + std::to_string(i);
+        row.sender = "univ-a";
+        row.purpose = "p";
+        row.receivedAt = "2026-11-29T10:00:0" + std::to_string(i) + "Z";
+        row.receipt = "{}";
+        row.receiptSignature = "c2ln";
+        store.addToInbox(row);
+    }
+    ASSERT_EQ(store.claimAwaitingSink(me, 1).size(), 1u);
+    const auto sink = store.claimAwaitingSink(me, 1);
+    ASSERT_EQ(sink.size(), 1u) << "the batch being handed over does not hide the next";
+    EXPECT_EQ(sink[0].batchId, "in-1");
+}
+
 TEST_P(Instances, AnInstanceClaimsOnlyBatchesWhoseFilesItCanRead) {
     StateStore store(open());
     store.addToOutbox(batch(1, "folder-a"));

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -181,7 +182,7 @@ TEST_P(OutboxTest, ACursorIsWrittenWithItsBatchAndReadBackInUnsignedOrder) {
     auto read = store_->cursor("survey");
     ASSERT_EQ(read.size(), 3u);
     EXPECT_EQ(read[0].key, 1u);
-    EXPECT_EQ(read[1].key, 0x8000000000000000ull) << "a key with the top bit set survives SQLite's signed integers";
+    EXPECT_EQ(read[1].key, 0x8000000000000000ull) << "a key with the top bit set survives the engine's signed integers";
     EXPECT_EQ(read[2].key, 0xFFFFFFFFFFFFFFF0ull);
     EXPECT_EQ(read[2].digest, 1u);
     EXPECT_TRUE(store_->cursor("another-job").empty());
@@ -195,6 +196,29 @@ TEST_P(OutboxTest, ACursorIsWrittenWithItsBatchAndReadBackInUnsignedOrder) {
     read = store_->cursor("survey");
     ASSERT_EQ(read.size(), 3u);
     EXPECT_EQ(read[0].digest, 42u);
+}
+
+// Half of all 64-bit keys and digests are negative as signed integers: each must come
+// back bit for bit (Poco's PostgreSQL connector alone rounds them through a double).
+TEST_P(OutboxTest, EveryCursorBitPatternComesBackExactly) {
+    std::vector<CursorEntry> cursor;
+    std::uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 2000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        cursor.push_back({x, ~x});
+    }
+    cursor.push_back({0xFFFFFFFFFFFFFFFFull, 0x8000000000000001ull});
+    cursor.push_back({0x7FFFFFFFFFFFFFFFull, 0});
+    store_->addToOutbox(batch("b1", "2026-11-29T10:00:00Z"), cursor);
+    std::sort(cursor.begin(), cursor.end());
+    const auto read = store_->cursor("survey");
+    ASSERT_EQ(read.size(), cursor.size());
+    for (std::size_t i = 0; i < read.size(); ++i) {
+        ASSERT_EQ(read[i].key, cursor[i].key) << "entry " << i;
+        ASSERT_EQ(read[i].digest, cursor[i].digest) << "entry " << i;
+    }
 }
 
 TEST_P(OutboxTest, JobRunsAreKeptPerJob) {

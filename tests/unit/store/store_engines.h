@@ -11,9 +11,15 @@
 
 #include <filesystem>
 #include <memory>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
+
+namespace passerelle::db {
+// How gtest names the parameter in test listings.
+inline void PrintTo(Engine engine, std::ostream* out) { *out << (engine == Engine::SQLite ? "SQLite" : "PostgreSQL"); }
+}  // namespace passerelle::db
 
 namespace passerelle::store::testing {
 
