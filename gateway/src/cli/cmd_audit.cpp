@@ -163,6 +163,10 @@ Command auditVerifyCommand() {
                           << " from counterparts\n"
                           << "stored batches checked: " << report.batchesChecked
                           << ", receipts checked: " << report.receiptsChecked << "\n";
+                if (report.batchesElsewhere > 0) {
+                    std::cout << "batches whose files are in other instances' state folders (audit them there): "
+                              << report.batchesElsewhere << "\n";
+                }
                 if (report.intact()) {
                     std::cout << "audit verify: intact\n";
                     return kExitOk;

@@ -37,6 +37,10 @@ exchange::DeliveryOutcome awaitOtherSender(exchange::Gateway& gateway, const std
             outcome.error = row->lastError;
             return outcome;
         }
+        // The daemon died while sending it: send it ourselves.
+        if (!row->claimOwner.empty() && store::ownerIsGone(row->claimOwner)) {
+            if (auto sent = exchange::BatchDelivery(gateway).deliverNow(batchId, "transfer")) return *sent;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     outcome.error = "the gateway daemon is still sending it";

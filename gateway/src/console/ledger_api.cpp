@@ -206,6 +206,7 @@ Reply ConsoleApi::verification() {
     o->set("peer_checkpoints", report.peerCheckpoints);
     o->set("batches_checked", report.batchesChecked);
     o->set("receipts_checked", report.receiptsChecked);
+    o->set("batches_elsewhere", report.batchesElsewhere);
     Poco::JSON::Array::Ptr findings = new Poco::JSON::Array;
     for (const auto& f : report.findings) {
         auto item = newObject();

@@ -68,6 +68,12 @@ void checkStoredBatch(const std::filesystem::path& batchDir, const std::string& 
     }
 }
 
+// A batch whose files are in another instance's state folder (several instances on one
+// PostgreSQL database): that instance's audit checks them; its receipt is checked here.
+bool elsewhere(const Gateway& gateway, const std::string& filesAt) {
+    return !filesAt.empty() && filesAt != gateway.folderId();
+}
+
 AuditReport auditGateway(Gateway& gateway) {
     AuditReport report;
     const auto verification = gateway.ledger().verify(gateway.checkpointKeys());
@@ -92,7 +98,9 @@ AuditReport auditGateway(Gateway& gateway) {
         try {
             // A payload deleted by retention is accounted for by its payload-purged
             // entry; its receipt remains the proof of delivery.
-            if (!purged.contains(batch.batchId)) {
+            if (elsewhere(gateway, batch.filesAt)) {
+                ++report.batchesElsewhere;
+            } else if (!purged.contains(batch.batchId)) {
                 checkStoredBatch(gateway.outboxDir() / batch.batchId, gateway.config().party, keys);
                 ++report.batchesChecked;
             }
@@ -108,7 +116,9 @@ AuditReport auditGateway(Gateway& gateway) {
     for (const store::InboxBatch& batch : gateway.store().inbox()) {
         const std::string what = "inbox batch " + batch.batchId;
         try {
-            if (!purged.contains(batch.batchId)) {
+            if (elsewhere(gateway, batch.filesAt)) {
+                ++report.batchesElsewhere;
+            } else if (!purged.contains(batch.batchId)) {
                 checkStoredBatch(gateway.inboxDir() / batch.batchId, batch.sender, keys);
                 ++report.batchesChecked;
             }

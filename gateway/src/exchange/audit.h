@@ -23,6 +23,7 @@ struct AuditReport {
     std::uint64_t peerCheckpoints = 0;
     std::uint64_t batchesChecked = 0;
     std::uint64_t receiptsChecked = 0;
+    std::uint64_t batchesElsewhere = 0;  // files in another instance's state folder: audited there
     std::vector<AuditFinding> findings;  // in the order found; the first is the one to look at
     bool intact() const { return findings.empty(); }
 };

@@ -64,6 +64,11 @@ std::optional<db::Location> Gateway::postgresLocation(const config::GatewayConfi
             throw ConfigError(config.file.string() + ": key 'storage.password_file': cannot read " +
                               config.storage.passwordFile.string());
         }
+        // Poco's connector splits the connection string at spaces, quotes or not.
+        if (password.find_first_of(" \t") != std::string::npos) {
+            throw ConfigError(config.file.string() + ": key 'storage.password_file': the password holds a space, "
+                              "which the PostgreSQL connector cannot pass; put it in ~/.pgpass instead");
+        }
         std::string quoted;
         for (char c : password) {
             if (c == '\\' || c == '\'') quoted += '\\';
