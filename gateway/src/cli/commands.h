@@ -39,6 +39,7 @@ Command extractCommand();
 Command statusCommand();
 Command outboxRequeueCommand();
 Command previewCommand();
+Command migrateStoreCommand();
 
 // Exit codes, documented in --help.
 inline constexpr int kExitOk = 0;

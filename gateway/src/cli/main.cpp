@@ -21,7 +21,8 @@ std::vector<Command> commands() {
             keysInitCommand(),    keysRotateCommand(),      keysShowCommand(),       keysExportPublicCommand(),
             checkConfigCommand(), objectionsAddCommand(),   objectionsRemoveCommand(), objectionsListCommand(),
             subjectCommand(),     purposesCommand(),        consoleCommand(),        purgeCommand(),
-            extractCommand(),     statusCommand(),          outboxRequeueCommand(),  previewCommand()};
+            extractCommand(),     statusCommand(),          outboxRequeueCommand(),  previewCommand(),
+            migrateStoreCommand()};
 }
 
 void printOverview(std::ostream& out) {
