@@ -174,11 +174,14 @@ protected:
     }
 
     // The Region's sink folder, read batch by batch.
-    SinkView readSink() const {
+    SinkView readSink() const { return readSinkFolder(regionSink()); }
+
+    // A sink.csv folder, read batch by batch.
+    static SinkView readSinkFolder(const fs::path& dir) {
         SinkView view;
-        if (!fs::is_directory(regionSink())) return view;
+        if (!fs::is_directory(dir)) return view;
         static const std::regex batchFile(R"(([A-Za-z0-9.-]+)_([A-Za-z0-9._-]+)\.csv)");
-        for (const auto& e : fs::directory_iterator(regionSink())) {
+        for (const auto& e : fs::directory_iterator(dir)) {
             const std::string name = e.path().filename().string();
             std::smatch m;
             if (name == "index.csv") continue;
@@ -192,7 +195,7 @@ protected:
                 view.strays.push_back(name);
             }
         }
-        const std::vector<std::string> index = lines(readFile(regionSink() / "index.csv"));
+        const std::vector<std::string> index = lines(readFile(dir / "index.csv"));
         for (std::size_t i = 0; i < index.size(); ++i) {
             const auto cells = splitCells(index[i], ',');
             if (i == 0) {
