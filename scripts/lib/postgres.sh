@@ -11,6 +11,10 @@
 # user, which then owns the folder. Tests read PASSERELLE_TEST_POSTGRES (a libpq
 # conninfo without password) and, with PASSERELLE_POSTGRES_REQUIRED=1, fail instead
 # of skipping when it is missing (tests/integration/support/postgres_server.h).
+#
+# The suite's server runs with fsync=off (its data dies with the run). With
+# PASSERELLE_POSTGRES_DURABLE=1 it runs with fsync=on and synchronous_commit=on instead,
+# so a commit waits for the disk as in production: scripts/bench-store measures that.
 
 PASSERELLE_TEST_POSTGRES_DIR=
 
@@ -61,11 +65,16 @@ start_test_postgres() {
     'host all +passerelle_password_auth 127.0.0.1/32 scram-sha-256' \
     'host all all 127.0.0.1/32 trust' >'$dir/data/pg_hba.conf'"
 
+  local durability="-c fsync=off"
+  if [[ ${PASSERELLE_POSTGRES_DURABLE:-} == 1 ]]; then
+    durability="-c fsync=on -c synchronous_commit=on"
+  fi
+
   local attempt
   for attempt in 1 2 3; do
     port=$(free_loopback_port)
     if as_postgres_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c fsync=off" \
+      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' $durability" \
       start >"$dir/pg_ctl.log" 2>&1; then
       break
     fi
