@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "../../unit/ledger/test_support.h"
 #include "../support/postgres_server.h"
 #include "common/clock.h"
 #include "common/encoding.h"
@@ -33,44 +34,12 @@ namespace passerelle::ledger {
 namespace {
 
 using integration::PostgresForTest;
+using testing::FixedClock;
+using testing::TestSigner;
+using testing::transfer;
 
-class FixedClock final : public Clock {
-public:
-    std::chrono::system_clock::time_point now() const override {
-        using namespace std::chrono;
-        return sys_days{year{2026} / November / 29} + hours{8} + minutes{36} + seconds{38};
-    }
-};
 
-LedgerEntry transfer(std::uint64_t records, const std::string& batch = "batch-1") {
-    LedgerEntry e;
-    e.actor = "univ-montpellier";
-    e.operation = "transfer.sent";
-    e.purpose = "internship-agreement";
-    e.legal_basis = "art6-1-e";
-    e.counterpart = "region-occitanie";
-    e.batch_id = batch;
-    e.payload_digest = "sha256:abcd";
-    e.outcome = "ok";
-    e.fields = {"pseudonym", "programme"};
-    e.record_count = records;
-    return e;
-}
 
-// An Ed25519 key pair made for the test, standing in for a party's signing key.
-struct TestSigner {
-    SignKey pk{};
-    std::array<std::uint8_t, 64> sk{};
-    TestSigner() { crypto_sign_keypair(pk.data(), sk.data()); }
-    std::string id() const { return toHex(std::span<const std::uint8_t>(pk.data(), 8)); }
-    Signer signer() const {
-        return [this](std::span<const std::uint8_t> bytes) {
-            Signature s{};
-            crypto_sign_detached(s.data(), nullptr, bytes.data(), bytes.size(), sk.data());
-            return s;
-        };
-    }
-};
 
 // The server's message when `sql` is refused, "" when it succeeds.
 std::string refusal(const std::string& conninfo, const std::string& sql) {

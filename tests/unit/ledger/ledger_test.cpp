@@ -23,23 +23,11 @@ namespace passerelle::ledger {
 namespace {
 
 using testing::FixedClock;
+using testing::TestSigner;
+using testing::transfer;
 using testing::kFixedTime;
 using testing::TempDir;
 
-LedgerEntry transfer(std::uint64_t records, const std::string& batch = "batch-1") {
-    LedgerEntry e;
-    e.actor = "univ-montpellier";
-    e.operation = "transfer.sent";
-    e.purpose = "internship-agreement";
-    e.legal_basis = "art6-1-e";
-    e.counterpart = "region-occitanie";
-    e.batch_id = batch;
-    e.payload_digest = "sha256:abcd";
-    e.outcome = "ok";
-    e.fields = {"pseudonym", "programme"};
-    e.record_count = records;
-    return e;
-}
 
 // A second connection to the file, as an attacker with file access would have.
 class RawFile {
@@ -90,20 +78,6 @@ private:
     Poco::Data::Session session_;
 };
 
-// An Ed25519 key pair standing in for the party's signing key.
-struct TestSigner {
-    SignKey pk{};
-    std::array<std::uint8_t, 64> sk{};
-    TestSigner() { crypto_sign_keypair(pk.data(), sk.data()); }
-    std::string id() const { return toHex(std::span<const std::uint8_t>(pk.data(), 8)); }
-    Signer signer() const {
-        return [this](std::span<const std::uint8_t> bytes) {
-            Signature s{};
-            crypto_sign_detached(s.data(), nullptr, bytes.data(), bytes.size(), sk.data());
-            return s;
-        };
-    }
-};
 
 class LedgerTest : public ::testing::Test {
 protected:

@@ -1,12 +1,19 @@
 #pragma once
-// Hermetic helpers for the ledger tests: a fixed clock and a temporary folder.
+// Hermetic helpers for the ledger tests (SQLite and PostgreSQL): a fixed clock, a
+// temporary folder, a synthetic entry and a signing key made for the test.
 
+#include <sodium.h>
+
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "common/clock.h"
+#include "common/encoding.h"
+#include "ledger/checkpoint.h"
+#include "ledger/entry.h"
 
 namespace passerelle::ledger::testing {
 
@@ -36,6 +43,37 @@ public:
 
 private:
     std::filesystem::path path_;
+};
+
+// A synthetic transfer entry: parties, purpose, field names, counts, no personal data.
+inline LedgerEntry transfer(std::uint64_t records, const std::string& batch = "batch-1") {
+    LedgerEntry e;
+    e.actor = "univ-montpellier";
+    e.operation = "transfer.sent";
+    e.purpose = "internship-agreement";
+    e.legal_basis = "art6-1-e";
+    e.counterpart = "region-occitanie";
+    e.batch_id = batch;
+    e.payload_digest = "sha256:abcd";
+    e.outcome = "ok";
+    e.fields = {"pseudonym", "programme"};
+    e.record_count = records;
+    return e;
+}
+
+// An Ed25519 key pair made for the test, standing in for a party's signing key.
+struct TestSigner {
+    SignKey pk{};
+    std::array<std::uint8_t, 64> sk{};
+    TestSigner() { crypto_sign_keypair(pk.data(), sk.data()); }
+    std::string id() const { return toHex(std::span<const std::uint8_t>(pk.data(), 8)); }
+    Signer signer() const {
+        return [this](std::span<const std::uint8_t> bytes) {
+            Signature s{};
+            crypto_sign_detached(s.data(), nullptr, bytes.data(), bytes.size(), sk.data());
+            return s;
+        };
+    }
 };
 
 }  // namespace passerelle::ledger::testing
