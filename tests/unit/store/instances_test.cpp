@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -279,6 +280,36 @@ TEST_P(Instances, ADatabaseOfANewerVersionIsRefusedNamingBothVersions) {
     }
 }
 
+// A PostgreSQL restart, a failover or an idle timeout cuts the pool's connections:
+// the operation that meets a dead session fails (its caller retries, as it does for any
+// store error) and the next ones get a fresh session.
+class ServerConnections : public Instances {};
+
+TEST_P(ServerConnections, AStoreCarriesOnAfterTheServerCutItsConnections) {
+    StateStore store(open());
+    store.addToOutbox(batch(1));
+    ASSERT_TRUE(store.outboxBatch("batch-1001"));
+    integration::PostgresForTest::query(database_->conninfo(),
+                                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                                        " WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    int failures = 0;
+    std::optional<OutboxBatch> row;
+    for (int attempt = 0; attempt < 10 && !row; ++attempt) {
+        try {
+            row = store.outboxBatch("batch-1001");
+        } catch (const StoreError& e) {
+            ++failures;
+            EXPECT_NE(std::string(e.what()).find("state store"), std::string::npos) << e.what();
+        }
+    }
+    ASSERT_TRUE(row) << "the store never recovered";
+    std::cout << "[ pool     ] " << failures << " operation(s) failed on a cut session before a fresh one" << std::endl;
+    EXPECT_LE(failures, 8) << "each dead pooled session should fail once at most, then be dropped";
+    store.addToOutbox(batch(2));
+    EXPECT_EQ(store.claimDue({owner(0, 0), 1000, 300}, 10).size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ServerConnections, ::testing::Values(db::Engine::PostgreSQL), testing::engineName);
 INSTANTIATE_TEST_SUITE_P(Engines, Instances, ::testing::Values(db::Engine::SQLite, db::Engine::PostgreSQL),
                          testing::engineName);
 
