@@ -39,23 +39,11 @@ db::Location targetLocation(const std::string& text, const std::optional<std::st
         throw UsageError("--to must be postgresql:CONNINFO: migrate-store moves a state to PostgreSQL");
     }
     if (!passwordFile) return location;
-    std::ifstream in(*passwordFile);
-    std::string password;
-    if (!in || !std::getline(in, password))
-        throw Error("--password-file " + *passwordFile + ": cannot read it");
-    // Poco's PostgreSQL connector splits the conninfo at every space, quoted or not.
-    if (password.find(' ') != std::string::npos) {
-        throw Error("--password-file " + *passwordFile +
-                    ": the password holds a space, which the PostgreSQL connector cannot pass on; give it in "
-                    "~/.pgpass (or the file PGPASSFILE names) instead");
+    try {
+        return db::withPasswordFrom(location, *passwordFile);
+    } catch (const std::invalid_argument& e) {
+        throw Error("--password-file " + std::string(e.what()));
     }
-    std::string quoted;
-    for (char c : password) {
-        if (c == '\\' || c == '\'') quoted += '\\';
-        quoted += c;
-    }
-    location.target += " password='" + quoted + "'";
-    return location;
 }
 
 // The keys that may have signed the ledger's checkpoints, as the gateway resolves

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -90,6 +91,24 @@ std::string Location::display() const {
 }
 
 std::string Location::text() const { return (engine == Engine::SQLite ? "sqlite:" : "postgresql:") + target; }
+
+Location withPasswordFrom(Location location, const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::string password;
+    if (!in || !std::getline(in, password)) throw std::invalid_argument("cannot read " + file.string());
+    // Poco's PostgreSQL connector splits the connection string at every space, quoted or not.
+    if (password.find_first_of(" \t") != std::string::npos) {
+        throw std::invalid_argument(file.string() + ": the password holds a space, which the PostgreSQL connector "
+                                    "cannot pass on; put it in ~/.pgpass (or the file PGPASSFILE names) instead");
+    }
+    std::string quoted;
+    for (char c : password) {
+        if (c == '\\' || c == '\'') quoted += '\\';
+        quoted += c;
+    }
+    location.target += " password='" + quoted + "'";
+    return location;
+}
 
 std::string maskPassword(std::string_view conninfo) {
     std::string out(conninfo);
@@ -213,7 +232,10 @@ void Database::rollback(Poco::Data::Session& session) const noexcept {
 }
 
 std::string Database::sql(std::string_view text) const {
-    if (!postgres()) return std::string(text);
+    return postgres() ? numberPlaceholders(text) : std::string(text);
+}
+
+std::string numberPlaceholders(std::string_view text) {
     std::string out;
     out.reserve(text.size() + 16);
     int n = 0;

@@ -45,6 +45,15 @@ struct Location {
     std::string text() const;
 };
 
+// The PostgreSQL location with the password held on the first line of `file` added to
+// its conninfo. Throws std::invalid_argument saying why (unreadable; a space or tab,
+// which Poco's connector cannot pass: use ~/.pgpass), never quoting the password.
+Location withPasswordFrom(Location location, const std::filesystem::path& file);
+
+// `?` placeholders numbered $1, $2… as Poco's PostgreSQL connector wants them, outside
+// quoted text ('…' and "…").
+std::string numberPlaceholders(std::string_view text);
+
 // A conninfo with the value of `password=` (keyword form) or the URI's password masked.
 std::string maskPassword(std::string_view conninfo);
 

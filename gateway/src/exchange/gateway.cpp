@@ -56,27 +56,13 @@ std::string readOrMakeFolderId(const std::filesystem::path& stateDir) {
 
 std::optional<db::Location> Gateway::postgresLocation(const config::GatewayConfig& config) {
     if (config.storage.postgresql.empty()) return std::nullopt;
-    std::string conninfo = config.storage.postgresql;
-    if (!config.storage.passwordFile.empty()) {
-        std::ifstream in(config.storage.passwordFile);
-        std::string password;
-        if (!in || !std::getline(in, password)) {
-            throw ConfigError(config.file.string() + ": key 'storage.password_file': cannot read " +
-                              config.storage.passwordFile.string());
-        }
-        // Poco's connector splits the connection string at spaces, quotes or not.
-        if (password.find_first_of(" \t") != std::string::npos) {
-            throw ConfigError(config.file.string() + ": key 'storage.password_file': the password holds a space, "
-                              "which the PostgreSQL connector cannot pass; put it in ~/.pgpass instead");
-        }
-        std::string quoted;
-        for (char c : password) {
-            if (c == '\\' || c == '\'') quoted += '\\';
-            quoted += c;
-        }
-        conninfo += " password='" + quoted + "'";
+    const db::Location location{db::Engine::PostgreSQL, config.storage.postgresql};
+    if (config.storage.passwordFile.empty()) return location;
+    try {
+        return db::withPasswordFrom(location, config.storage.passwordFile);
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(config.file.string() + ": key 'storage.password_file': " + e.what());
     }
-    return db::Location{db::Engine::PostgreSQL, conninfo};
 }
 
 std::unique_ptr<Gateway> Gateway::open(const std::filesystem::path& configFile) {

@@ -132,10 +132,15 @@ void JobScheduler::runJob(const config::JobSettings& job, std::chrono::sys_secon
     run.job = job.name;
     run.lastScheduledFor = slot.time_since_epoch().count();
     run.lastStartedAt = formatUtc(std::chrono::system_clock::now());
+    // Held until the run is recorded: an instance that takes the lock after them finds the slot done.
+    std::optional<FileLock> lock;
+    std::optional<store::ExclusiveLock> instanceLock;
     try {
         std::filesystem::create_directories(jobLockFile(gateway_, job.name).parent_path());
-        const auto lock = FileLock::tryAcquire(jobLockFile(gateway_, job.name));
-        const auto instanceLock = lock ? gateway_.store().tryExclusive(jobLockName(job.name)) : std::nullopt;
+        if (auto held = FileLock::tryAcquire(jobLockFile(gateway_, job.name))) lock.emplace(std::move(*held));
+        if (lock) {
+            if (auto held = gateway_.store().tryExclusive(jobLockName(job.name))) instanceLock.emplace(std::move(*held));
+        }
         if (!lock || !instanceLock) {
             log().warning("job %s: the run due at %s is skipped: a run of the job is going on (a transfer, or "
                           "another instance)",
