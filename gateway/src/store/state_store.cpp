@@ -317,23 +317,56 @@ void StateStore::addToOutbox(const OutboxBatch& b, const std::vector<CursorEntry
 
 std::vector<CursorEntry> StateStore::cursor(const std::string& job) {
     return guarded("read a job's cursor", [&](Poco::Data::Session& session) {
-        // As text: Poco 1.11's PostgreSQL connector reads a 64-bit integer through a
+        // In key order, a chunk at a time, so that the transient buffers stay small
+        // whatever the cursor's size: only the result grows (16 bytes a record).
+        constexpr Poco::Int64 kChunk = 8192;
+        std::vector<CursorEntry> out;
+        std::optional<Poco::Int64> after;
+        // On PostgreSQL as text: Poco 1.11's connector reads a 64-bit integer through a
         // double, which rounds the large negative values half of these bit patterns are.
-        std::vector<std::string> keys, digests;
-        std::string j = job;
-        session << db_->sql("SELECT CAST(record_key AS TEXT), CAST(digest AS TEXT) FROM job_cursor WHERE job = ?"
-                            " ORDER BY record_key"),
-            use(j), into(keys), into(digests), now;
-        auto bits = [&](const std::string& text) {
+        // (Named otherwise than the column: ORDER BY must sort the integers, not the text.)
+        const std::string columns = db_->postgres() ? "CAST(record_key AS TEXT) AS key_text, CAST(digest AS TEXT) AS digest_text"
+                                                    : "record_key, digest";
+        auto fetch = [&]<typename Value>(std::vector<Value>& keys, std::vector<Value>& digests) {
+            std::string j = job;
+            Poco::Int64 from = after.value_or(0), limit = kChunk;
+            Poco::Data::Statement select(session);
+            select << db_->sql("SELECT " + columns + " FROM job_cursor WHERE job = ?" +
+                               (after ? " AND record_key > ?" : "") + " ORDER BY record_key LIMIT ?"),
+                use(j);
+            if (after) select, use(from);
+            select, use(limit), into(keys), into(digests);
+            select.execute();
+        };
+        auto bits = [](const std::string& text) {
             std::int64_t value = 0;
             const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
             if (error != std::errc() || end != text.data() + text.size()) {
                 throw Poco::DataException("job_cursor holds a value that is not a 64-bit integer");
             }
-            return static_cast<std::uint64_t>(value);
+            return value;
         };
-        std::vector<CursorEntry> out(keys.size());
-        for (std::size_t i = 0; i < keys.size(); ++i) out[i] = {bits(keys[i]), bits(digests[i])};
+        for (;;) {
+            std::size_t got = 0;
+            if (db_->postgres()) {
+                std::vector<std::string> keys, digests;
+                fetch(keys, digests);
+                for (std::size_t i = 0; i < keys.size(); ++i) {
+                    out.push_back({static_cast<std::uint64_t>(bits(keys[i])), static_cast<std::uint64_t>(bits(digests[i]))});
+                }
+                got = keys.size();
+            } else {
+                std::vector<Poco::Int64> keys, digests;
+                fetch(keys, digests);
+                for (std::size_t i = 0; i < keys.size(); ++i) {
+                    out.push_back({static_cast<std::uint64_t>(keys[i]), static_cast<std::uint64_t>(digests[i])});
+                }
+                got = keys.size();
+            }
+            if (got == 0) break;
+            after = static_cast<Poco::Int64>(out.back().key);
+            if (got < static_cast<std::size_t>(kChunk)) break;
+        }
         // Signed order is not unsigned order: sort as the readers search.
         std::sort(out.begin(), out.end());
         return out;
