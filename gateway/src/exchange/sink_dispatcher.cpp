@@ -64,7 +64,7 @@ void SinkDispatcher::deliver(const store::InboxBatch& batch) {
 
 std::size_t SinkDispatcher::drain() {
     std::lock_guard drainLock(drainMutex_);
-    std::set<std::string> failed;
+    std::set<std::string> failed;  // tried in this drain and still stored: what drain() returns the count of
     // Claimed a round at a time, so that two Region instances never hand the same batch
     // over at once and a claim's lease covers its round. Batches that failed before come
     // last (fewest attempts first); the drain ends with a round where nothing succeeded.
@@ -94,6 +94,7 @@ std::size_t SinkDispatcher::drain() {
                 metrics::sinkHandOff(true);
                 log().information("batch %s from %s handed to %s", batch.batchId, batch.sender, entry.counterpart);
                 progress = true;
+                failed.erase(batch.batchId);  // failed in an earlier round of this drain
             } catch (const std::exception& e) {
                 failed.insert(batch.batchId);
                 gateway_.store().recordSinkFailure(batch.batchId, e.what());
@@ -112,11 +113,7 @@ std::size_t SinkDispatcher::drain() {
         }
         if (round.size() < kRound) break;
     }
-    std::size_t waiting = 0;
-    for (const std::string& id : failed) {
-        if (const auto row = gateway_.store().inboxBatch(id); row && row->status == store::InboxStatus::Stored) ++waiting;
-    }
-    return waiting;
+    return failed.size();
 }
 
 void SinkDispatcher::start() {

@@ -614,13 +614,15 @@ void StateStore::recordJobRun(const JobRun& run) {
     });
 }
 
-std::optional<ExclusiveLock> StateStore::tryExclusive(const std::string& name) {
+std::optional<ExclusiveLock> StateStore::takeExclusive(const std::string& name, bool wait) {
     if (!db_->postgres()) return ExclusiveLock{};
     try {
+        // A session of its own, out of the pool for as long as the lock is held.
         auto session = std::make_unique<Poco::Data::Session>(db_->withSession([](Poco::Data::Session& s) { return s; }));
         Poco::Int64 key = db::Database::lockKey(name);
         bool taken = false;
-        *session << "SELECT pg_try_advisory_lock($1)", use(key), into(taken), now;
+        *session << (wait ? "SELECT true FROM pg_advisory_lock($1)" : "SELECT pg_try_advisory_lock($1)"), use(key),
+            into(taken), now;
         if (!taken) return std::nullopt;
         return ExclusiveLock(std::move(session), key);
     } catch (const Poco::Exception& e) {
@@ -628,18 +630,9 @@ std::optional<ExclusiveLock> StateStore::tryExclusive(const std::string& name) {
     }
 }
 
-ExclusiveLock StateStore::exclusive(const std::string& name) {
-    if (!db_->postgres()) return ExclusiveLock{};
-    try {
-        auto session = std::make_unique<Poco::Data::Session>(db_->withSession([](Poco::Data::Session& s) { return s; }));
-        Poco::Int64 key = db::Database::lockKey(name);
-        Poco::Int64 taken = 0;
-        *session << "SELECT CAST(1 AS BIGINT) FROM pg_advisory_lock($1)", use(key), into(taken), now;
-        return ExclusiveLock(std::move(session), key);
-    } catch (const Poco::Exception& e) {
-        throw StoreError("state store " + db_->name() + ": cannot take the lock '" + name + "': " + db::describe(e));
-    }
-}
+std::optional<ExclusiveLock> StateStore::tryExclusive(const std::string& name) { return takeExclusive(name, false); }
+
+ExclusiveLock StateStore::exclusive(const std::string& name) { return std::move(*takeExclusive(name, true)); }
 
 InboxBatch StateStore::addToInbox(const InboxBatch& b) {
     return inTransaction("add a batch to the inbox", [&](Poco::Data::Session& session) {

@@ -247,6 +247,7 @@ public:
     // (Which batches carried which pseudonyms: store/carried_pseudonyms.h.)
 
 private:
+    std::optional<ExclusiveLock> takeExclusive(const std::string& name, bool wait);
     template <typename Fn>
     auto guarded(const char* what, Fn&& fn);
     template <typename Fn>
