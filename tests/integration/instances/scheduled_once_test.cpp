@@ -113,16 +113,24 @@ TEST_F(SharedDatabaseTest, ScheduledJobRunsOnceAcrossInstances) {
             const bool receipted =
                 !outbox.empty() && std::all_of(outbox.begin(), outbox.end(),
                                                [](const QueueRow& r) { return r.status == "receipted"; });
-            const bool told = std::all_of(said.begin(), said.end(), [](const std::vector<std::string>& l) {
-                return sealed(l) || skipped(l);
-            });
+            const bool run = std::any_of(said.begin(), said.end(), [](const auto& l) { return sealed(l); });
             state = std::to_string(outbox.size()) +
                     " outbox rows (receipted: " + (receipted ? "all" : "not all") + "), " +
-                    std::to_string(inbox.size()) +
-                    " inbox rows; every instance logged the slot: " + (told ? "yes" : "no");
-            return receipted && told && !inbox.empty();
+                    std::to_string(inbox.size()) + " inbox rows; an instance logged the sealed batch: " +
+                    (run ? "yes" : "no");
+            return receipted && run && !inbox.empty();
         },
         60s);
+    // The other instance either fired the slot too and skipped it, or started after the
+    // run was recorded and found nothing missed (it then logs nothing about the slot):
+    // give it time to say which before counting.
+    waitUntil(
+        [&] {
+            for (std::size_t n = 0; n < inst.instances.size(); ++n)
+                said[n] = slotLines(logs(), inst.instances[n].label, slotText);
+            return std::all_of(said.begin(), said.end(), [](const auto& l) { return sealed(l) || skipped(l); });
+        },
+        5s);
     std::string logsText;
     for (GatewayProcess* g : inst.gateways()) logsText += g->describe(20);
     ASSERT_TRUE(settled) << "the missed slot " << slotText << " was not run and receipted: " << state << "\n"
@@ -136,6 +144,7 @@ TEST_F(SharedDatabaseTest, ScheduledJobRunsOnceAcrossInstances) {
     const std::string batch = outbox[0].batchId;
 
     for (std::size_t n = 0; n < said.size(); ++n) {
+        if (said[n].empty()) continue;  // started once the slot was recorded: nothing was missed
         EXPECT_TRUE(contains(said[n], "was missed while the gateway was down: running it now"))
             << inst.instances[n].label << " did not fire the missed slot at start\n"
             << logsText;
@@ -150,12 +159,13 @@ TEST_F(SharedDatabaseTest, ScheduledJobRunsOnceAcrossInstances) {
     }
     ASSERT_EQ(sealers, 1u) << "instances that logged a sealed batch for " << slotText << "\n" << logsText;
     const std::size_t loser = 1 - winner;
-    EXPECT_TRUE(skipped(said[loser]))
-        << inst.instances[loser].label << " did not log that it skipped the slot\n"
+    EXPECT_TRUE(said[loser].empty() || skipped(said[loser]))
+        << inst.instances[loser].label << " fired the slot but did not log that it skipped it\n"
         << logsText;
     std::cout << "[ scheduled ] " << inst.instances[winner].label << " ran the slot " << slotText << ": "
               << said[winner].back() << "\n[ scheduled ] " << inst.instances[loser].label << ": "
-              << said[loser].back() << "\n";
+              << (said[loser].empty() ? "started after the run was recorded: nothing missed" : said[loser].back())
+              << "\n";
 
     const auto runs = PostgresForTest::query(
         inst.ownerConninfo, "SELECT last_scheduled_for, last_outcome FROM job_runs WHERE job = '" +
