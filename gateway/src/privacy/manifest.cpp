@@ -6,9 +6,11 @@
 #include <Poco/JSON/Parser.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "common/encoding.h"
+#include "common/identifiers.h"
 #include "common/json_text.h"
 #include "privacy/batch_errors.h"
 #include "privacy/sodium_init.h"
@@ -52,6 +54,25 @@ std::string getString(const Poco::JSON::Object& obj, const std::string& key) {
         malformed("key \"" + key + "\" must be a string");
     }
     return v.extract<std::string>();
+}
+
+// A string key whose value becomes a folder name, a ledger entry or a lookup key:
+// checked here, where it is read, by the identifier's own rule.
+template <typename Id>
+std::string getIdentifier(const Poco::JSON::Object& obj, const std::string& key) {
+    std::string value = getString(obj, key);
+    try {
+        Id::parse(value);
+    } catch (const IdentifierError& e) {
+        malformed("key \"" + key + "\": " + e.what());
+    }
+    return value;
+}
+
+bool isLowerHex(std::string_view s, std::size_t size) {
+    return s.size() == size && std::all_of(s.begin(), s.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
 }
 
 std::int64_t getInteger(const Poco::JSON::Object& obj, const std::string& key, std::int64_t min) {
@@ -133,10 +154,10 @@ Manifest Manifest::parse(std::string_view json) {
                                    " (this gateway reads " + std::to_string(kFormatVersion) + ")");
     }
     m.format_version = static_cast<int>(version);
-    m.batch_id = getString(*obj, "batch_id");
-    m.sender = getString(*obj, "sender");
-    m.recipient = getString(*obj, "recipient");
-    m.purpose = getString(*obj, "purpose");
+    m.batch_id = getIdentifier<BatchId>(*obj, "batch_id");
+    m.sender = getIdentifier<PartyId>(*obj, "sender");
+    m.recipient = getIdentifier<PartyId>(*obj, "recipient");
+    m.purpose = getIdentifier<PurposeId>(*obj, "purpose");
     if (!obj->has("fields") || !obj->isArray("fields")) {
         malformed(obj->has("fields") ? "key \"fields\" must be an array of strings"
                                      : "missing key \"fields\"");
@@ -157,7 +178,13 @@ Manifest Manifest::parse(std::string_view json) {
     m.recipient_key_id = getString(*obj, "recipient_key_id");
     m.payload_digest = getString(*obj, "payload_digest");
     m.created_at = getString(*obj, "created_at");
-    if (m.payload_digest.rfind("sha256:", 0) != 0 || m.payload_digest.size() != 7 + 64) {
+    if (!isLowerHex(m.sender_key_id, 16)) {
+        malformed("key \"sender_key_id\" must be a key id: 16 lower-case hex characters");
+    }
+    if (!isLowerHex(m.recipient_key_id, 16)) {
+        malformed("key \"recipient_key_id\" must be a key id: 16 lower-case hex characters");
+    }
+    if (m.payload_digest.rfind("sha256:", 0) != 0 || !isLowerHex(std::string_view(m.payload_digest).substr(7), 64)) {
         malformed("key \"payload_digest\" must be \"sha256:\" followed by 64 hex characters");
     }
     // Only the canonical form is accepted: no duplicate keys, extra keys or

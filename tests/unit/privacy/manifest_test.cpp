@@ -54,7 +54,7 @@ TEST(Manifest, CanonicalJsonHasFixedOrderNoWhitespaceAndEscapes) {
 
 TEST(Manifest, ParseRoundTripIncludingUtf8AndControlCharacters) {
     Manifest m = sample();
-    m.purpose = "insertion-\xc3\xa9tude\x01";
+    m.fields.push_back("insertion-\xc3\xa9tude\x01");  // field names are checked by the purpose, not here
     EXPECT_EQ(Manifest::parse(m.canonicalJson()), m);
     EXPECT_EQ(Manifest::senderOf(m.canonicalJson()), "france-travail");
 }
