@@ -9,7 +9,9 @@
 #include <Poco/Exception.h>
 
 #include <sodium.h>
+#include <sys/stat.h>
 
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -93,6 +95,14 @@ std::string Location::display() const {
 std::string Location::text() const { return (engine == Engine::SQLite ? "sqlite:" : "postgresql:") + target; }
 
 Location withPasswordFrom(Location location, const std::filesystem::path& file) {
+    // The rule of the gateway's other secrets (its keys, the console's token): its user's alone.
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077u) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777u));
+        throw std::invalid_argument(file.string() + " is readable or writable by group or others (mode " + mode +
+                                    "); run chmod 600 " + file.string());
+    }
     std::ifstream in(file);
     std::string password;
     if (!in || !std::getline(in, password)) throw std::invalid_argument("cannot read " + file.string());

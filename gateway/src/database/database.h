@@ -46,8 +46,9 @@ struct Location {
 };
 
 // The PostgreSQL location with the password held on the first line of `file` added to
-// its conninfo. Throws std::invalid_argument saying why (unreadable; a space or tab,
-// which Poco's connector cannot pass: use ~/.pgpass), never quoting the password.
+// its conninfo. Throws std::invalid_argument saying why (unreadable; open to group or
+// others: it must be 0600; a space or tab, which Poco's connector cannot pass: use
+// ~/.pgpass), never quoting the password.
 Location withPasswordFrom(Location location, const std::filesystem::path& file);
 
 // `?` placeholders numbered $1, $2… as Poco's PostgreSQL connector wants them, outside

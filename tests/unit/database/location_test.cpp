@@ -59,9 +59,11 @@ protected:
         std::error_code ec;
         fs::remove_all(dir_, ec);
     }
-    fs::path write(const std::string& content) {
+    // The password file, mode 0600 unless told otherwise.
+    fs::path write(const std::string& content, fs::perms mode = fs::perms::owner_read | fs::perms::owner_write) {
         const fs::path file = dir_ / "password";
         std::ofstream(file) << content;
+        fs::permissions(file, mode);
         return file;
     }
     fs::path dir_;
@@ -83,6 +85,26 @@ TEST_F(PasswordFile, APasswordWithASpaceOrAnUnreadableFileIsRefusedWithoutShowin
         EXPECT_NE(std::string(e.what()).find("~/.pgpass"), std::string::npos) << e.what();
     }
     EXPECT_THROW(withPasswordFrom(pg, dir_ / "missing"), std::invalid_argument);
+}
+
+TEST_F(PasswordFile, AFileOpenToGroupOrOthersIsRefusedNamingItAndTheFix) {
+    const Location pg{Engine::PostgreSQL, "host=db user=gw"};
+    using fs::perms;
+    for (const perms mode : {perms::owner_read | perms::owner_write | perms::group_read | perms::others_read,
+                             perms::owner_read | perms::group_read, perms::owner_read | perms::others_write}) {
+        const fs::path file = write("s3cret-Pass\n", mode);
+        try {
+            withPasswordFrom(pg, file);
+            ADD_FAILURE() << "mode " << std::oct << static_cast<unsigned>(mode) << " must be refused";
+        } catch (const std::invalid_argument& e) {
+            const std::string message = e.what();
+            EXPECT_NE(message.find("run chmod 600 " + file.string()), std::string::npos) << message;
+            EXPECT_NE(message.find("group or others"), std::string::npos) << message;
+            EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+        }
+        fs::remove(file);
+    }
+    EXPECT_NO_THROW(withPasswordFrom(pg, write("s3cret\n", fs::perms::owner_read)));
 }
 
 TEST(Database, PlaceholdersAreNumberedOutsideQuotedText) {
