@@ -27,8 +27,11 @@ namespace {
 
 // Rows read from SQLite at a time: memory stays flat whatever a table's size.
 constexpr std::size_t kChunkRows = 2000;
-// Parameters per INSERT (PostgreSQL accepts up to 65,535).
-constexpr std::size_t kMaxParameters = 30'000;
+// Parameters per INSERT, whatever the table's width. PostgreSQL accepts 65,535,
+// but libpq 15.18 and older take a ParameterDescription longer than 30,000 bytes
+// (4 a parameter: about 7,500 parameters) for lost synchronisation, and every
+// statement is described before it runs. 1,000 keeps far below that.
+constexpr std::size_t kMaxParameters = 1'000;
 
 // The order of the copy; a source table not listed comes after these.
 const std::vector<std::string> kCopyOrder = {"outbox",          "inbox",       "job_cursor",

@@ -10,6 +10,8 @@
 #include <sqlite3.h>
 
 #include "../support/exchange_fixture.h"
+#include "common/clock.h"
+#include "ledger/ledger.h"
 #include "../support/postgres_server.h"
 
 namespace passerelle::integration {
@@ -222,8 +224,25 @@ protected:
                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4500)"
                    " INSERT OR IGNORE INTO job_cursor (job, record_key, digest, batch_id)"
                    " SELECT 'retired-job', random(), random(), 'feedfacefeedfacefeedfacefeedface' FROM n");
-        // Retention blanks an entry's bytes and keeps its hashes (what the append-only trigger allows).
-        sqliteExec(inst.stateDir() / "ledger.db", "UPDATE ledger_entries SET entry = NULL WHERE idx = 2");
+        // Retention blanks the oldest entries' bytes and keeps their hashes, after the
+        // ledger-purged entry that accounts for them (audit verify alarms without it).
+        {
+            ledger::Ledger ledger(inst.stateDir() / "ledger.db");
+            const auto second = parseUtc(ledger.entry(2)->time);
+            EXPECT_TRUE(second.has_value());
+            const auto blanked = ledger.blankEntriesBefore(
+                formatUtc(second.value_or(std::chrono::system_clock::time_point{}) + 1s),
+                [&](const ledger::Ledger::Blanked& b) {
+                    ledger::LedgerEntry purge;
+                    purge.actor = "test";
+                    purge.operation = ledger::kLedgerPurgedOperation;
+                    purge.record_count = b.count;
+                    purge.outcome = "blanked";
+                    purge.reason = ledger::ledgerPurgeReason(1, b.throughIndex);
+                    ledger.append(purge);
+                });
+            EXPECT_GE(blanked.count, 2u);
+        }
         return region;
     }
 
@@ -304,6 +323,40 @@ TEST_F(MigrateStoreTest, TheWholeStateArrivesByteForByteAndTheGatewayCarriesOnOn
               source.at("ledger_checkpoints").size())
         << "new checkpoints follow the copied ones";
     EXPECT_NE(verifiedRoot(inst, "verify-after-transfer"), rootBefore);
+}
+
+// A large incremental job's cursor: 100,000 rows of 4 columns. Written as one
+// statement per chunk (8,000 parameters) the move failed with libpq 15.18 ("lost
+// synchronization with server"); each statement now carries at most 1,000.
+TEST_F(MigrateStoreTest, AHundredThousandCursorRowsMoveWithinSeconds) {
+    Institution inst;
+    makeQuietInstallation(inst);
+    ASSERT_FALSE(HasFailure());
+    constexpr int kCursorRows = 100'000;
+    sqliteExec(inst.stateDir() / "state.db",
+               "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+                   std::to_string(kCursorRows) +
+                   ")"
+                   " INSERT INTO job_cursor (job, record_key, digest, batch_id)"
+                   " SELECT 'large-job', i * 2654435761 - 4611686018427387904, random(),"
+                   " 'feedfacefeedfacefeedfacefeedface' FROM n");
+    ASSERT_FALSE(HasFailure());
+    const std::string target = postgres().freshDatabase();
+
+    const auto started = std::chrono::steady_clock::now();
+    const auto moved = migrate({"--config", inst.config.string(), "--to", "postgresql:" + target}, "large");
+    const auto took = std::chrono::steady_clock::now() - started;
+    ASSERT_EQ(moved.exitCode, 0) << moved;
+    EXPECT_EQ(moved.err.find("lost synchronization"), std::string::npos) << moved;
+    EXPECT_NE(moved.out.find("target ledger: intact"), std::string::npos) << moved;
+    EXPECT_EQ(scalar(target, "SELECT COUNT(*) FROM job_cursor WHERE job = 'large-job'"),
+              std::to_string(kCursorRows));
+    const std::string columns = columnsOf(target, "job_cursor");
+    EXPECT_TRUE(postgresRows(target, "job_cursor", columns) ==
+                sqliteRows(inst.stateDir() / "state.db", "job_cursor", columns))
+        << "every cursor row arrives as stored";
+    EXPECT_LT(took, 30s) << "the move of " << kCursorRows << " cursor rows took "
+                         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
 }
 
 TEST_F(MigrateStoreTest, ANonEmptyTargetIsRefusedAndLeftUntouched) {
@@ -393,6 +446,18 @@ TEST_F(MigrateStoreTest, AWrongDatabaseIsNamedAndItsPasswordNeverShown) {
     const std::string conninfo = PostgresForTest::withKey(database, "user", role);
     writeFile(root() / "wrong.password", wrong + "\n");
     writeFile(root() / "right.password", password + "\n");
+    // A password file others may read is refused before it is read, naming it and the fix.
+    fs::permissions(root() / "right.password", fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+    const auto open = migrate(
+        {"--to", "postgresql:" + conninfo, "--password-file", (root() / "right.password").string()}, "open");
+    EXPECT_EQ(open.exitCode, 1) << open;
+    EXPECT_NE(open.err.find("--password-file " + (root() / "right.password").string() +
+                            " is readable or writable by group or others (mode 0604); run chmod 600 " +
+                            (root() / "right.password").string()),
+              std::string::npos)
+        << open;
+    for (const char* file : {"wrong.password", "right.password"})
+        fs::permissions(root() / file, fs::perms::owner_read | fs::perms::owner_write);
 
     const auto refused = migrate(
         {"--to", "postgresql:" + conninfo, "--password-file", (root() / "wrong.password").string()}, "wrong");
@@ -410,6 +475,7 @@ TEST_F(MigrateStoreTest, AWrongDatabaseIsNamedAndItsPasswordNeverShown) {
 
     // A password with a space is refused for what it is (the connector would split it), unshown.
     writeFile(root() / "spaced.password", "wr0ng s3cret\n");
+    fs::permissions(root() / "spaced.password", fs::perms::owner_read | fs::perms::owner_write);
     const auto spaced =
         migrate({"--to", "postgresql:" + conninfo, "--password-file", (root() / "spaced.password").string()},
                 "spaced");
