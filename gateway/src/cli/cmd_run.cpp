@@ -87,20 +87,8 @@ int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
     exchange::SinkDispatcher sink(gateway);
     exchange::BatchReceiver receiver(gateway, [&sink] { sink.notify(); });
     auto routes = exchange::regionRoutes(gateway, receiver);
-    // A connection refused in the handshake never becomes a request: the ledger hears of it here.
-    transport::onHandshakeRefused([&gateway](const std::string& subject, const std::string& issuer,
-                                             const std::string& reason) {
-        ledger::LedgerEntry entry;
-        entry.actor = subject.empty() ? "unauthenticated client" : subject;
-        entry.operation = "connection-refused";
-        entry.outcome = "refused";
-        entry.reason = (issuer.empty() ? "" : "issuer " + issuer + ": ") + reason;
-        try {
-            gateway.ledger().append(entry);
-        } catch (const Error& e) {
-            Poco::Logger::get("passerelle").error("cannot record a refused connection: %s", std::string(e.what()));
-        }
-    });
+    // A connection refused in the handshake never becomes a request and never
+    // reaches the ledger: tls_context.cpp counts it and logs it, sampled.
     transport::ExchangeServer server(gateway.config(), std::move(routes));
     exchange::recoverInterrupted(gateway);
     sink.start();
@@ -119,7 +107,6 @@ int runRegion(exchange::Gateway& gateway, StopSignals& signals) {
     server.stop();
     if (dpoConsole) dpoConsole->stop();
     if (monitoring.server) monitoring.server->stop();
-    transport::onHandshakeRefused(nullptr);
     sink.stop();
     std::cout << "passerelle: region gateway stopped" << std::endl;
     return kExitOk;

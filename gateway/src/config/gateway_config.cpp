@@ -102,10 +102,14 @@ void readGateway(const ConfigReader& r, GatewayConfig& c) {
 }
 
 void readTls(const ConfigReader& r, GatewayConfig& c) {
-    r.refuseUnknown("tls", {"certificate", "private_key", "ca"});
+    r.refuseUnknown("tls", {"certificate", "private_key", "ca", "crl"});
     c.tls.certificate = r.path("tls.certificate");
     c.tls.privateKey = r.path("tls.private_key");
     c.tls.ca = r.path("tls.ca");
+    for (const std::string& crl : r.list("tls.crl")) {
+        const std::filesystem::path file = crl;
+        c.tls.crls.push_back(file.is_absolute() ? file : (r.file().parent_path() / file).lexically_normal());
+    }
 }
 
 void readPeers(const ConfigReader& r, GatewayConfig& c) {
@@ -360,10 +364,11 @@ void readLedger(const ConfigReader& r, GatewayConfig& c) {
 
 void readConsole(const ConfigReader& r, GatewayConfig& c) {
     if (r.children("console").empty()) return;
-    r.refuseUnknown("console", {"listen", "token_file"});
+    r.refuseUnknown("console", {"listen", "token_file", "session_hours"});
     ConsoleSettings console;
     std::tie(console.listenHost, console.listenPort) = hostAndPort(r, "console.listen", true);
     console.tokenFile = r.path("console.token_file");
+    console.sessionHours = static_cast<std::uint32_t>(r.number("console.session_hours", console.sessionHours, 1, 24 * 7));
     c.console = std::move(console);
 }
 
@@ -383,13 +388,22 @@ void readDelivery(const ConfigReader& r, GatewayConfig& c) {
 
 void readHttp(const ConfigReader& r, GatewayConfig& c) {
     r.refuseUnknown("http", {"rate_per_minute", "burst", "timeout_seconds", "max_request_bytes",
-                             "request_max_age_seconds"});
+                             "request_max_age_seconds", "handshake_seconds", "workers", "max_connections",
+                             "max_connections_per_address"});
     HttpSettings& h = c.http;
     h.ratePerMinute = r.number("http.rate_per_minute", h.ratePerMinute, 0, 1'000'000);
     h.burst = r.number("http.burst", h.burst, 1, 100'000);
     h.timeoutSeconds = r.number("http.timeout_seconds", h.timeoutSeconds, 1, 3600);
     h.maxRequestBytes = r.number("http.max_request_bytes", h.maxRequestBytes, 256, 16 << 20);
     h.requestMaxAgeSeconds = r.number("http.request_max_age_seconds", h.requestMaxAgeSeconds, 10, 3600);
+    h.handshakeSeconds = r.number("http.handshake_seconds", h.handshakeSeconds, 1, 300);
+    h.workers = r.number("http.workers", h.workers, 1, 256);
+    h.maxConnections = r.number("http.max_connections", h.maxConnections, 16, 65'536);
+    h.maxConnectionsPerAddress =
+        r.number("http.max_connections_per_address", h.maxConnectionsPerAddress, 1, 65'536);
+    if (h.maxConnectionsPerAddress > h.maxConnections) {
+        r.fail("http.max_connections_per_address", "is above http.max_connections");
+    }
 }
 
 void readStorage(const ConfigReader& r, GatewayConfig& c) {

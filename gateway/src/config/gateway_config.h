@@ -23,6 +23,10 @@ struct TlsSettings {
     std::filesystem::path certificate;
     std::filesystem::path privateKey;
     std::filesystem::path ca;  // the only CA whose peers are accepted
+    // Certificate revocation lists of the exchange CA (tls.crl): a peer whose
+    // certificate one of them lists is refused during the handshake. Read again
+    // when a file changes; empty = no revocation check.
+    std::vector<std::filesystem::path> crls;
 };
 
 struct PeerSettings {
@@ -122,6 +126,7 @@ struct ConsoleSettings {
     std::string listenHost = "127.0.0.1";
     std::uint16_t listenPort = 0;
     std::filesystem::path tokenFile;  // created (0600, random) when missing
+    std::uint32_t sessionHours = 8;   // a browser session ends this long after login, active or not
 };
 
 // The outbox's delivery workers (docs/delivery.md).
@@ -140,6 +145,10 @@ struct HttpSettings {
     std::uint64_t timeoutSeconds = 60;        // per read or write on a connection
     std::uint64_t maxRequestBytes = 64 << 10; // any request body but a batch
     std::uint64_t requestMaxAgeSeconds = 300; // a signed extraction request older (or newer) than this is refused
+    std::uint64_t handshakeSeconds = 10;      // a TLS handshake not done by then is closed
+    std::uint64_t workers = 16;               // threads answering requests (idle connections hold none)
+    std::uint64_t maxConnections = 1024;      // open connections of the exchange listener
+    std::uint64_t maxConnectionsPerAddress = 128;  // open connections from one IP address
 };
 
 // The admin listener: /metrics and /status over plain HTTP, loopback only.
