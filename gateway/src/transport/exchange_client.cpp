@@ -10,17 +10,17 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLException.h>
-#include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 
 namespace passerelle::transport {
 
 ExchangeClient::ExchangeClient(const config::TlsSettings& tls, std::string baseUrl, std::string pinnedSha256,
-                               std::chrono::seconds timeout)
+                               std::chrono::seconds timeout, std::size_t maxResponseBytes)
     : context_(makeClientContext(tls)),
       baseUrl_(std::move(baseUrl)),
       pinnedSha256_(std::move(pinnedSha256)),
-      timeout_(timeout) {
+      timeout_(timeout),
+      maxResponseBytes_(maxResponseBytes) {
     try {
         Poco::URI uri(baseUrl_);
         if (uri.getScheme() != "https") {
@@ -47,6 +47,9 @@ HttpResult guarded(const std::string& url, Fn&& fn) {
             throw TransportError("the connection to " + url + " was cut during the exchange (" + e.displayText() +
                                  "); the batch stays queued and is sent again");
         }
+        if (const auto refusal = takeServerCertificateRefusal()) {
+            throw TransportError("TLS with " + url + " failed: its certificate was refused: " + *refusal);
+        }
         throw TransportError("TLS with " + url + " failed: " + e.displayText() +
                              " (check that both sides' certificates come from the exchange CA)");
     } catch (const Poco::TimeoutException& e) {
@@ -71,6 +74,20 @@ void checkPin(Poco::Net::HTTPSClientSession& session, const std::string& pinnedS
         throw TransportError("the certificate of " + url + " (SHA-256 " + actual +
                              ") is not the one pinned in certificate_sha256; nothing was sent");
     }
+}
+
+// The body, up to `limit` bytes: one byte more and the answer is refused whole.
+std::string readBody(std::istream& in, std::size_t limit, const std::string& url) {
+    std::string body;
+    char chunk[16384];
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+        body.append(chunk, static_cast<std::size_t>(in.gcount()));
+        if (body.size() > limit) {
+            throw TransportError("response_too_large: the answer of " + url + " is larger than " +
+                                 std::to_string(limit) + " bytes, more than any exchange answer; it was not read");
+        }
+    }
+    return body;
 }
 
 }  // namespace
@@ -102,7 +119,7 @@ HttpResult ExchangeClient::post(const std::string& path, const std::string& cont
         std::istream& in = session.receiveResponse(response);
         HttpResult result;
         result.status = static_cast<int>(response.getStatus());
-        Poco::StreamCopier::copyToString(in, result.body);
+        result.body = readBody(in, maxResponseBytes_, baseUrl_ + path);
         return result;
     });
 }
@@ -119,7 +136,7 @@ HttpResult ExchangeClient::get(const std::string& path) const {
         std::istream& in = session.receiveResponse(response);
         HttpResult result;
         result.status = static_cast<int>(response.getStatus());
-        Poco::StreamCopier::copyToString(in, result.body);
+        result.body = readBody(in, maxResponseBytes_, baseUrl_ + path);
         return result;
     });
 }

@@ -7,6 +7,7 @@
 #include <Poco/Net/Context.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <ostream>
@@ -24,10 +25,16 @@ public:
     // pinnedSha256: when not empty, the peer's certificate must have this SHA-256
     // fingerprint (lower-case hex); checked before any body byte is sent.
     ExchangeClient(const config::TlsSettings& tls, std::string baseUrl, std::string pinnedSha256 = {},
-                   std::chrono::seconds timeout = std::chrono::seconds(60));
+                   std::chrono::seconds timeout = std::chrono::seconds(60),
+                   std::size_t maxResponseBytes = kMaxResponseBytes);
+
+    // Every answer of the exchange API is a receipt or a small JSON document:
+    // a peer (or whoever holds its address) cannot make this side read more.
+    static constexpr std::size_t kMaxResponseBytes = 1024 * 1024;
 
     // Throws TransportError naming the peer and what failed (connection, TLS,
-    // timeout); an HTTP error status is returned, not thrown.
+    // timeout, an answer larger than the cap: "response_too_large"); an HTTP
+    // error status is returned, not thrown.
     HttpResult post(const std::string& path, const std::string& contentType, std::uint64_t contentLength,
                     const std::function<void(std::ostream&)>& writeBody) const;
     HttpResult get(const std::string& path) const;
@@ -41,6 +48,7 @@ private:
     std::string host_;
     std::uint16_t port_ = 443;
     std::chrono::seconds timeout_;
+    std::size_t maxResponseBytes_;
 };
 
 }  // namespace passerelle::transport
