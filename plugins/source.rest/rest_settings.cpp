@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <string_view>
@@ -239,10 +240,11 @@ std::vector<Column> readColumns(SettingMap& s) {
 std::string readSecretFile(const std::filesystem::path& file, const std::string& setting) {
     struct stat st {};
     if (::stat(file.c_str(), &st) != 0) throw SettingError(setting, "cannot read " + file.string());
-    if ((st.st_mode & S_IROTH) != 0) {
-        throw SettingError(setting,
-                           "the file " + file.string() +
-                               " is readable by every user of this machine; run chmod o-r (or 600) on it");
+    if ((st.st_mode & 077) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        throw SettingError(setting, "the file " + file.string() + " is readable or writable by group or others (mode " +
+                                        mode + "); run chmod 600 " + file.string());
     }
     std::ifstream in(file, std::ios::binary);
     std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

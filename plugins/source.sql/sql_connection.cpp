@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -50,10 +51,11 @@ std::string readPassword(const std::string& file) {
         throw SqlFailure("setting 'password_file': cannot read '" + file +
                          "'; give a file holding the database password (mode 0600)");
     }
-    if ((st.st_mode & S_IROTH) != 0) {
-        throw SqlFailure(
-            "setting 'password_file': '" + file +
-            "' is readable by every user; make it 0600 (chmod 600) and owned by the gateway's user");
+    if ((st.st_mode & 077) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        throw SqlFailure("setting 'password_file': '" + file + "' is readable or writable by group or others (mode " +
+                         mode + "); run chmod 600 " + file + " (and keep it owned by the gateway's user)");
     }
     std::ifstream in(file, std::ios::binary);
     std::string password((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

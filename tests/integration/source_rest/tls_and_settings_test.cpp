@@ -95,17 +95,21 @@ TEST_F(SourceRestTls, SettingsItCannotUseAreRefusedByName) {
     EXPECT_EQ(userInfo.fatal.find("pw@"), std::string::npos) << userInfo.fatal;
 }
 
-TEST_F(SourceRestTls, APasswordFileReadableByEveryoneIsRefused) {
-    const fs::path password = secretFile("password", kPassword);
-    fs::permissions(password, fs::perms::others_read, fs::perm_options::add);
-    Settings s = baseSettings("/v1/apprenants", "none");
-    s.push_back({"login.url", api().url("/auth/token")});
-    s.push_back({"login.username", kUsername});
-    s.push_back({"login.password_file", password.string()});
-    const Drained d = drain(s);
-    expectRefusedAtOpen(d, "login.password_file");
-    EXPECT_NE(d.fatal.find("chmod"), std::string::npos) << d.fatal;
-    EXPECT_TRUE(api().requests("/auth/token").empty());
+TEST_F(SourceRestTls, APasswordFileOpenToGroupOrOthersIsRefused) {
+    // 0600 like the gateway's own keys: group read (0640) is refused as well as world read.
+    for (const fs::perms extra : {fs::perms::others_read, fs::perms::group_read, fs::perms::group_write}) {
+        const fs::path password = secretFile("password", kPassword);
+        fs::permissions(password, extra, fs::perm_options::add);
+        Settings s = baseSettings("/v1/apprenants", "none");
+        s.push_back({"login.url", api().url("/auth/token")});
+        s.push_back({"login.username", kUsername});
+        s.push_back({"login.password_file", password.string()});
+        const Drained d = drain(s);
+        expectRefusedAtOpen(d, "login.password_file");
+        EXPECT_NE(d.fatal.find("run chmod 600 " + password.string()), std::string::npos) << d.fatal;
+        EXPECT_EQ(d.fatal.find(kPassword), std::string::npos) << d.fatal;
+        EXPECT_TRUE(api().requests("/auth/token").empty());
+    }
 }
 
 }  // namespace

@@ -242,6 +242,26 @@ TEST_F(SourceSqlConnectionTest, AWrongPasswordIsFatalAndNeverQuotesThePassword) 
     std::remove(rightFile.c_str());
 }
 
+TEST_F(SourceSqlConnectionTest, APasswordFileOpenToGroupOrOthersIsRefusedBeforeConnecting) {
+    const std::string file = ::testing::TempDir() + "/group-readable.password";
+    std::ofstream(file) << "Group-Read-Pass-4410\n";
+    ::chmod(file.c_str(), 0640);
+    std::string message;
+    try {
+        plugin::SourcePlugin::load(PASSERELLE_PLUGIN_DIR, "source.sql")
+            ->open({{"connector", "postgresql"},
+                    {"database", postgres().server()},
+                    {"password_file", file},
+                    {"query", "SELECT 1"}});
+    } catch (const PluginError& e) {
+        message = e.what();
+    }
+    std::remove(file.c_str());
+    EXPECT_NE(message.find("setting 'password_file'"), std::string::npos) << message;
+    EXPECT_NE(message.find("(mode 0640); run chmod 600 " + file), std::string::npos) << message;
+    EXPECT_EQ(message.find("Group-Read-Pass"), std::string::npos) << "the message quotes the password";
+}
+
 TEST_F(SourceSqlConnectionTest, AnUnknownDatabaseOrAPasswordInTheConninfoIsFatalAndNamed) {
     auto open = [&](const std::string& database) -> std::string {
         try {
