@@ -2,7 +2,10 @@
 
 #include <dlfcn.h>
 #include <passerelle/plugin.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <system_error>
@@ -23,6 +26,49 @@ std::mutex& libraryMutex() {
 std::map<std::string, void*>& libraries() {
     static std::map<std::string, void*> handles;
     return handles;
+}
+
+std::string modeText(mode_t mode) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+    return text;
+}
+
+// A plugin runs with the gateway's rights: whoever can replace its file, or swap
+// the folder it sits in, can run code as the gateway. So the file and its folder
+// belong to root or to the gateway's user and nobody else may write them, and no
+// folder above may be written by others unless its sticky bit stops them from
+// renaming what is not theirs (as /tmp's does).
+void checkNobodyElseCanWrite(const std::filesystem::path& path, const std::string& what, bool checkOwner) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return;  // what cannot be read is refused when loading
+    const bool stickyFolder = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0 && st.st_uid == 0;
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (checkOwner || !stickyFolder)) {
+        throw PluginError(what + " " + path.string() + " is writable by group or others (mode " +
+                          modeText(st.st_mode) + "), so they could make the gateway run their code; run chmod go-w " +
+                          path.string());
+    }
+    if (checkOwner && st.st_uid != 0 && st.st_uid != ::geteuid()) {
+        throw PluginError(what + " " + path.string() + " belongs to user id " + std::to_string(st.st_uid) +
+                          ", neither root nor the gateway's user; run chown root " + path.string());
+    }
+}
+
+void checkPluginFileIsTrusted(const std::filesystem::path& file) {
+    std::error_code ec;
+    const std::filesystem::path folder = file.parent_path().empty() ? "." : file.parent_path();
+    checkNobodyElseCanWrite(folder, "plugin folder (gateway.plugins_dir)", true);
+    // Through a symbolic link, what is loaded is the file it points to, in its own folder.
+    const std::filesystem::path real = std::filesystem::canonical(file, ec);
+    if (ec) return;
+    checkNobodyElseCanWrite(real, "plugin file", true);
+    if (real.parent_path() != std::filesystem::canonical(folder, ec)) {
+        checkNobodyElseCanWrite(real.parent_path(), "plugin folder", true);
+    }
+    for (std::filesystem::path above = real.parent_path(); above.has_relative_path();) {
+        above = above.parent_path();
+        checkNobodyElseCanWrite(above, "folder above the plugin folder", false);
+    }
 }
 
 }  // namespace
@@ -52,6 +98,7 @@ void* resolveEntry(const std::filesystem::path& file, const char* entryName, std
     std::lock_guard lock(libraryMutex());  // dlerror's state is per thread, the cache is shared
     void*& library = libraries()[ec ? file.string() : key];
     if (library == nullptr) {
+        checkPluginFileIsTrusted(file);
         library = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
         if (library == nullptr) {
             const char* why = ::dlerror();
