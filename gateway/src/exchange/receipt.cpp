@@ -2,7 +2,9 @@
 
 #include "common/encoding.h"
 #include "common/errors.h"
+#include "common/identifiers.h"
 
+#include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
@@ -37,10 +39,12 @@ std::string text(const Poco::JSON::Object& o, const std::string& key, const char
 }
 
 std::uint64_t count(const Poco::JSON::Object& o, const std::string& key, const char* what) {
-    if (!o.has(key) || !o.get(key).isInteger()) {
-        throw BatchError(std::string(what) + ": key '" + key + "' is missing or not a whole number");
+    try {
+        if (o.has(key) && o.get(key).isInteger()) return o.getValue<std::uint64_t>(key);
+    } catch (const Poco::Exception&) {
+        // negative: refused below, as a BatchError like every other malformed receipt
     }
-    return o.getValue<std::uint64_t>(key);
+    throw BatchError(std::string(what) + ": key '" + key + "' is missing or not a whole number");
 }
 
 }  // namespace
@@ -82,6 +86,15 @@ Receipt Receipt::parse(const std::string& json) {
     r.receivedAt = text(*o, "received_at", what);
     r.ledgerIndex = count(*o, "ledger_index", what);
     r.receiverKeyId = text(*o, "receiver_key_id", what);
+    // Ids a receipt names are compared, stored and shown: each follows its rule.
+    try {
+        (void)BatchId::parse(r.batchId);
+        (void)PartyId::parse(r.sender);
+        (void)PartyId::parse(r.receiver);
+        (void)PurposeId::parse(r.purpose);
+    } catch (const IdentifierError& e) {
+        throw BatchError(std::string("receipt: ") + e.what());
+    }
     if (!o->has("checkpoint") && o->has("ledger_head")) {
         r.ledgerHead = text(*o, "ledger_head", what);  // a receipt of the earlier hash-chain ledger
         return r;
