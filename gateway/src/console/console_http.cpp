@@ -1,5 +1,6 @@
 #include "console/console_http.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Net/NameValueCollection.h>
 #include <Poco/String.h>
 #include <Poco/URI.h>
@@ -60,8 +61,14 @@ std::map<std::string, std::string> decodeForm(const std::string& text) {
             std::replace(s.begin(), s.end(), '+', ' ');
             return s;
         };
-        Poco::URI::decode(plusToSpace(pair.substr(0, eq)), name);
-        if (eq != std::string::npos) Poco::URI::decode(plusToSpace(pair.substr(eq + 1)), value);
+        try {
+            Poco::URI::decode(plusToSpace(pair.substr(0, eq)), name);
+            if (eq != std::string::npos) Poco::URI::decode(plusToSpace(pair.substr(eq + 1)), value);
+        } catch (const Poco::SyntaxException&) {
+            // A '%' not followed by two hex digits: the client's mistake, not a 500.
+            throw ConsoleError(Status::HTTP_BAD_REQUEST, "requete_invalide",
+                               "La requête contient un « % » qui n'est pas suivi de deux chiffres hexadécimaux.");
+        }
         if (!name.empty()) out[name] = value;
         start = end + 1;
     }

@@ -56,7 +56,8 @@ Reply redirectReply(const std::string& location);
 
 // The request body; throws ConsoleError 413 past kMaxBodyBytes.
 std::string readBody(Poco::Net::HTTPServerRequest& request);
-// Decoded name=value pairs of a query string or an x-www-form-urlencoded body.
+// Decoded name=value pairs of a query string or an x-www-form-urlencoded body;
+// throws ConsoleError 400 on a "%" not followed by two hex digits.
 std::map<std::string, std::string> decodeForm(const std::string& text);
 // A cookie's value, or nullopt.
 std::optional<std::string> cookie(const Poco::Net::HTTPServerRequest& request, const std::string& name);
