@@ -17,7 +17,13 @@ std::optional<std::chrono::system_clock::time_point> parseUtc(const std::string&
     std::tm tm{};
     const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
     if (end == nullptr || *end != '\0') return std::nullopt;
-    const auto t = std::chrono::system_clock::from_time_t(timegm(&tm));
+    // A peer may write any year: past about +-292 years from 1970 the clock's
+    // nanoseconds would overflow (undefined behaviour), so such a time is refused.
+    const std::time_t seconds = timegm(&tm);
+    constexpr auto kLimit =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max()).count();
+    if (seconds >= kLimit || seconds <= -kLimit) return std::nullopt;
+    const auto t = std::chrono::system_clock::from_time_t(seconds);
     // Only formatUtc's own form: strptime also takes 2026-2-3T4:5:6Z, and timegm
     // turns 2026-02-30 into March; neither gives the same text back.
     if (formatUtc(t) != text) return std::nullopt;
