@@ -9,6 +9,7 @@
 #include <limits>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/encoding.h"
 #include "common/errors.h"
 #include "database/database.h"
@@ -236,24 +237,83 @@ std::vector<Checkpoint> Ledger::peerCheckpoints() const {
     return out;
 }
 
-std::uint64_t Ledger::blankEntriesBefore(const std::string& cutoff, const std::set<std::string>& keep) {
+const std::set<std::string>& keptByRetention() {
+    static const std::set<std::string> kept = {"payload-purged", kLedgerPurgedOperation};
+    return kept;
+}
+
+namespace {
+
+constexpr std::string_view kPurgeReasonHead = "entry bytes older than ";
+constexpr std::string_view kPurgeReasonDays = " days blanked";
+constexpr std::string_view kPurgeReasonThrough = " through entry ";
+constexpr std::string_view kPurgeReasonTail = "; their hashes remain";
+
+// What a ledger-purged entry's reason says. Entries written before the reason named
+// its last entry say only the days (throughIndex 0).
+struct PurgeRecord {
+    std::uint32_t days = 0;
+    std::uint64_t throughIndex = 0;
+};
+
+std::optional<std::uint64_t> decimal(std::string_view text) {
+    if (text.empty() || text.size() > 19 || !std::all_of(text.begin(), text.end(), [](char c) {
+            return c >= '0' && c <= '9';
+        })) {
+        return std::nullopt;
+    }
+    return std::stoull(std::string(text));
+}
+
+std::optional<PurgeRecord> parsePurgeReason(std::string_view reason) {
+    if (!reason.starts_with(kPurgeReasonHead) || !reason.ends_with(kPurgeReasonTail)) return std::nullopt;
+    reason.remove_prefix(kPurgeReasonHead.size());
+    reason.remove_suffix(kPurgeReasonTail.size());
+    const auto daysEnd = reason.find(kPurgeReasonDays);
+    if (daysEnd == std::string_view::npos) return std::nullopt;
+    const auto days = decimal(reason.substr(0, daysEnd));
+    if (!days || *days > std::numeric_limits<std::uint32_t>::max()) return std::nullopt;
+    PurgeRecord record{static_cast<std::uint32_t>(*days), 0};
+    std::string_view rest = reason.substr(daysEnd + kPurgeReasonDays.size());
+    if (rest.empty()) return record;
+    if (!rest.starts_with(kPurgeReasonThrough)) return std::nullopt;
+    const auto through = decimal(rest.substr(kPurgeReasonThrough.size()));
+    if (!through) return std::nullopt;
+    record.throughIndex = *through;
+    return record;
+}
+
+}  // namespace
+
+std::string ledgerPurgeReason(std::uint32_t retentionDays, std::uint64_t throughIndex) {
+    return std::string(kPurgeReasonHead) + std::to_string(retentionDays) + std::string(kPurgeReasonDays) +
+           std::string(kPurgeReasonThrough) + std::to_string(throughIndex) + std::string(kPurgeReasonTail);
+}
+
+Ledger::Blanked Ledger::blankEntriesBefore(const std::string& cutoff,
+                                           const std::function<void(const Blanked&)>& record) {
+    const std::set<std::string>& keep = keptByRetention();
     std::vector<Poco::Int64> due;
+    Blanked blanked;
     constexpr std::uint64_t kChunk = 4096;
     for (std::uint64_t from = 1;;) {
         const auto chunk = entries(from, kChunk);
         bool past = false;
         for (const auto& e : chunk) {
-            if (e.time.empty()) continue;  // already blanked
-            if (e.time >= cutoff) {
-                past = true;  // entries are appended in time order
+            if (!e.time.empty() && e.time >= cutoff) {
+                past = true;  // entries are appended in time order: the blanked ones are a prefix
                 break;
             }
+            blanked.throughIndex = e.index;
+            if (e.time.empty()) continue;  // already blanked
             if (!keep.contains(e.operation)) due.push_back(static_cast<Poco::Int64>(e.index));
         }
         if (past || chunk.size() < kChunk) break;
         from = chunk.back().index + 1;
     }
-    if (due.empty()) return 0;
+    blanked.count = due.size();
+    if (due.empty()) return blanked;
+    if (record) record(blanked);
     try {
         db_->transaction([&](Session& session) {
             // Indices written into the statement (integers, nothing to escape): a
@@ -270,7 +330,7 @@ std::uint64_t Ledger::blankEntriesBefore(const std::string& cutoff, const std::s
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot purge ledger " + name() + ": " + db::describe(ex));
     }
-    return due.size();
+    return blanked;
 }
 
 std::vector<LedgerEntry> Ledger::entries(std::uint64_t fromIndex, std::uint64_t limit) const {
@@ -487,6 +547,34 @@ Ledger::Verification Ledger::verifyIn(Session& session, const KeyResolver& keys)
     std::size_t nextCheckpoint = 0;
     while (nextCheckpoint < own.size() && own[nextCheckpoint].treeSize == 0) ++nextCheckpoint;
 
+    // Blanked entries must be what retention blanks: the oldest entries it does not keep,
+    // each accounted for by a later ledger-purged entry. Runs of blanked entries wait
+    // here for the purge entry that covers them; one still waiting at the end was
+    // blanked by someone else (its hashes stay, so nothing else would notice).
+    struct BlankRun {
+        std::uint64_t first = 0, last = 0;
+        std::string after;  // time of the newest entry before the run with its bytes: a lower bound of the run's times
+    };
+    std::vector<BlankRun> unaccounted;
+    std::string newestTime;                       // of the entries read so far with their bytes
+    std::optional<std::uint64_t> firstKeptBytes;  // first entry retention would blank that still has its bytes
+    auto account = [&](const LedgerEntry& purge) {
+        const auto record = parsePurgeReason(purge.reason);
+        if (!record) return;
+        if (record->throughIndex > 0) {
+            // Written with the index it covers: every blanked entry up to it is accounted for.
+            std::erase_if(unaccounted, [&](const BlankRun& r) { return r.last <= record->throughIndex; });
+            for (BlankRun& r : unaccounted) r.first = std::max(r.first, record->throughIndex + 1);
+            return;
+        }
+        // An earlier purge entry says only its retention: a run is accounted for unless an
+        // entry before it is already younger than that retention's cutoff.
+        const auto at = parseUtc(purge.time);
+        if (!at) return;
+        const std::string cutoff = formatUtc(*at - std::chrono::hours(24) * record->days);
+        std::erase_if(unaccounted, [&](const BlankRun& r) { return r.after < cutoff; });
+    };
+
     Poco::Int64 after = std::numeric_limits<Poco::Int64>::min();
     Poco::Int64 chunk = kVerifyChunk;
     std::uint64_t expected = 1;
@@ -511,11 +599,24 @@ Ledger::Verification Ledger::verifyIn(Session& session, const KeyResolver& keys)
             Hash leaf{};
             if (stored[row].size() == 0) {
                 leaf = toHash(leaves[row]);  // purged by retention: the stored leaf hash stands in
+                if (firstKeptBytes) {
+                    fail(expected, name + ": its bytes are gone but entry " + std::to_string(*firstKeptBytes) +
+                                       ", older, still has its own: retention blanks the oldest entries first, "
+                                       "so this one was blanked outside retention");
+                    break;
+                }
+                if (!unaccounted.empty() && unaccounted.back().last + 1 == expected) {
+                    unaccounted.back().last = expected;
+                } else {
+                    unaccounted.push_back({expected, expected, newestTime});
+                }
             } else {
                 const std::string_view bytes = view(stored[row]);
                 leaf = leafHash(bytes);
+                LedgerEntry parsed;
                 try {
-                    if (parseEntry(bytes).index != expected) {
+                    parsed = parseEntry(bytes);
+                    if (parsed.index != expected) {
                         fail(expected, name + ": its content says it is another entry (moved or reordered)");
                         break;
                     }
@@ -527,6 +628,9 @@ Ledger::Verification Ledger::verifyIn(Session& session, const KeyResolver& keys)
                     fail(expected, name + ": stored leaf hash does not match its bytes (altered)");
                     break;
                 }
+                if (!firstKeptBytes && !keptByRetention().contains(parsed.operation)) firstKeptBytes = expected;
+                if (parsed.operation == kLedgerPurgedOperation) account(parsed);
+                newestTime = std::max(newestTime, parsed.time);
             }
             tree.append(leaf);
             if (!sameHash(roots[row], tree.root())) {
@@ -545,6 +649,13 @@ Ledger::Verification Ledger::verifyIn(Session& session, const KeyResolver& keys)
             }
             ++expected;
         }
+    }
+    if (result.intact && !unaccounted.empty()) {
+        const BlankRun& r = unaccounted.front();
+        fail(r.first, "entry " + std::to_string(r.first) +
+                          (r.last > r.first ? " (and up to entry " + std::to_string(r.last) + ")" : "") +
+                          ": its bytes are gone, and no ledger-purged entry accounts for them (blanked outside "
+                          "retention, or before its retention ran out); its hashes still verify");
     }
     if (result.intact && nextCheckpoint < own.size()) {
         const Checkpoint& c = own[nextCheckpoint];

@@ -61,6 +61,14 @@ struct InclusionProof {
     Hash rootHash{};
 };
 
+// Retention's record that it blanked entries: the operation, the operations whose
+// entries it never blanks (they account for what is gone), and the reason it
+// writes, which names the last entry it covers. verify() reads it back: bytes
+// blanked where no such entry accounts for them are an alarm (docs/ledger.md).
+inline constexpr const char* kLedgerPurgedOperation = "ledger-purged";
+const std::set<std::string>& keptByRetention();
+std::string ledgerPurgeReason(std::uint32_t retentionDays, std::uint64_t throughIndex);
+
 // Resolves the Ed25519 key with this id for this party (own or a peer's,
 // current or retired); nullopt when it is not known.
 using KeyResolver = std::function<std::optional<SignKey>(const std::string& party, const std::string& keyId)>;
@@ -109,9 +117,18 @@ public:
     std::vector<Checkpoint> peerCheckpoints() const;  // in the order received
 
     // Retention: blanks the bytes of entries older than `cutoff` (RFC 3339 UTC),
-    // except those whose operation is in `keep`, keeping their leaf and root
-    // hashes so every checkpoint and proof still holds. Returns how many were blanked.
-    std::uint64_t blankEntriesBefore(const std::string& cutoff, const std::set<std::string>& keep);
+    // except those whose operation retention keeps (keptByRetention()), keeping
+    // their leaf and root hashes so every checkpoint and proof still holds.
+    // `record` is called with what is about to be blanked (when there is any) before
+    // anything is: it appends the `ledger-purged` entry whose reason is
+    // ledgerPurgeReason(days, throughIndex), so bytes are never gone without the entry
+    // that accounts for them, even if the process stops in between (verify() alarms
+    // on blanked bytes no such entry covers). If `record` throws, nothing is blanked.
+    struct Blanked {
+        std::uint64_t count = 0;         // entries blanked now
+        std::uint64_t throughIndex = 0;  // every entry up to this one that retention does not keep is now blank
+    };
+    Blanked blankEntriesBefore(const std::string& cutoff, const std::function<void(const Blanked&)>& record);
 
     // --- reading
     // Entries with index >= fromIndex, oldest first, at most `limit` of them.

@@ -1,6 +1,7 @@
 #include "store/carried_pseudonyms.h"
 
 #include "common/errors.h"
+#include "common/identifiers.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@ namespace passerelle::store {
 namespace {
 
 constexpr std::string_view kSuffix = ".pseudonyms";
+constexpr std::string_view kTemporarySuffix = ".pseudonyms.tmp";
 
 [[noreturn]] void fail(const std::string& what, const std::filesystem::path& file, int err) {
     throw StoreError("cannot " + what + " " + file.string() + ": " + std::strerror(err));
@@ -23,7 +25,8 @@ constexpr std::string_view kSuffix = ".pseudonyms";
 }  // namespace
 
 CarriedPseudonymsWriter::CarriedPseudonymsWriter(std::filesystem::path dir, std::string batchId)
-    : tmp_(dir / (batchId + std::string(kSuffix) + ".tmp")), final_(dir / (batchId + std::string(kSuffix))) {
+    : tmp_(childPath(dir, BatchId::parse(batchId), kTemporarySuffix)),
+      final_(childPath(dir, BatchId::parse(batchId), kSuffix)) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     const int fd = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -77,7 +80,7 @@ std::vector<std::string> batchesCarryingAny(const std::filesystem::path& dir,
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
         const std::string name = entry.path().filename().string();
-        if (!name.ends_with(kSuffix)) continue;
+        if (!name.ends_with(kSuffix) || !BatchId::isValid(name.substr(0, name.size() - kSuffix.size()))) continue;
         std::ifstream in(entry.path());
         std::string line;
         while (std::getline(in, line)) {
@@ -91,8 +94,10 @@ std::vector<std::string> batchesCarryingAny(const std::filesystem::path& dir,
 }
 
 void forgetCarriedPseudonyms(const std::filesystem::path& dir, const std::string& batchId) {
+    const BatchId id = BatchId::parse(batchId);
     std::error_code ec;
-    std::filesystem::remove(dir / (batchId + std::string(kSuffix)), ec);
+    std::filesystem::remove(childPath(dir, id, kSuffix), ec);
+    std::filesystem::remove(childPath(dir, id, kTemporarySuffix), ec);
 }
 
 }  // namespace passerelle::store

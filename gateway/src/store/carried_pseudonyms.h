@@ -15,7 +15,8 @@ namespace passerelle::store {
 
 class CarriedPseudonymsWriter {
 public:
-    // Starts `<dir>/<batchId>.pseudonyms.tmp` (mode 0600); throws StoreError naming it.
+    // Starts `<dir>/<batchId>.pseudonyms.tmp` (mode 0600); throws StoreError naming it,
+    // IdentifierError when batchId is not a batch id (it becomes a file name).
     CarriedPseudonymsWriter(std::filesystem::path dir, std::string batchId);
     ~CarriedPseudonymsWriter();  // removes the temporary file unless committed
     CarriedPseudonymsWriter(const CarriedPseudonymsWriter&) = delete;
@@ -31,13 +32,15 @@ private:
     std::FILE* file_ = nullptr;
 };
 
-// Batch ids whose index lists this pseudonym (any order).
+// Batch ids whose index lists this pseudonym (any order). Files whose name is not
+// `<batch id>.pseudonyms` are not an index: they are skipped.
 std::vector<std::string> batchesCarrying(const std::filesystem::path& dir, std::string_view pseudonym);
 // Batch ids whose index lists any of these pseudonyms (any order), in one pass over the files.
 std::vector<std::string> batchesCarryingAny(const std::filesystem::path& dir,
                                             const std::vector<std::string>& pseudonyms);
 
-// Drops a batch's index (when its batch is purged).
+// Drops a batch's index and any unfinished one (when its batch is purged or discarded);
+// IdentifierError when batchId is not a batch id.
 void forgetCarriedPseudonyms(const std::filesystem::path& dir, const std::string& batchId);
 
 }  // namespace passerelle::store

@@ -35,6 +35,8 @@ namespace {
 
 using integration::PostgresForTest;
 using testing::FixedClock;
+using testing::purgeAsRetention;
+using testing::SteppedClock;
 using testing::TestSigner;
 using testing::transfer;
 
@@ -231,22 +233,23 @@ TEST_F(LedgerPostgresTest, RetentionBlanksEntryBytesButProofsAndVerificationStil
     sign(ledger);
     fill(ledger, 5);
     LedgerEntry kept = transfer(1);
-    kept.operation = "key-rotated";
+    kept.operation = "payload-purged";  // what accounts for a deleted payload is never blanked
     ledger.append(kept);
     const Checkpoint before = ledger.checkpoint();
 
-    EXPECT_EQ(ledger.blankEntriesBefore("2026-11-30T00:00:00Z", {"key-rotated"}), 5u);
-    EXPECT_EQ(ledger.blankEntriesBefore("2026-11-30T00:00:00Z", {"key-rotated"}), 0u) << "already blanked";
+    EXPECT_EQ(purgeAsRetention(ledger, "2026-11-30T00:00:00Z").count, 5u);
+    EXPECT_EQ(purgeAsRetention(ledger, "2026-11-30T00:00:00Z").count, 0u) << "already blanked";
     EXPECT_EQ(ledger.entry(2)->operation, "(purged)");
     EXPECT_EQ(ledger.entryBytes(2), "");
-    EXPECT_EQ(ledger.entry(6)->operation, "key-rotated");
+    EXPECT_EQ(ledger.entry(6)->operation, "payload-purged");
+    EXPECT_EQ(ledger.entry(7)->operation, ledger::kLedgerPurgedOperation);
     EXPECT_EQ(
         PostgresForTest::query(conninfo, "SELECT COUNT(*) FROM ledger_entries WHERE entry IS NULL")[0][0],
         "5");
 
     const auto v = ledger.verify(keys());
     EXPECT_TRUE(v.intact) << v.problem;
-    EXPECT_EQ(v.rootHash, toHex(before.rootHash));
+    EXPECT_EQ(v.entries, 7u);
     const InclusionProof p = ledger.inclusionProof(2, 6);
     EXPECT_TRUE(merkle::verifyInclusion(p.leafHash, 1, 6, p.path, before.rootHash));
 }
@@ -269,11 +272,37 @@ TEST_F(LedgerPostgresTest, TriggersRefuseEvenTheOwnerRewritingDeletingOrTruncati
           "DELETE FROM peer_checkpoints", "TRUNCATE peer_checkpoints"}) {
         EXPECT_NE(refusal(conninfo, sql).find("checkpoints are append-only"), std::string::npos) << sql;
     }
+    // Blanking is what the trigger lets through (retention does it), but not unaccounted for.
     EXPECT_EQ(refusal(conninfo, "UPDATE ledger_entries SET entry = NULL WHERE idx = 1"), "")
         << "blanking is allowed";
     const auto v = ledger.verify(keys());
-    EXPECT_TRUE(v.intact) << v.problem;
+    EXPECT_FALSE(v.intact);
+    EXPECT_EQ(v.firstBadIndex, 1u) << v.problem;
     EXPECT_EQ(v.entries, 3u);
+}
+
+// The case: the owner drops the triggers and blanks one recent entry (retention
+// 365 days, the entry minutes old). Its hashes stay, so only the purge records tell.
+TEST_F(LedgerPostgresTest, AnEntryTheOwnerBlankedByHandIsNamedByVerify) {
+    SteppedClock days;
+    Ledger ledger(database(), days);
+    sign(ledger);
+    fill(ledger, 4);
+    days.advanceDays(400);
+    ASSERT_EQ(purgeAsRetention(ledger, formatUtc(days.at - std::chrono::hours(24) * 365)).count, 4u);
+    fill(ledger, 6);  // entries 6-11, minutes old
+    ledger.checkpoint();
+    ASSERT_TRUE(ledger.verify(keys()).intact) << "a legitimate purge verifies";
+
+    PostgresForTest::execute(conninfo,
+                             "ALTER TABLE ledger_entries DISABLE TRIGGER ALL;"
+                             " UPDATE ledger_entries SET entry = NULL WHERE idx = 9;"
+                             " ALTER TABLE ledger_entries ENABLE TRIGGER ALL");
+    const auto v = ledger.verify(keys());
+    EXPECT_FALSE(v.intact);
+    EXPECT_EQ(v.firstBadIndex, 9u) << v.problem;
+    EXPECT_NE(v.problem.find("entry 9: its bytes are gone"), std::string::npos) << v.problem;
+    EXPECT_EQ(v.entries, 11u);
 }
 
 TEST_F(LedgerPostgresTest, VerifyNamesTheEntryWhoseLeafHashTheOwnerRewroteWithTriggersDisabled) {
@@ -389,15 +418,15 @@ TEST_F(LedgerPostgresTest, TheGatewayRoleAppendsChecksAndBlanksButMayNotRewriteD
     fill(ledger, 5);
     EXPECT_EQ(ledger.checkpoint().treeSize, 5u);
     EXPECT_TRUE(ledger.storePeerCheckpoint(peerCheckpoint(2)));
-    EXPECT_EQ(ledger.blankEntriesBefore("2026-11-30T00:00:00Z", {}), 5u);
+    EXPECT_EQ(purgeAsRetention(ledger, "2026-11-30T00:00:00Z").count, 5u);
     fill(ledger, 1);
     auto v = ledger.verify(keys());
     EXPECT_TRUE(v.intact) << v.problem;
-    EXPECT_EQ(v.entries, 6u);
+    EXPECT_EQ(v.entries, 7u);
 
     const std::vector<std::pair<std::string, std::string>> refused = {
         {"UPDATE ledger_entries SET leaf_hash = sha256('x') WHERE idx = 1", "permission denied"},
-        {"UPDATE ledger_entries SET entry = 'x' WHERE idx = 6", "ledger is append-only"},
+        {"UPDATE ledger_entries SET entry = 'x' WHERE idx = 7", "ledger is append-only"},
         {"DELETE FROM ledger_entries", "permission denied"},
         {"TRUNCATE ledger_entries", "permission denied"},
         {"DELETE FROM ledger_checkpoints", "permission denied"},
@@ -412,7 +441,7 @@ TEST_F(LedgerPostgresTest, TheGatewayRoleAppendsChecksAndBlanksButMayNotRewriteD
     }
     v = ledger.verify(keys());
     EXPECT_TRUE(v.intact) << v.problem;
-    EXPECT_EQ(v.entries, 6u);
+    EXPECT_EQ(v.entries, 7u);
 }
 
 TEST_F(LedgerPostgresTest, ErrorsNameTheDatabaseButNeverItsPassword) {

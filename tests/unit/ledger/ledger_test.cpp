@@ -27,6 +27,8 @@ using testing::TestSigner;
 using testing::transfer;
 using testing::kFixedTime;
 using testing::TempDir;
+using testing::SteppedClock;
+using testing::purgeAsRetention;
 
 
 // A second connection to the file, as an attacker with file access would have.
@@ -406,19 +408,104 @@ TEST_F(LedgerTest, QueryFiltersOnPurposeCounterpartOperationBatchAndTime) {
     EXPECT_EQ(ledger.query(day).size(), 4u) << "a date bound takes the whole day";
 }
 
-TEST_F(LedgerTest, RetentionMayBlankAnEntryButProofsAndVerificationStillHold) {
-    Ledger ledger(file, clock);
+TEST_F(LedgerTest, RetentionMayBlankEntriesButProofsAndVerificationStillHold) {
+    SteppedClock days;
+    Ledger ledger(file, days);
     sign(ledger);
     fill(ledger, 5);
     const Checkpoint before = ledger.checkpoint();
-    RawFile raw(file);
-    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 2", now;
+    days.advanceDays(400);
+    const Ledger::Blanked blanked = purgeAsRetention(ledger, formatUtc(days.at - std::chrono::hours(24) * 365));
+    EXPECT_EQ(blanked.count, 5u);
+    EXPECT_EQ(blanked.throughIndex, 5u);
     EXPECT_EQ(ledger.entries(2, 1).front().operation, "(purged)");
+    EXPECT_EQ(ledger.entry(6)->operation, kLedgerPurgedOperation) << "written before the bytes went";
+    EXPECT_EQ(purgeAsRetention(ledger, formatUtc(days.at - std::chrono::hours(24) * 365)).count, 0u)
+        << "already blanked: no second purge entry";
     const auto v = verify(ledger);
     EXPECT_TRUE(v.intact) << v.problem;
-    EXPECT_EQ(v.rootHash, toHex(before.rootHash));
+    EXPECT_EQ(v.entries, 6u);
     const InclusionProof p = ledger.inclusionProof(2, 5);
     EXPECT_TRUE(merkle::verifyInclusion(p.leafHash, 1, 5, p.path, before.rootHash));
+}
+
+// The append-only trigger lets an entry's bytes be set to NULL (retention does it),
+// and the hashes stay: only the ledger-purged entries tell a purge from a hand.
+TEST_F(LedgerTest, AnEntryBlankedByHandIsAnAlarmNamingIt) {
+    Ledger ledger(file, clock);
+    sign(ledger);
+    fill(ledger, 5);
+    ledger.checkpoint();
+    ASSERT_TRUE(verify(ledger).intact);
+    RawFile raw(file);
+    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 4", now;
+    const auto v = verify(ledger);
+    EXPECT_FALSE(v.intact);
+    EXPECT_EQ(v.firstBadIndex, 4u);
+    EXPECT_NE(v.problem.find("entry 4: its bytes are gone"), std::string::npos) << v.problem;
+    EXPECT_NE(v.problem.find("blanked outside retention"), std::string::npos) << v.problem;
+}
+
+TEST_F(LedgerTest, BlankingTheOldestEntryByHandIsAnAlarmToo) {
+    Ledger ledger(file, clock);
+    fill(ledger, 3);
+    RawFile raw(file);
+    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 1", now;
+    const auto v = verify(ledger);
+    EXPECT_FALSE(v.intact);
+    EXPECT_EQ(v.firstBadIndex, 1u) << v.problem;
+}
+
+TEST_F(LedgerTest, AfterALegitimatePurgeEntriesBlankedByHandAreStillNamed) {
+    SteppedClock days;
+    Ledger ledger(file, days);
+    fill(ledger, 3);
+    days.advanceDays(400);
+    ASSERT_EQ(purgeAsRetention(ledger, formatUtc(days.at - std::chrono::hours(24) * 365)).count, 3u);
+    fill(ledger, 3);  // entries 5-7, minutes old
+    ASSERT_TRUE(verify(ledger).intact) << verify(ledger).problem;
+
+    RawFile raw(file);
+    // The oldest remaining one, right after the purged ones: the purge entry covers only 1-3.
+    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 5", now;
+    auto v = verify(ledger);
+    EXPECT_FALSE(v.intact);
+    EXPECT_EQ(v.firstBadIndex, 5u) << v.problem;
+    EXPECT_NE(v.problem.find("no ledger-purged entry accounts for them"), std::string::npos) << v.problem;
+
+    // A recent entry after one that still has its bytes: retention never blanks that way.
+    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 7", now;
+    v = verify(ledger);
+    EXPECT_FALSE(v.intact);
+    EXPECT_EQ(v.firstBadIndex, 7u) << v.problem;
+    EXPECT_NE(v.problem.find("entry 6, older, still has its own"), std::string::npos) << v.problem;
+}
+
+TEST_F(LedgerTest, APurgeEntryOfAnEarlierVersionWithoutItsLastIndexAccountsForOlderEntriesOnly) {
+    SteppedClock days;
+    Ledger ledger(file, days);
+    fill(ledger, 3);
+    days.advanceDays(400);
+    // The reason earlier versions wrote: only the retention, not the last entry covered.
+    ledger.blankEntriesBefore(formatUtc(days.at - std::chrono::hours(24) * 365), [&](const Ledger::Blanked& b) {
+        LedgerEntry e;
+        e.actor = "operator";
+        e.operation = kLedgerPurgedOperation;
+        e.record_count = b.count;
+        e.outcome = "blanked";
+        e.reason = "entry bytes older than 365 days blanked; their hashes remain";
+        ledger.append(e);
+    });
+    auto v = verify(ledger);
+    EXPECT_TRUE(v.intact) << v.problem;
+
+    // An entry appended after that purge and blanked by hand is not covered by it.
+    fill(ledger, 2);  // 5, 6
+    RawFile raw(file);
+    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 5", now;
+    v = verify(ledger);
+    EXPECT_FALSE(v.intact);
+    EXPECT_EQ(v.firstBadIndex, 5u) << v.problem;
 }
 
 TEST_F(LedgerTest, UpdateAndDeleteThroughSqlAreRefusedByTriggers) {

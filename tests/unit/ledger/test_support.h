@@ -14,6 +14,7 @@
 #include "common/encoding.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry.h"
+#include "ledger/ledger.h"
 
 namespace passerelle::ledger::testing {
 
@@ -25,6 +26,28 @@ public:
     }
 };
 inline constexpr const char* kFixedTime = "2026-11-29T08:36:38Z";
+
+// A clock the test moves: entries appended days apart.
+class SteppedClock final : public Clock {
+public:
+    std::chrono::system_clock::time_point now() const override { return at; }
+    void advanceDays(int days) { at += std::chrono::hours(24) * days; }
+    std::chrono::system_clock::time_point at = FixedClock().now();
+};
+
+// What retention does (exchange/retention.cpp): the ledger-purged entry that accounts
+// for the bytes about to go, then the blanking of entries older than `cutoff`.
+inline Ledger::Blanked purgeAsRetention(Ledger& ledger, const std::string& cutoff, std::uint32_t days = 365) {
+    return ledger.blankEntriesBefore(cutoff, [&](const Ledger::Blanked& blanked) {
+        LedgerEntry e;
+        e.actor = "operator";
+        e.operation = kLedgerPurgedOperation;
+        e.record_count = blanked.count;
+        e.outcome = "blanked";
+        e.reason = ledgerPurgeReason(days, blanked.throughIndex);
+        ledger.append(e);
+    });
+}
 
 class TempDir {
 public:

@@ -118,14 +118,14 @@ TEST(CarriedPseudonyms, OnePassFindsTheBatchesCarryingAnyOfSeveralPseudonyms) {
     TempDir dir;
     const auto carried = dir.path() / "carried";
     for (const auto& [batch, p] :
-         {std::pair{"batch-1", '1'}, std::pair{"batch-2", '2'}, std::pair{"batch-3", '3'}}) {
+         {std::pair{"11111111111111111111111111111111", '1'}, std::pair{"22222222222222222222222222222222", '2'}, std::pair{"33333333333333333333333333333333", '3'}}) {
         CarriedPseudonymsWriter writer(carried, batch);
         writer.add(pseudonym(p));
         writer.commit();
     }
     auto found = batchesCarryingAny(carried, {pseudonym('1'), pseudonym('3'), pseudonym('9')});
     std::sort(found.begin(), found.end());
-    EXPECT_EQ(found, (std::vector<std::string>{"batch-1", "batch-3"}));
+    EXPECT_EQ(found, (std::vector<std::string>{"11111111111111111111111111111111", "33333333333333333333333333333333"}));
     EXPECT_TRUE(batchesCarryingAny(carried, {}).empty());
 }
 
@@ -143,32 +143,32 @@ TEST(CarriedPseudonyms, FindTheBatchesThatCarriedAPseudonym) {
     TempDir dir;
     const auto carried = dir.path() / "carried";
     {
-        CarriedPseudonymsWriter batch(carried, "batch-new");
+        CarriedPseudonymsWriter batch(carried, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
         batch.add(pseudonym('a'));
         batch.add(pseudonym('b'));
         batch.commit();
     }
     {
-        CarriedPseudonymsWriter batch(carried, "batch-old");
+        CarriedPseudonymsWriter batch(carried, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
         batch.add(pseudonym('a'));
         batch.add(pseudonym('c'));
         batch.commit();
     }
     {
-        CarriedPseudonymsWriter abandoned(carried, "batch-failed");  // never committed: leaves nothing
+        CarriedPseudonymsWriter abandoned(carried, "ffffffffffffffffffffffffffffffff");  // never committed: leaves nothing
         abandoned.add(pseudonym('z'));
     }
     auto sorted = [](std::vector<std::string> v) {
         std::sort(v.begin(), v.end());
         return v;
     };
-    EXPECT_EQ(sorted(batchesCarrying(carried, pseudonym('a'))), (std::vector<std::string>{"batch-new", "batch-old"}));
-    EXPECT_EQ(batchesCarrying(carried, pseudonym('c')), (std::vector<std::string>{"batch-old"}));
+    EXPECT_EQ(sorted(batchesCarrying(carried, pseudonym('a'))), (std::vector<std::string>{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}));
+    EXPECT_EQ(batchesCarrying(carried, pseudonym('c')), (std::vector<std::string>{"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}));
     EXPECT_TRUE(batchesCarrying(carried, pseudonym('z')).empty());
     EXPECT_EQ(std::distance(std::filesystem::directory_iterator(carried), std::filesystem::directory_iterator()), 2);
 
-    forgetCarriedPseudonyms(carried, "batch-old");
-    EXPECT_EQ(batchesCarrying(carried, pseudonym('a')), (std::vector<std::string>{"batch-new"}));
+    forgetCarriedPseudonyms(carried, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    EXPECT_EQ(batchesCarrying(carried, pseudonym('a')), (std::vector<std::string>{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}));
     EXPECT_TRUE(batchesCarrying(carried, pseudonym('c')).empty());
 }
 
