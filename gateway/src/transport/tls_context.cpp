@@ -71,6 +71,7 @@ HandshakeFailure failureOfVerifyError(int error) {
         case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
             return HandshakeFailure::RevocationUnknown;
         case X509_V_ERR_APPLICATION_VERIFICATION:
+        case X509_V_ERR_INVALID_PURPOSE:  // OpenSSL's own extendedKeyUsage check, before ours
             return HandshakeFailure::CertificatePolicy;
         default:
             return HandshakeFailure::UntrustedCertificate;
@@ -88,10 +89,13 @@ HandshakeFailure failureOfMessage(const std::string& failure) {
     return HandshakeFailure::Protocol;
 }
 
-// Log text from a certificate: printable ASCII only, bounded.
+// Log text from a certificate: no control character (one line per event), bounded.
 std::string printable(const std::string& text) {
     std::string out;
-    for (const char c : text.substr(0, 200)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    for (const char c : text.substr(0, 200)) {
+        const auto byte = static_cast<unsigned char>(c);
+        out += (byte >= 0x20 && byte != 0x7f) ? c : '?';
+    }
     return out;
 }
 
