@@ -157,6 +157,16 @@ try {
     await shot(region, '08-region-recherche');
   });
 
+  await step('the logout button (its form carries the CSRF token) ends the session', async () => {
+    // Cookies do not tell ports apart: the Region's login replaced this console's cookie.
+    await logIn(page, consoleUrl, 'CONSOLE_TOKEN_FILE');
+    assert.equal((await page.request.get(`${consoleUrl}/api/overview`)).status(), 200);
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await page.waitForURL(/\/login$/);
+    const after = await page.request.get(`${consoleUrl}/api/overview`);
+    assert.equal(after.status(), 401, 'the session still opens the API after logging out');
+  });
+
   await step('no request left 127.0.0.1, and the id never travelled in a URL', async () => {
     assert.deepEqual(foreignRequests, []);
     assert.ok(requestedUrls.every((u) => !u.includes(subjectId)), 'the searched id appeared in a URL');

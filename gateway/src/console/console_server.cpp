@@ -10,6 +10,8 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <sodium.h>
+
 #include <chrono>
 
 #include "common/errors.h"
@@ -59,6 +61,40 @@ ConsoleError foreignOrigin() {
                         "Requête refusée : elle ne vient pas d'une page de la console.");
 }
 
+ConsoleError forgedRequest() {
+    return ConsoleError(Status::HTTP_FORBIDDEN, "jeton_csrf",
+                        "Requête refusée : son jeton anti-falsification manque ou n'est pas celui de votre "
+                        "session. Rechargez la page.");
+}
+
+// Where the page's anti-forgery token goes in index.html (the <meta> the scripts
+// read, the hidden field of the logout form).
+constexpr std::string_view kCsrfPlaceholder = "{{csrf}}";
+
+Reply pageWithCsrfToken(const std::string& csrfToken) {
+    Reply reply = assetReply("index.html");
+    for (auto at = reply.body.find(kCsrfPlaceholder); at != std::string::npos;
+         at = reply.body.find(kCsrfPlaceholder, at + csrfToken.size())) {
+        reply.body.replace(at, kCsrfPlaceholder.size(), csrfToken);
+    }
+    return reply;
+}
+
+// The token a state-changing request carries: the X-CSRF-Token header (the
+// page's scripts), else the csrf field of a form body (the logout button).
+std::string csrfTokenOf(const HTTPServerRequest& request, const std::string& body) {
+    if (request.has("X-CSRF-Token")) return request.get("X-CSRF-Token");
+    if (request.getContentType().starts_with("application/x-www-form-urlencoded")) {
+        const auto form = decodeForm(body);
+        if (const auto it = form.find("csrf"); it != form.end()) return it->second;
+    }
+    return {};
+}
+
+bool sameSecret(const std::string& a, const std::string& b) {
+    return !a.empty() && a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
 // One request: checks, routes, answers, and writes one access line that holds
 // the method, the path and the status only (no query, no body, no cookie).
 class ConsoleRequestHandler final : public Poco::Net::HTTPRequestHandler {
@@ -100,18 +136,35 @@ private:
         if (path.starts_with(kAssetsPrefix) && method == "GET")
             return assetReply(path.substr(kAssetsPrefix.size()));
         const bool bearer = bearerToken(request).has_value();
-        if (!authenticated(request)) return refuseUnauthenticated(path);
-        if (method == "POST" && !bearer && !originIsSelf(request)) throw foreignOrigin();
+        // Read even when refused: bytes left unread would be taken for the next request on the connection.
+        std::string body;
+        if (method == "POST") body = readBody(request);
+        const auto caller = authenticated(request);
+        if (!caller) return refuseUnauthenticated(path);
+        // A script with the token (bearer) needs none of this: no browser sends it on its own.
+        if (method == "POST" && !bearer) {
+            if (!originIsSelf(request)) throw foreignOrigin();
+            if (!sameSecret(csrfTokenOf(request, body), caller->csrfToken)) throw forgedRequest();
+        }
         if (path == "/logout" && method == "POST") return logout(request);
-        if (path == "/" && method == "GET") return assetReply("index.html");
-        if (path.starts_with("/api/")) return api_.handle(apiRequest(request, path));
+        if (path == "/" && method == "GET") return pageWithCsrfToken(caller->csrfToken);
+        if (path.starts_with("/api/")) return api_.handle(apiRequest(request, path, std::move(body)));
         throw ConsoleError(Status::HTTP_NOT_FOUND, "introuvable", "Cette page n'existe pas.");
     }
 
-    bool authenticated(const HTTPServerRequest& request) {
-        if (const auto token = bearerToken(request)) return token_.matches(*token);
+    struct Caller {
+        std::string csrfToken;  // the session's; empty for a bearer
+    };
+
+    std::optional<Caller> authenticated(const HTTPServerRequest& request) {
+        if (const auto token = bearerToken(request)) {
+            if (token_.matches(*token)) return Caller{};
+            return std::nullopt;
+        }
         const auto id = cookie(request, kSessionCookie);
-        return id && sessions_.touch(*id);
+        if (!id) return std::nullopt;
+        if (auto csrf = sessions_.touch(*id)) return Caller{std::move(*csrf)};
+        return std::nullopt;
     }
 
     static Reply refuseUnauthenticated(const std::string& path) {
@@ -131,7 +184,7 @@ private:
         }
         Reply reply = redirectReply("/");
         reply.headers.emplace_back("Set-Cookie",
-                                   kSessionCookie + "=" + sessions_.open() +
+                                   kSessionCookie + "=" + sessions_.open().id +
                                        "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
                                        std::to_string(SessionRegistry::kIdleLimit.count() * 60));
         return reply;
@@ -145,13 +198,13 @@ private:
         return reply;
     }
 
-    static ApiRequest apiRequest(HTTPServerRequest& request, const std::string& path) {
+    static ApiRequest apiRequest(const HTTPServerRequest& request, const std::string& path, std::string body) {
         ApiRequest out;
         out.method = request.getMethod();
         out.path = path;
         const auto q = request.getURI().find('?');
         if (q != std::string::npos) out.query = decodeForm(request.getURI().substr(q + 1));
-        if (out.method == "POST") out.body = readBody(request);
+        out.body = std::move(body);
         return out;
     }
 
@@ -193,7 +246,7 @@ ConsoleServer::ConsoleServer(exchange::Gateway& gateway) {
     host_ = settings.listenHost;
     token_ = std::make_unique<AccessToken>(AccessToken::loadOrCreate(settings.tokenFile, config.file));
     api_ = std::make_unique<ConsoleApi>(gateway);
-    sessions_ = std::make_unique<SessionRegistry>();
+    sessions_ = std::make_unique<SessionRegistry>(std::chrono::hours(settings.sessionHours));
     Poco::Net::ServerSocket socket;
     try {
         socket.bind(Poco::Net::SocketAddress(settings.listenHost, settings.listenPort), true);

@@ -105,6 +105,16 @@ protected:
         EXPECT_NE(setCookie.find("SameSite=Strict"), std::string::npos) << setCookie;
         return setCookie.substr(0, setCookie.find(';'));
     }
+
+    // The session's anti-forgery token, as the page holds it (its csrf-token <meta>).
+    std::string csrfToken(const RunningConsole& c, const std::string& session) {
+        const auto page = http(c.port, "GET", "/", {{"Cookie", session}});
+        EXPECT_EQ(page.status, 200);
+        static const std::regex meta(R"re(<meta name="csrf-token" content="([0-9a-f]{64})">)re");
+        std::smatch match;
+        EXPECT_TRUE(std::regex_search(page.body, match, meta)) << page.body;
+        return match.empty() ? "" : match[1].str();
+    }
 };
 
 // Both gateways, real transfers of both purposes, and both consoles.
@@ -217,8 +227,16 @@ TEST_F(ConsoleWithTransfersTest, OnlyTheTokenOpensTheConsoleAndEveryAnswerCarrie
         http(institution_.port, "GET", "/api/overview", {{"Cookie", "passerelle_console=forged"}}).status,
         401);
 
-    const auto logout =
-        http(institution_.port, "POST", "/logout", {{"Cookie", session}, {"Origin", institution_.origin()}});
+    // The logout button is a form: its hidden csrf field carries the session's token.
+    const std::string csrf = csrfToken(institution_, session);
+    EXPECT_NE(withCookie.body.find("<input type=\"hidden\" name=\"csrf\" value=\"" + csrf + "\">"),
+              std::string::npos);
+    const Headers logoutForm = {
+        {"Cookie", session}, {"Origin", institution_.origin()}, {"Content-Type", "application/x-www-form-urlencoded"}};
+    EXPECT_EQ(http(institution_.port, "POST", "/logout", logoutForm).status, 403) << "a logout without the token";
+    EXPECT_EQ(http(institution_.port, "GET", "/api/overview", {{"Cookie", session}}).status, 200)
+        << "a refused logout leaves the session open";
+    const auto logout = http(institution_.port, "POST", "/logout", logoutForm, "csrf=" + csrf);
     EXPECT_EQ(logout.status, 303);
     EXPECT_EQ(http(institution_.port, "GET", "/api/overview", {{"Cookie", session}}).status, 401);
 }
@@ -299,8 +317,11 @@ TEST_F(ConsoleWithTransfersTest, TransfersAreFilteredSortedPagedExportedAndProve
 
 TEST_F(ConsoleWithTransfersTest, TheInstitutionFindsASubjectWhomNeitherTheRegionNorAnyLogSees) {
     const std::string session = logIn(institution_);
-    const Headers post = {
-        {"Cookie", session}, {"Origin", institution_.origin()}, {"Content-Type", "application/json"}};
+    const std::string csrf = csrfToken(institution_, session);
+    const Headers post = {{"Cookie", session},
+                          {"Origin", institution_.origin()},
+                          {"Content-Type", "application/json"},
+                          {"X-CSRF-Token", csrf}};
     const std::string localId = searchableLocalId(post);
     ASSERT_FALSE(localId.empty());
 
@@ -323,9 +344,23 @@ TEST_F(ConsoleWithTransfersTest, TheInstitutionFindsASubjectWhomNeitherTheRegion
     EXPECT_EQ(missing.status, 404);
     EXPECT_EQ(parseJson(missing.body)->getValue<std::string>("error"), "personne_introuvable");
     EXPECT_EQ(missing.body.find(unknown), std::string::npos);
-    EXPECT_EQ(http(institution_.port, "POST", "/api/subject", {post[0], post[2]}, "{\"ine\":\"x\"}").status,
+    EXPECT_EQ(http(institution_.port, "POST", "/api/subject", {post[0], post[2], post[3]}, "{\"ine\":\"x\"}")
+                  .status,
               403)
         << "a cookie-borne POST without its Origin";
+    // A state-changing request (the look-up writes the ledger) needs the session's
+    // anti-forgery token: none, another session's or a made-up one is refused.
+    const std::string otherSession = logIn(institution_);
+    const std::string otherCsrf = csrfToken(institution_, otherSession);
+    EXPECT_NE(otherCsrf, csrf) << "each session has its own token";
+    for (const std::string& token : {std::string(), otherCsrf, std::string(64, '0'), csrf.substr(0, 32)}) {
+        Headers forged = {post[0], post[1], post[2]};
+        if (!token.empty()) forged.emplace_back("X-CSRF-Token", token);
+        const auto refused =
+            http(institution_.port, "POST", "/api/subject", forged, "{\"local_id\":\"" + localId + "\"}");
+        EXPECT_EQ(refused.status, 403) << "token '" << token << "': " << refused.body;
+        EXPECT_EQ(parseJson(refused.body)->getValue<std::string>("error"), "jeton_csrf");
+    }
     EXPECT_EQ(http(institution_.port, "POST", "/api/subject", post,
                    "{\"local_id\":\"" + std::string(20000, '1') + "\"}")
                   .status,

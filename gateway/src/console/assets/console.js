@@ -9,8 +9,14 @@ class ErreurApi extends Error {
   constructor(message, statut) { super(message); this.statut = statut; }
 }
 
+// The session's anti-forgery token, which the server wrote into the page: every
+// POST carries it, and the server refuses a POST without it (403).
+const jetonCsrf = document.querySelector('meta[name="csrf-token"]').content;
+
 async function api(chemin, options = {}) {
-  const reponse = await fetch(chemin, { credentials: 'same-origin', headers: { Accept: 'application/json' }, ...options });
+  const entetes = { Accept: 'application/json', ...(options.headers || {}) };
+  if ((options.method || 'GET') !== 'GET') entetes['X-CSRF-Token'] = jetonCsrf;
+  const reponse = await fetch(chemin, { credentials: 'same-origin', ...options, headers: entetes });
   if (reponse.status === 401) {
     window.location.assign('/login');
     throw new ErreurApi('Session expirée : reconnectez-vous.', 401);
