@@ -2,6 +2,7 @@
 
 #include "common/encoding.h"
 #include "common/errors.h"
+#include "common/identifiers.h"
 #include "exchange/receipt.h"
 #include "exchange/retention.h"
 #include "privacy/batch_reader.h"
@@ -54,6 +55,9 @@ void checkStoredBatch(const std::filesystem::path& batchDir, const std::string& 
     const privacy::Manifest manifest = privacy::verifyManifest(
         manifestJson, asBytes(signature), [&](const std::string&) { return privacy::SignPublicKey{*key}; });
     if (manifest.sender != sender) throw BatchError("its manifest names sender '" + manifest.sender + "', not '" + sender + "'");
+    if (manifest.batch_id != batchDir.filename().string()) {
+        throw BatchError("its manifest names another batch id than its folder's (a batch moved or copied here)");
+    }
     std::ifstream payload(batchDir / "payload.bin", std::ios::binary);
     if (!payload) throw BatchError((batchDir / "payload.bin").string() + " is missing or unreadable");
     privacy::Sha256 sha;
@@ -101,7 +105,8 @@ AuditReport auditGateway(Gateway& gateway) {
             if (elsewhere(gateway, batch.filesAt)) {
                 ++report.batchesElsewhere;
             } else if (!purged.contains(batch.batchId)) {
-                checkStoredBatch(gateway.outboxDir() / batch.batchId, gateway.config().party, keys);
+                checkStoredBatch(childPath(gateway.outboxDir(), BatchId::parse(batch.batchId)), gateway.config().party,
+                                 keys);
                 ++report.batchesChecked;
             }
             if (batch.status == store::OutboxStatus::Receipted) {
@@ -119,7 +124,7 @@ AuditReport auditGateway(Gateway& gateway) {
             if (elsewhere(gateway, batch.filesAt)) {
                 ++report.batchesElsewhere;
             } else if (!purged.contains(batch.batchId)) {
-                checkStoredBatch(gateway.inboxDir() / batch.batchId, batch.sender, keys);
+                checkStoredBatch(childPath(gateway.inboxDir(), BatchId::parse(batch.batchId)), batch.sender, keys);
                 ++report.batchesChecked;
             }
             checkReceipt(batch.receipt, batch.receiptSignature, gateway.config().party, keys, batch.batchId,

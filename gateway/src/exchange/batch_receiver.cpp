@@ -3,8 +3,10 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/file_lock.h"
+#include "common/identifiers.h"
 #include "exchange/exchange_metrics.h"
 #include "exchange/outbox_recovery.h"
+#include "exchange/purpose_fields.h"
 #include "exchange/receipt.h"
 #include "privacy/batch_errors.h"
 #include "privacy/envelope.h"
@@ -15,6 +17,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 #include <system_error>
 
@@ -102,6 +105,30 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
         throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
                                    "the receiving gateway cannot store the batch now; retry later");
     }
+    // The receiver's own policy, checked on the verified manifest before anything is
+    // written: the batch is for us, for a purpose this peer may use, and carries
+    // exactly the fields the Region's definition of that purpose allows.
+    auto addressedToUs = [&](const privacy::Manifest& m) {
+        if (m.recipient != config.party || m.recipient_key_id != gateway_.keys().publicKeys().box.id()) {
+            const std::string reason = "batch is sealed for '" + m.recipient + "' (key " + m.recipient_key_id +
+                                       "), not for this gateway";
+            refuse(peer, m.purpose, m.batch_id, reason, "wrong_recipient");
+            throw transport::HttpError(Status::HTTP_FORBIDDEN, "wrong_recipient", reason);
+        }
+        const auto& accepted = peerSettings.acceptPurposes;
+        if (std::find(accepted.begin(), accepted.end(), m.purpose) == accepted.end() ||
+            !config.purposes.contains(m.purpose)) {
+            const std::string reason =
+                "party '" + peer.commonName + "' may not send batches for purpose '" + m.purpose + "'";
+            refuse(peer, m.purpose, m.batch_id, reason, "purpose_not_allowed");
+            throw transport::HttpError(Status::HTTP_FORBIDDEN, "purpose_not_allowed", reason);
+        }
+        if (const auto refusal = fieldsRefusal(m.fields, config.purpose(m.purpose))) {
+            refuse(peer, m.purpose, m.batch_id, refusal->reason, "fields_not_allowed");
+            throw transport::HttpError(Status::HTTP_FORBIDDEN, "fields_not_allowed", refusal->reason);
+        }
+    };
+
     privacy::Manifest manifest;
     std::string senderMismatch;
     try {
@@ -109,13 +136,15 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
             request.stream(), staging.path,
             [&](const std::string& sender) -> privacy::SignPublicKey {
                 if (sender != peer.commonName) {
-                    senderMismatch = "the manifest names sender '" + sender + "' but the certificate is '" +
+                    senderMismatch = "the manifest names a sender that is not the certificate's party '" +
                                      peer.commonName + "'";
                     throw BatchError(senderMismatch);
                 }
                 return gateway_.peerKeys(sender).sign;
             },
-            config.maxBatchBytes);
+            config.maxBatchBytes, addressedToUs);
+    } catch (const transport::HttpError&) {
+        throw;  // refused by addressedToUs, already in the ledger
     } catch (const std::system_error& e) {
         // Our disk, not the sender's batch: it keeps the batch and retries.
         log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
@@ -132,21 +161,6 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
         throw transport::HttpError(Status::HTTP_BAD_REQUEST, "invalid_batch", reason);
     }
 
-    if (manifest.recipient != config.party ||
-        manifest.recipient_key_id != gateway_.keys().publicKeys().box.id()) {
-        const std::string reason = "batch is sealed for '" + manifest.recipient + "' (key " +
-                                   manifest.recipient_key_id + "), not for this gateway";
-        refuse(peer, manifest.purpose, manifest.batch_id, reason, "wrong_recipient");
-        throw transport::HttpError(Status::HTTP_FORBIDDEN, "wrong_recipient", reason);
-    }
-    const auto& accepted = peerSettings.acceptPurposes;
-    if (std::find(accepted.begin(), accepted.end(), manifest.purpose) == accepted.end()) {
-        const std::string reason =
-            "party '" + peer.commonName + "' may not send batches for purpose '" + manifest.purpose + "'";
-        refuse(peer, manifest.purpose, manifest.batch_id, reason, "purpose_not_allowed");
-        throw transport::HttpError(Status::HTTP_FORBIDDEN, "purpose_not_allowed", reason);
-    }
-
     std::lock_guard lock(commitMutex_);
     // Another instance on the same PostgreSQL database may be storing the same batch.
     const store::ExclusiveLock instances = gateway_.store().exclusive("inbox " + manifest.batch_id);
@@ -161,8 +175,10 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
         return;
     }
 
-    // Durable first: the batch folder is in place before anything is promised.
-    const std::filesystem::path finalDir = gateway_.inboxDir() / manifest.batch_id;
+    // Durable first: the batch folder is in place before anything is promised. Its
+    // path comes from the batch id Manifest::parse validated, and is checked once more
+    // to be inside the inbox before anything there is removed or replaced.
+    const std::filesystem::path finalDir = childPath(gateway_.inboxDir(), BatchId::parse(manifest.batch_id));
     std::error_code ec;
     std::filesystem::remove_all(finalDir, ec);  // left by a crash before the inbox row was written
     std::filesystem::rename(staging.path, finalDir, ec);

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/encoding.h"
+#include "common/identifiers.h"
 #include "privacy/sodium_init.h"
 
 namespace passerelle::exchange {
@@ -86,12 +87,6 @@ bool isLowerHex(std::string_view s, std::size_t size) {
            });
 }
 
-// Party and purpose ids: what the configuration accepts as section names.
-bool isId(std::string_view s) {
-    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-    });
-}
 
 std::string randomHex16() {
     privacy::ensureSodium();
@@ -154,13 +149,15 @@ ExtractionRequest ExtractionRequest::parse(const std::string& json) {
     auto malformed = [](const std::string& key, const std::string& expected) {
         throw ExtractionRequestError("extraction request: key '" + key + "' must be " + expected);
     };
-    if (!isLowerHex(r.requestId, 32)) malformed("request_id", "32 lower-case hex characters");
+    if (!RequestId::isValid(r.requestId)) malformed("request_id", identifier_rules::Hex128::kRule);
     if (!isLowerHex(r.nonce, 32)) malformed("nonce", "32 lower-case hex characters");
     if (!isLowerHex(r.requesterKeyId, 16))
         malformed("requester_key_id", "a key id: 16 lower-case hex characters");
-    if (!isId(r.requester)) malformed("requester", "a party id");
-    if (!isId(r.institution)) malformed("institution", "a party id");
-    if (!isId(r.purpose)) malformed("purpose", "a purpose id");
+    if (!PartyId::isValid(r.requester)) malformed("requester", std::string("a party id: ") + identifier_rules::Name::kRule);
+    if (!PartyId::isValid(r.institution)) {
+        malformed("institution", std::string("a party id: ") + identifier_rules::Name::kRule);
+    }
+    if (!PurposeId::isValid(r.purpose)) malformed("purpose", std::string("a purpose id: ") + identifier_rules::Name::kRule);
     if (!parseUtc(r.issuedAt)) malformed("issued_at", "a UTC time written yyyy-mm-ddThh:mm:ssZ");
     // One spelling only, so no two readers can see different requests in the signed bytes.
     if (r.json() != json) {
@@ -206,6 +203,15 @@ ExtractionAnswer ExtractionAnswer::parse(const std::string& json) {
     a.quarantined = o.count("quarantined");
     a.objected = o.count("objected");
     a.outsideFilter = o.count("outside_filter");
+    // Both ids are shown, stored and looked up by the Region: checked here, where they arrive.
+    if (!RequestId::isValid(a.requestId)) {
+        throw ExtractionRequestError(std::string("extraction answer: key 'request_id' must be ") +
+                                     identifier_rules::Hex128::kRule);
+    }
+    if (a.batchId && !BatchId::isValid(*a.batchId)) {
+        throw ExtractionRequestError(std::string("extraction answer: key 'batch_id' must be null or ") +
+                                     identifier_rules::Hex128::kRule);
+    }
     return a;
 }
 

@@ -1,6 +1,8 @@
 #include "exchange/outbox_recovery.h"
 
 #include "common/file_lock.h"
+#include "common/identifiers.h"
+#include "store/carried_pseudonyms.h"
 
 #include <Poco/Logger.h>
 
@@ -49,6 +51,8 @@ RecoveryReport recoverInterrupted(Gateway& gateway) {
                 }
                 continue;
             }
+            // Only a batch's own folder is ours to remove: anything else someone put there is left alone.
+            if (!BatchId::isValid(batchId)) continue;
             const fs::path lockFile = item.path() / kSealingLock;
             if (!fs::exists(lockFile, ec) && queued.contains(batchId)) continue;  // the usual case
             bool lockless = false;
@@ -61,9 +65,8 @@ RecoveryReport recoverInterrupted(Gateway& gateway) {
                 continue;
             }
             const bool sealed = fs::exists(item.path() / "manifest.json", ec);
-            fs::remove_all(item.path(), ec);
-            fs::remove(gateway.carriedDir() / (batchId + ".pseudonyms"), ec);
-            fs::remove(gateway.carriedDir() / (batchId + ".pseudonyms.tmp"), ec);
+            fs::remove_all(childPath(gateway.outboxDir(), BatchId::parse(batchId)), ec);
+            store::forgetCarriedPseudonyms(gateway.carriedDir(), batchId);
             ++report.discardedBatches;
             if (sealed) {
                 // Its batch-sealed entry is in the ledger: the ledger says it never left.

@@ -2,7 +2,9 @@
 
 #include "common/clock.h"
 #include "common/errors.h"
+#include "common/identifiers.h"
 #include "exchange/exchange_metrics.h"
+#include "exchange/purpose_fields.h"
 #include "plugin/plugin_host.h"
 #include "privacy/batch_reader.h"
 
@@ -31,9 +33,21 @@ SinkDispatcher::~SinkDispatcher() { stop(); }
 void SinkDispatcher::deliver(const store::InboxBatch& batch) {
     const config::SinkSettings& settings = *gateway_.config().sink;
     auto plugin = plugin::SinkPlugin::load(gateway_.config().pluginsDir, settings.plugin);
-    privacy::BatchReader reader(gateway_.inboxDir() / batch.batchId, gateway_.keys(),
+    privacy::BatchReader reader(childPath(gateway_.inboxDir(), BatchId::parse(batch.batchId)), gateway_.keys(),
                                 [&](const std::string& sender) { return gateway_.peerKeys(sender).sign; });
     const privacy::Manifest& manifest = reader.manifest();
+    // Strict on this side too: the batch must be the one its row describes, and carry
+    // exactly the fields of the purpose as this gateway defines it now (a batch stored by
+    // an earlier version, or before the purpose was narrowed, is not handed over).
+    if (manifest.batch_id != batch.batchId || manifest.sender != batch.sender || manifest.purpose != batch.purpose) {
+        throw BatchError("the batch in inbox folder " + batch.batchId + " is not the one its inbox row describes");
+    }
+    if (!gateway_.config().purposes.contains(manifest.purpose)) {
+        throw BatchError("purpose '" + manifest.purpose + "' is no longer configured: its fields are unknown");
+    }
+    if (const auto refusal = fieldsRefusal(manifest.fields, gateway_.config().purpose(manifest.purpose))) {
+        throw BatchError(refusal->reason);
+    }
 
     std::vector<psl_str> fieldNames;
     for (const std::string& f : manifest.fields) fieldNames.push_back({f.data(), f.size()});
@@ -51,6 +65,9 @@ void SinkDispatcher::deliver(const store::InboxBatch& batch) {
     std::vector<psl_str> cells;
     try {
         while (reader.next(values)) {
+            if (values.size() != manifest.fields.size()) {  // BatchReader checks it per chunk; the sink relies on it
+                throw BatchError("a record of batch " + batch.batchId + " does not carry exactly the manifest's fields");
+            }
             cells.clear();
             for (const std::string& v : values) cells.push_back({v.data(), v.size()});
             writer->writeRecord(cells);

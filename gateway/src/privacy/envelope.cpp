@@ -98,7 +98,7 @@ void writeEnvelope(const fs::path& batchDir, std::ostream& out) {
 }
 
 Manifest receiveEnvelope(std::istream& in, const fs::path& batchDir, const SenderKeyLookup& senderKey,
-                         std::uint64_t maxBytes) {
+                         std::uint64_t maxBytes, const ManifestCheck& beforeStoring) {
     std::uint8_t head[sizeof kEnvelopeMagic + 4];
     const std::size_t gotHead = readUpTo(in, head, sizeof head);
     if (gotHead < sizeof kEnvelopeMagic || std::memcmp(head, kEnvelopeMagic, sizeof kEnvelopeMagic) != 0) {
@@ -125,6 +125,7 @@ Manifest receiveEnvelope(std::istream& in, const fs::path& batchDir, const Sende
     // Nothing is stored before the sender is authenticated.
     const std::string_view jsonText(reinterpret_cast<const char*>(json.data()), json.size());
     const Manifest manifest = verifyManifest(jsonText, sig, senderKey);
+    if (beforeStoring) beforeStoring(manifest);
 
     std::error_code ec;
     if (fs::symlink_status(batchDir, ec).type() != fs::file_type::not_found) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <istream>
 #include <ostream>
 
@@ -20,8 +21,12 @@ void writeEnvelope(const std::filesystem::path& batchDir, std::ostream& out);
 // Verifies the manifest signature before storing anything, then streams the payload
 // into batchDir (which must not exist) while hashing it; checks the digest and maxBytes
 // (whole envelope). Throws BatchFormatError; on any failure batchDir does not exist.
-// Recipient checks are left to BatchReader (it holds the keys).
+// Recipient checks are left to BatchReader (it holds the keys). `beforeStoring`, when
+// given, sees the verified manifest before anything is created on disk: the receiver's
+// own policy (recipient, purpose, fields) refuses there by throwing.
+using ManifestCheck = std::function<void(const Manifest&)>;
 Manifest receiveEnvelope(std::istream& in, const std::filesystem::path& batchDir,
-                         const SenderKeyLookup& senderKey, std::uint64_t maxBytes);
+                         const SenderKeyLookup& senderKey, std::uint64_t maxBytes,
+                         const ManifestCheck& beforeStoring = {});
 
 }  // namespace passerelle::privacy
