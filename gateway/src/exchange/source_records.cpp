@@ -73,9 +73,7 @@ TraineeLookup TraineeLookup::ine(std::string_view typed) {
     return {By::Ine, std::move(value)};
 }
 
-std::string TraineeLookup::describe() const {
-    return (by == By::Ine ? "INE " : "local id ") + value;
-}
+std::string TraineeLookup::describe() const { return by == By::Ine ? "the INE given" : "the local id given"; }
 
 std::optional<record::TraineeRecord> findTrainee(const config::GatewayConfig& config,
                                                  const config::JobSettings& job, const TraineeLookup& lookup) {

@@ -81,7 +81,8 @@ struct TraineeLookup {
 
     static TraineeLookup localId(std::string_view typed);
     static TraineeLookup ine(std::string_view typed);
-    // "local id X" / "INE X": the only personal value an error may echo back (the operator typed it).
+    // "the local id given" / "the INE given": never the value, which is a personal datum
+    // and would reach terminals, logs and the console's answers.
     std::string describe() const;
 };
 

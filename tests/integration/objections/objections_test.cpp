@@ -300,7 +300,8 @@ TEST_F(ObjectionsTest, AnObjectionWhoseKeyEpochIsNoLongerHeldStopsTheBatch) {
 TEST_F(ObjectionsTest, AnUnknownTraineeOrAWrongJobIsAClearError) {
     const auto unknown = objections("add", {"--local-id", "99999999", "--purpose", kSurveyPurpose});
     EXPECT_EQ(unknown.exitCode, 1) << unknown;
-    EXPECT_NE(unknown.err.find("no valid record with local id 99999999"), std::string::npos) << unknown;
+    EXPECT_NE(unknown.err.find("no valid record with the local id given"), std::string::npos) << unknown;
+    EXPECT_EQ((unknown.out + unknown.err).find("99999999"), std::string::npos) << "the id is echoed: " << unknown;
 
     const auto wrongJob =
         objections("add", {"--local-id", "20000001", "--purpose", kSurveyPurpose, "--job", "statistics"});
@@ -315,6 +316,13 @@ TEST_F(ObjectionsTest, AnUnknownTraineeOrAWrongJobIsAClearError) {
                                    "subject.unknown");
     EXPECT_EQ(lookup.exitCode, 1) << lookup;
     EXPECT_NE(lookup.err.find("no valid record"), std::string::npos) << lookup;
+    // An access request names a person: neither its local id nor its INE is echoed back.
+    EXPECT_EQ((lookup.out + lookup.err).find("99999999"), std::string::npos) << "the id is echoed: " << lookup;
+    const auto byIne = passerelle({"subject", "--config", inst_.config.string(), "--ine", "0123456789X"},
+                                  "subject.unknown-ine");
+    EXPECT_EQ(byIne.exitCode, 1) << byIne;
+    EXPECT_NE(byIne.err.find("no valid record with the INE given"), std::string::npos) << byIne;
+    EXPECT_EQ((byIne.out + byIne.err).find("0123456789X"), std::string::npos) << "the INE is echoed: " << byIne;
     EXPECT_TRUE(objections("list", {}).out.starts_with("0 objection(s)"));
 }
 
