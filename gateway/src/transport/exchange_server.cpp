@@ -1,8 +1,6 @@
 #include "transport/exchange_server.h"
 
 #include <Poco/Logger.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
@@ -11,6 +9,7 @@
 #include <set>
 
 #include "metrics/registry.h"
+#include "transport/connection_engine.h"
 #include "transport/http_error.h"
 #include "transport/rate_limiter.h"
 #include "transport/request_body.h"
@@ -80,12 +79,11 @@ private:
     std::string route_;
 };
 
-class RoutedHandler final : public Poco::Net::HTTPRequestHandler {
+class RoutedHandler final {
 public:
     explicit RoutedHandler(Dispatch& dispatch) : dispatch_(dispatch) {}
 
-    void handleRequest(Poco::Net::HTTPServerRequest& request,
-                       Poco::Net::HTTPServerResponse& response) override {
+    void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
         const std::string path = request.getURI().substr(0, request.getURI().find('?'));
         RequestCount count(dispatch_, response, dispatch_.pathServed(path) ? path : kUnmatchedRoute);
         try {
@@ -94,6 +92,7 @@ public:
                 throw HttpError(Status::HTTP_UNAUTHORIZED, "no_client_certificate",
                                 "a client certificate from the exchange CA is required");
             }
+            checkFraming(request, path, *peer);
             checkRate(*peer, response);
             const RouteSpec& spec = route(request, path, response);
             checkBody(request, path, spec, *peer);
@@ -115,6 +114,38 @@ public:
     }
 
 private:
+    // A body comes with a Content-Length only. A Transfer-Encoding (chunked or
+    // any other) could not be size-checked before it is read, and beside a
+    // Content-Length it is how a request is smuggled past a proxy that frames it
+    // the other way (RFC 9112 section 6.3). Checked before the rate and the route:
+    // a message that cannot be framed is refused as such, and its connection closed.
+    void checkFraming(const Poco::Net::HTTPServerRequest& request, const std::string& path,
+                      const PeerIdentity& peer) {
+        if (!request.has("Transfer-Encoding")) return;
+        const HttpError refusal =
+            request.has("Content-Length")
+                ? HttpError(Status::HTTP_BAD_REQUEST, "ambiguous_length",
+                            "a request may not carry both Content-Length and Transfer-Encoding "
+                            "(RFC 9112 section 6.3)")
+                : HttpError(Status::HTTP_NOT_IMPLEMENTED, "transfer_encoding_not_supported",
+                            "Transfer-Encoding is not supported: send the body with a Content-Length");
+        if (const auto it = dispatch_.routes.find(Route{request.getMethod(), path}); it != dispatch_.routes.end()) {
+            tell(it->second, peer, refusal, request.getMethod() + " " + path);
+        }
+        throw refusal;
+    }
+
+    static void tell(const RouteSpec& spec, const PeerIdentity& peer, const HttpError& refusal,
+                     const std::string& route) {
+        if (!spec.onRefused) return;
+        try {
+            spec.onRefused(peer, refusal);
+        } catch (const std::exception& e) {
+            log().error("cannot record the refusal of %s from %s: %s", route, peer.commonName,
+                        std::string(e.what()));
+        }
+    }
+
     void checkRate(const PeerIdentity& peer, Poco::Net::HTTPServerResponse& response) {
         const auto decision = dispatch_.limiter.take(peer.commonName);
         if (decision.allowed) return;
@@ -166,20 +197,10 @@ private:
                                     std::to_string(length));
             }
         } else {
-            refusal.emplace(Status::HTTP_LENGTH_REQUIRED, "length_required",
-                            route +
-                                " needs a Content-Length (chunked bodies are not accepted: their size "
-                                "could not be checked before reading them)");
+            refusal.emplace(Status::HTTP_LENGTH_REQUIRED, "length_required", route + " needs a Content-Length");
         }
         if (!refusal) return;
-        if (spec.onRefused) {
-            try {
-                spec.onRefused(peer, *refusal);
-            } catch (const std::exception& e) {
-                log().error("cannot record the refusal of %s from %s: %s", route, peer.commonName,
-                            std::string(e.what()));
-            }
-        }
+        tell(spec, peer, *refusal, route);
         throw *refusal;
     }
 
@@ -194,17 +215,6 @@ private:
     }
 
     Dispatch& dispatch_;
-};
-
-class RoutedFactory final : public Poco::Net::HTTPRequestHandlerFactory {
-public:
-    explicit RoutedFactory(std::unique_ptr<Dispatch> dispatch) : dispatch_(std::move(dispatch)) {}
-    Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new RoutedHandler(*dispatch_);
-    }
-
-private:
-    std::unique_ptr<Dispatch> dispatch_;
 };
 
 }  // namespace
@@ -233,39 +243,38 @@ ExchangeServer::ExchangeServer(const config::GatewayConfig& config, RouteTable r
     try {
         // SO_REUSEADDR for a quick restart, not SO_REUSEPORT: a port in use must be refused.
         socket.bind(Poco::Net::SocketAddress(config.listenHost, config.listenPort), true, false);
-        socket.listen(64);
+        socket.listen(static_cast<int>(std::min<std::uint64_t>(http.maxConnections, 4096)));
     } catch (const Poco::Exception& e) {
         throw ConfigError(config.file.string() + ": key 'gateway.listen': cannot listen on " +
                           config.listenHost + ":" + std::to_string(config.listenPort) + ": " +
                           e.displayText());
     }
-    const Poco::Timespan timeout(static_cast<long>(http.timeoutSeconds), 0);
-    auto params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(16);
-    params->setMaxQueued(64);
-    params->setTimeout(timeout);
+    auto params = Poco::Net::HTTPServerParams::Ptr(new Poco::Net::HTTPServerParams);
     params->setKeepAlive(true);
-    params->setKeepAliveTimeout(timeout);
-    params->setServerName("passerelle");
     params->setSoftwareVersion("passerelle");
-    server_ = std::make_unique<Poco::Net::HTTPServer>(new RoutedFactory(std::move(dispatch)), socket, params);
+    ConnectionLimits limits;
+    limits.workers = http.workers;
+    limits.handshakeDeadline = std::chrono::seconds(http.handshakeSeconds);
+    limits.timeout = std::chrono::seconds(http.timeoutSeconds);
+    limits.maxConnections = http.maxConnections;
+    limits.maxConnectionsPerAddress = http.maxConnectionsPerAddress;
+    // The handler holds nothing per request: one serves every worker.
+    std::shared_ptr<Dispatch> shared(std::move(dispatch));
+    auto handler = std::make_shared<RoutedHandler>(*shared);
+    engine_ = std::make_unique<ConnectionEngine>(
+        std::move(socket), limits, params,
+        [shared, handler](Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+            handler->handleRequest(request, response);
+        });
 }
 
 ExchangeServer::~ExchangeServer() { stop(); }
 
-void ExchangeServer::start() {
-    server_->start();
-    running_ = true;
-}
+void ExchangeServer::start() { engine_->start(); }
 
-void ExchangeServer::stop() {
-    if (running_) {
-        server_->stopAll(true);
-        running_ = false;
-    }
-}
+void ExchangeServer::stop() { engine_->stop(); }
 
-std::uint16_t ExchangeServer::port() const { return server_->port(); }
+std::uint16_t ExchangeServer::port() const { return engine_->port(); }
 
 std::vector<Route> ExchangeServer::routes() const { return served_; }
 

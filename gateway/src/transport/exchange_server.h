@@ -8,17 +8,23 @@
 //   - the per-peer rate limit, keyed by the certificate's CN: [http]
 //     rate_per_minute and burst (429 rate_limited, with Retry-After);
 //   - the route itself (404 not_found; 405 method_not_allowed, with Allow);
+//   - no Transfer-Encoding (501 transfer_encoding_not_supported), and never
+//     with a Content-Length (400 ambiguous_length: RFC 9112 section 6.3, the
+//     shape of request smuggling); the connection is closed after either;
 //   - the route's body limit: a Content-Length above it is 413
 //     request_too_large; a route that takes a body needs a Content-Length
-//     (411 length_required; chunked bodies are refused too, since their size
-//     cannot be checked before they are read).
-// Connections time out after [http] timeout_seconds without a byte, while a
-// request is read and while an idle keep-alive connection waits (Poco retries
-// a TLS read once, so a silent TLS client goes after one to two timeouts).
+//     (411 length_required).
+// Connections are held by a ConnectionEngine (connection_engine.h): a TLS
+// handshake must end within [http] handshake_seconds; an address may hold
+// max_connections_per_address connections, the listener max_connections; a
+// request is answered by one of [http] workers threads, and an idle
+// keep-alive connection holds none. A read or write waits at most
+// timeout_seconds (Poco retries a TLS read once, so a client that stalls
+// mid-request goes after one to two timeouts), and so does an idle
+// keep-alive connection.
 // Each request is counted in passerelle_http_requests_total{route,status},
 // each refused for its rate in passerelle_http_rate_limited_total{peer}.
 
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
@@ -35,6 +41,8 @@
 #include "transport/tls_context.h"
 
 namespace passerelle::transport {
+
+class ConnectionEngine;
 
 using RouteHandler =
     std::function<void(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&, const PeerIdentity&)>;
@@ -80,8 +88,7 @@ public:
 
 private:
     std::vector<Route> served_;
-    std::unique_ptr<Poco::Net::HTTPServer> server_;
-    bool running_ = false;
+    std::unique_ptr<ConnectionEngine> engine_;  // owns the routes' dispatch
 };
 
 }  // namespace passerelle::transport

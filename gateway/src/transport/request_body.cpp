@@ -16,12 +16,13 @@ constexpr Poco::Timestamp::TimeDiff kDiscardMaxMicroseconds = 2'000'000;
 }  // namespace
 
 bool hasRequestBody(const Poco::Net::HTTPServerRequest& request) {
-    return request.getChunkedTransferEncoding() ||
-           (request.hasContentLength() && request.getContentLength64() > 0);
+    return request.has("Transfer-Encoding") || (request.hasContentLength() && request.getContentLength64() > 0);
 }
 
 void discardSmallBody(Poco::Net::HTTPServerRequest& request) {
     if (request.hasContentLength() && request.getContentLength64() > kDiscardLimitBytes) return;
+    // A coding other than chunked alone has no end but the connection's: nothing to skip to.
+    if (request.has("Transfer-Encoding") && !request.getChunkedTransferEncoding()) return;
     try {
         std::istream& body = request.stream();
         const Poco::Timestamp started;

@@ -5,7 +5,8 @@
 
 namespace passerelle::transport {
 
-// A Content-Length above 0, or a chunked body.
+// A Content-Length above 0, or any Transfer-Encoding (a chunked body or one that
+// cannot be framed): what a refusal must not leave to be read as the next request.
 bool hasRequestBody(const Poco::Net::HTTPServerRequest& request);
 
 // After a refusal sent with "Connection: close": reads and drops what is left
