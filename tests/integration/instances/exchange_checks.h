@@ -50,8 +50,9 @@ inline Findings outboxFindings(const ExchangeFacts& facts, const std::map<std::s
             found.add("batch " + id + " sealed by " + sealer.label + " says its files are in folder '" +
                       r.filesAt + "'");
         }
+        // r named again: clang 14 (the sanitized build) cannot capture a structured binding.
         const auto job = std::find_if(facts.jobs.begin(), facts.jobs.end(),
-                                      [&](const LoadJob& j) { return j.name == r.party; });
+                                      [&, &r = r](const LoadJob& j) { return j.name == r.party; });
         if (job == facts.jobs.end() || r.recordCount != static_cast<std::uint64_t>(job->rows))
             found.add("batch " + id + " of job " + r.party + " seals " + std::to_string(r.recordCount) +
                       " records");

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -40,9 +41,20 @@ inline void writeFile(const std::filesystem::path& file, const std::string& cont
     if (!out) throw std::runtime_error("cannot write " + file.string());
 }
 
-// Polls `condition` every 50 ms until it holds or `timeout` passes.
+// Instrumented builds run several times slower (scripts/lib/sanitize.sh sets 4):
+// every deadline below is multiplied by PASSERELLE_TEST_TIME_FACTOR (default 1).
+inline int testTimeFactor() {
+    static const int factor = [] {
+        const char* text = std::getenv("PASSERELLE_TEST_TIME_FACTOR");
+        const int n = text != nullptr ? std::atoi(text) : 1;
+        return n >= 1 ? n : 1;
+    }();
+    return factor;
+}
+
+// Polls `condition` every 50 ms until it holds or `timeout` (times the factor) passes.
 inline bool waitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto deadline = std::chrono::steady_clock::now() + timeout * testTimeFactor();
     while (true) {
         if (condition()) return true;
         if (std::chrono::steady_clock::now() >= deadline) return false;
