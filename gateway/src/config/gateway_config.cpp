@@ -1,6 +1,7 @@
 #include "config/gateway_config.h"
 
 #include "common/errors.h"
+#include "common/identifiers.h"
 #include "config/config_reader.h"
 #include "config/job_mapping.h"
 #include "record/record_validator.h"
@@ -15,16 +16,15 @@ namespace passerelle::config {
 
 namespace {
 
-bool isIdentifier(std::string_view s) {
-    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-           });
-}
+// Party and purpose ids are the ones manifests, receipts and requests carry: one
+// rule for both (common/identifiers.h), so the configuration can name no party the
+// exchange would refuse. Job names and pseudonym domains follow it too.
+bool isIdentifier(std::string_view s) { return identifier_rules::Name::accepts(s); }
 
 std::string identifier(const ConfigReader& r, const std::string& key) {
     std::string v = r.required(key);
     if (!isIdentifier(v)) {
-        r.fail(key, "must be lower-case letters, digits, '-' or '_' (at most 64)");
+        r.fail(key, std::string("must be ") + identifier_rules::Name::kRule);
     }
     return v;
 }
@@ -116,7 +116,7 @@ void readPeers(const ConfigReader& r, GatewayConfig& c) {
     for (const std::string& party : r.children("peer")) {
         const std::string section = "peer." + party;
         if (!isIdentifier(party)) {
-            r.fail(section, "a peer is named by its party id: lower-case letters, digits, '-' or '_'");
+            r.fail(section, std::string("a peer is named by its party id: ") + identifier_rules::Name::kRule);
         }
         r.refuseUnknown(section,
                         {"url", "public_keys", "accept_purposes", "extract_purposes", "certificate_sha256"});
@@ -201,7 +201,7 @@ void readPurposes(const ConfigReader& r, GatewayConfig& c) {
     for (const std::string& id : r.children("purpose")) {
         const std::string section = "purpose." + id;
         if (!isIdentifier(id)) {
-            r.fail(section, "a purpose id is lower-case letters, digits, '-' or '_'");
+            r.fail(section, std::string("a purpose id is ") + identifier_rules::Name::kRule);
         }
         r.refuseUnknown(section, {"description", "legal_basis", "controller", "controller_contact", "dpo_contact",
                                   "data_subjects", "fields", "required", "forbid_classes", "recipients",
@@ -236,7 +236,7 @@ void readPurposes(const ConfigReader& r, GatewayConfig& c) {
         p.retentionDays = static_cast<std::uint32_t>(r.number(k + "retention_days", 0, 1, 36500));
         p.pseudonymDomain = art30Item(r, k + "pseudonym_domain", "the pseudonym domain");
         if (!isIdentifier(p.pseudonymDomain)) {
-            r.fail(k + "pseudonym_domain", "must be lower-case letters, digits, '-' or '_' (at most 64)");
+            r.fail(k + "pseudonym_domain", std::string("must be ") + identifier_rules::Name::kRule);
         }
         p.securityMeasures = art30List(r, k + "security_measures", "the security measures");
         c.purposes.emplace(id, std::move(p));
@@ -271,7 +271,7 @@ void readJobs(const ConfigReader& r, GatewayConfig& c) {
     for (const std::string& name : r.children("job")) {
         const std::string section = "job." + name;
         if (!isIdentifier(name)) {
-            r.fail(section, "a job name is lower-case letters, digits, '-' or '_'");
+            r.fail(section, std::string("a job name is ") + identifier_rules::Name::kRule);
         }
         if (c.role != Role::Institution) {
             r.fail(section, "jobs run on an institution's gateway; this one has role 'region'");
