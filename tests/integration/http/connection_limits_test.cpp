@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <latch>
 #include <thread>
 
 #include "../support/exchange_fixture.h"
@@ -143,8 +144,11 @@ protected:
 };
 
 // GET /v1/health `count` times on one keep-alive connection; how many were 200.
-int healthOnOneConnection(const PeerClient& peer, int port, int count) {
+// The connection stays open until every client is done (`allDone`), as a
+// client library's pool keeps it.
+int healthOnOneConnection(const PeerClient& peer, int port, int count, std::latch& allDone) {
     int ok = 0;
+    bool arrived = false;
     try {
         auto socket = peer.connect(port);
         const std::string request = "GET /v1/health HTTP/1.1\r\nHost: localhost\r\n\r\n";
@@ -169,9 +173,12 @@ int healthOnOneConnection(const PeerClient& peer, int port, int count) {
             }
             received.erase(0, end + 4 + length);
         }
+        arrived = true;
+        allDone.arrive_and_wait();
     } catch (const Poco::Exception&) {
         // Counted as the requests that did not get their 200.
     }
+    if (!arrived) allDone.count_down();
     return ok;
 }
 
@@ -233,7 +240,9 @@ TEST_F(ConnectionLimitsTest, AnAddressOverItsCapIsClosedAtOnceWhileAnotherAddres
 
 TEST_F(ConnectionLimitsTest, SixtyFourKeepAliveClientsAreAllServedWithoutWaitingForAnothersIdleTimeout) {
     // The thread-per-connection listener this replaced served 16 kept-alive connections
-    // and left the others queued until one of them went idle for timeout_seconds (60).
+    // and left the others queued until one of them went idle for timeout_seconds (60):
+    // here the first 16 clients keep theirs open until all 64 are done, so that
+    // listener would take a minute.
     config::HttpSettings http;
     http.ratePerMinute = 0;
     startListener(http);
@@ -242,10 +251,11 @@ TEST_F(ConnectionLimitsTest, SixtyFourKeepAliveClientsAreAllServedWithoutWaiting
     constexpr int kEach = 16;
 
     std::atomic<int> served{0};
+    std::latch allDone(kClients);
     const auto started = Clock::now();
     std::vector<std::thread> clients;
     for (int i = 0; i < kClients; ++i) {
-        clients.emplace_back([&] { served += healthOnOneConnection(montpellier, port(), kEach); });
+        clients.emplace_back([&] { served += healthOnOneConnection(montpellier, port(), kEach, allDone); });
     }
     for (auto& client : clients) client.join();
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
