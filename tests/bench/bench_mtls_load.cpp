@@ -41,6 +41,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -273,8 +274,10 @@ int main(int argc, char** argv) {
         }
 
         std::atomic<long> next{0};
-        std::atomic<int> ready{0};
-        std::atomic<bool> go{false};
+        // Every connection is made before the clock starts; waiting clients sleep, so
+        // that making the last ones does not compete with the first ones' spinning.
+        std::latch ready(o.clients);
+        std::latch go(1);
         std::vector<ClientResult> results(static_cast<std::size_t>(o.clients));
         std::vector<std::thread> threads;
         std::mutex setupMutex;
@@ -290,8 +293,8 @@ int main(int argc, char** argv) {
                     std::lock_guard lock(setupMutex);
                     if (setupError.empty()) setupError = e.what();
                 }
-                ++ready;
-                while (!go) std::this_thread::yield();
+                ready.count_down();
+                go.wait();
                 while (next.fetch_add(1) < o.requests) {
                     try {
                         if (!connection) {
@@ -319,9 +322,9 @@ int main(int argc, char** argv) {
                 }
             });
         }
-        while (ready < o.clients) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        ready.wait();
         const auto started = Clock::now();
-        go = true;
+        go.count_down();
         for (auto& t : threads) t.join();
         const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
 
