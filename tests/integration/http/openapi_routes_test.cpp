@@ -175,7 +175,8 @@ TEST_F(OpenApiRoutesTest, TheDescriptionCarriesTheListenersAnswersOnEveryOperati
     // The listener's own error codes are all documented.
     const std::string text = readFile(kOpenApi);
     for (const char* code : {"no_client_certificate", "not_found", "method_not_allowed", "length_required",
-                             "request_too_large", "rate_limited", "internal_error"}) {
+                             "request_too_large", "rate_limited", "internal_error", "transfer_encoding_not_supported",
+                             "ambiguous_length", "bad_request"}) {
         EXPECT_NE(text.find(std::string("\"") + code + "\""), std::string::npos)
             << code << " is not documented";
     }
