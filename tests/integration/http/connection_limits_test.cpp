@@ -361,5 +361,41 @@ TEST_F(ConnectionLimitsTest, TheLoadGeneratorCountsEveryRequestAndEveryFailure) 
     EXPECT_NE(refused.out.find("requests=300 ok=0 failures=300 "), std::string::npos) << refused;
 }
 
+// The listener's [http] keys are read with the rest of the configuration, and a
+// value out of range is refused naming its key.
+class ConnectionSettingsTest : public ExchangeTest {
+protected:
+    std::string loadError(const std::string& http) {
+        if (!fs::exists(pki() / "ca.crt")) makePki({kRegion});
+        writeRegionConfig({});
+        writeFile(regionConfig(), readFile(regionConfig()) + "[http]\n" + http);
+        try {
+            loaded_ = config::GatewayConfig::load(regionConfig());
+        } catch (const ConfigError& e) {
+            return e.what();
+        }
+        return {};
+    }
+    config::GatewayConfig loaded_;
+};
+
+TEST_F(ConnectionSettingsTest, TheKeysAreReadAndAValueOutOfRangeNamesItsKey) {
+    ASSERT_EQ(loadError("handshake_seconds = 5\nworkers = 4\nmax_connections = 64\n"
+                        "max_connections_per_address = 8\n"),
+              "");
+    EXPECT_EQ(loaded_.http.handshakeSeconds, 5u);
+    EXPECT_EQ(loaded_.http.workers, 4u);
+    EXPECT_EQ(loaded_.http.maxConnections, 64u);
+    EXPECT_EQ(loaded_.http.maxConnectionsPerAddress, 8u);
+    for (const auto& [http, key] : std::vector<std::pair<std::string, std::string>>{
+             {"workers = 0\n", "http.workers"},
+             {"handshake_seconds = 0\n", "http.handshake_seconds"},
+             {"max_connections = 8\n", "http.max_connections"},
+             {"max_connections = 64\nmax_connections_per_address = 65\n", "http.max_connections_per_address"}}) {
+        const std::string error = loadError(http);
+        EXPECT_NE(error.find(key), std::string::npos) << http << " -> " << error;
+    }
+}
+
 }  // namespace
 }  // namespace passerelle::integration
