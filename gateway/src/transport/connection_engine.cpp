@@ -166,7 +166,9 @@ struct ConnectionEngine::State {
     }
 
     void admit(Poco::Net::SecureStreamSocket socket, const std::string& address) {
-        if (perAddress[address] >= limits.maxConnectionsPerAddress) {
+        // find, not []: a refused address must leave no entry behind.
+        if (const auto it = perAddress.find(address);
+            it != perAddress.end() && it->second >= limits.maxConnectionsPerAddress) {
             refuse(socket, "address_cap", address);
             return;
         }
