@@ -10,7 +10,7 @@
 // shaped like a social-security number) and are counted on stderr.
 //
 // The last three columns are the institution's survey 6 months after exit
-// (convention art. 3-8): survey date, situation code (DESIGN.md §2) and
+// (convention art. 3-8): survey date, situation code (docs/configuration.md) and
 // durable employment (oui/non). They are drawn from a second generator so
 // the other columns of a given seed stay what they always were.
 

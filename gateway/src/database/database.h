@@ -1,5 +1,5 @@
 #pragma once
-// Where the gateway keeps its durable state (DESIGN.md §8, docs/operations.md): an
+// Where the gateway keeps its durable state (docs/operations.md): an
 // embedded SQLite file (the default) or a PostgreSQL database shared by several
 // gateway instances. The state store, the ledger and the extraction requests are
 // written once against this class; what differs between the two engines is here:

@@ -1,5 +1,5 @@
 #pragma once
-// The institution daemon's delivery workers (DESIGN.md §6): a Boost.Asio
+// The institution daemon's delivery workers (docs/delivery.md): a Boost.Asio
 // thread pool sending due outbox batches, woken when a batch is queued, when
 // the earliest back-off ends, and at least every poll interval (another
 // process — a `transfer`, an extraction — may have queued one). Batches past

@@ -1,5 +1,5 @@
 #pragma once
-// Region-initiated extraction (DESIGN.md §1, docs/extraction.md): the Region signs a
+// Region-initiated extraction (docs/extraction.md): the Region signs a
 // request for one purpose and an exit-date window; the institution's gateway checks
 // it, records it in its ledger (served or denied, with the reason), runs the job's
 // source with the filter and queues the batch in its outbox.

@@ -1,5 +1,5 @@
 #pragma once
-// The exchange ledger (DESIGN.md §5, docs/ledger.md): append-only entries in
+// The exchange ledger (docs/ledger.md): append-only entries in
 // the gateway's database (SQLite or PostgreSQL, database/database.h), hashed into
 // an RFC 9162 Merkle tree, with signed checkpoints of the tree and the
 // counterparts' checkpoints received in receipts.
