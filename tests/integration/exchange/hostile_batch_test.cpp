@@ -268,5 +268,27 @@ TEST_F(HostileBatchTest, FieldsOutsideTheRegionsPurposeAreRefusedBeforeAnythingI
     EXPECT_EQ(post(envelope(privacy::newBatchId(), kStatisticsPurpose, statistics)).status, 200) << region_->log();
 }
 
+TEST_F(HostileBatchTest, AReplayedBatchGetsItsFirstReceiptAndAnotherPayloadUnderItsIdIsAConflict) {
+    ASSERT_FALSE(HasFailure());
+    const std::string id = privacy::newBatchId();
+    const std::string body = envelope(id, kSurveyPurpose, kSurveyFields);
+    const Answer first = post(body);
+    ASSERT_EQ(first.status, 200) << first.body << "\n--- region log ---\n" << region_->log();
+    ASSERT_TRUE(waitUntil([&] { return sinkBatchFiles().size() == 1; }, 15s)) << region_->log();
+    const std::string payload = readFile(regionDir() / "state" / "inbox" / id / "payload.bin");
+
+    // The same bytes again (a sender that lost the answer): the same signed receipt, one copy.
+    const Answer again = post(body);
+    EXPECT_EQ(again.status, 200) << again.body;
+    EXPECT_EQ(again.body, first.body) << "a replay must get the first receipt, not a new one";
+    EXPECT_EQ(storedBatches(), 1u);
+
+    // Another sealed payload under the id already stored: refused, the stored batch kept as it was.
+    expectRefused(envelope(id, kSurveyPurpose, kSurveyFields), 409, "batch_id_conflict",
+                  "was already received with other content");
+    EXPECT_EQ(readFile(regionDir() / "state" / "inbox" / id / "payload.bin"), payload);
+    EXPECT_EQ(sinkBatchFiles().size(), 1u);
+}
+
 }  // namespace
 }  // namespace passerelle::integration
