@@ -190,5 +190,44 @@ TEST_F(PurposeRegistryTest, RegisterNamesEveryArt30ItemInEachFormat) {
     EXPECT_EQ(registerFormatFromName("xml"), std::nullopt);
 }
 
+// The configuration names parties, purposes and pseudonym domains by the one rule a
+// manifest's ids are checked against (common/identifiers.h), so no configured party
+// or purpose is one the exchange would refuse, and none can climb out of a folder.
+TEST_F(PurposeRegistryTest, PartyPeerPurposeAndDomainIdsFollowTheExchangesIdentifierRule) {
+    auto replaced = [](std::string text, const std::string& from, const std::string& to) {
+        const auto at = text.find(from);
+        EXPECT_NE(at, std::string::npos) << from;
+        if (at != std::string::npos) text.replace(at, from.size(), to);
+        return text;
+    };
+    auto rewrite = [&](const fs::path& file, const std::string& from, const std::string& to) {
+        std::ifstream in(file);
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::ofstream(file) << replaced(text, from, to);
+        return file;
+    };
+    const std::string longest(64, 'a');
+    EXPECT_NO_THROW(GatewayConfig::load(rewrite(write(completePurpose()), "party = region-occitanie",
+                                                "party = " + longest)));
+    for (const std::string& bad : std::vector<std::string>{"-region", "_region", "Region", "../x", "a/b", "r\xc3\xa9gion", longest + "a"}) {
+        SCOPED_TRACE(bad);
+        EXPECT_NE(loadError(rewrite(write(completePurpose()), "party = region-occitanie", "party = " + bad))
+                      .find("'gateway.party'"),
+                  std::string::npos);
+        EXPECT_NE(loadError(rewrite(write(completePurpose()), "[peer.univ-montpellier]", "[peer." + bad + "]"))
+                      .find("a peer is named by its party id"),
+                  std::string::npos);
+        const fs::path purpose = rewrite(write(completePurpose()), "[purpose.outcome]", "[purpose." + bad + "]");
+        EXPECT_NE(loadError(rewrite(purpose, "accept_purposes = outcome", "accept_purposes = " + bad))
+                      .find("a purpose id is"),
+                  std::string::npos);
+        auto items = completePurpose();
+        for (auto& [key, value] : items) {
+            if (key == "pseudonym_domain") value = bad;
+        }
+        EXPECT_NE(loadError(write(items)).find("'purpose.outcome.pseudonym_domain'"), std::string::npos);
+    }
+}
+
 }  // namespace
 }  // namespace passerelle::config
