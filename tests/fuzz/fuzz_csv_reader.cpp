@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "csv_reader.h"
+#include "fuzz_support.h"
 
 namespace fs = std::filesystem;
 using namespace passerelle::csv;
@@ -49,65 +50,13 @@ extern "C" ssize_t __wrap_read(int fd, void* buf, std::size_t n) {
 
 namespace {
 
-[[noreturn]] void finding(const char* what) {
-    std::fprintf(stderr, "fuzz_csv_reader: %s\n", what);
-    std::abort();
-}
-
-// Written independently of text_encoding.cpp: strict UTF-8 (no overlongs, surrogates
-// or code points past U+10FFFF).
-bool isValidUtf8(const unsigned char* p, std::size_t n) {
-    std::size_t i = 0;
-    while (i < n) {
-        if (n - i >= 8) {  // ASCII words first, or the large mode would crawl
-            std::uint64_t word;
-            std::memcpy(&word, p + i, 8);
-            if ((word & 0x8080808080808080ULL) == 0) {
-                i += 8;
-                continue;
-            }
-        }
-        const unsigned c = p[i];
-        std::size_t len;
-        std::uint32_t cp;
-        if (c < 0x80) {
-            ++i;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return false;
-        }
-        if (n - i < len) {
-            return false;
-        }
-        for (std::size_t k = 1; k < len; ++k) {
-            if ((p[i + k] & 0xC0) != 0x80) {
-                return false;
-            }
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF)) {
-            return false;
-        }
-        i += len;
-    }
-    return true;
-}
+[[noreturn]] void finding(const char* what) { passerelle::fuzz::finding("fuzz_csv_reader", what); }
 
 void appendStr(std::string& log, const psl_str& s) {
     if (s.size != 0 && s.data == nullptr) {
         finding("a cell has a size but no data");
     }
-    if (!isValidUtf8(reinterpret_cast<const unsigned char*>(s.data), s.size)) {
+    if (!passerelle::fuzz::isValidUtf8(std::string_view(s.data, s.size))) {
         finding("a cell or column name is not valid UTF-8");
     }
     log += std::to_string(s.size);

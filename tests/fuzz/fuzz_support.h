@@ -68,6 +68,14 @@ inline bool isValidUtf8(std::string_view text) {
     const std::size_t n = text.size();
     std::size_t i = 0;
     while (i < n) {
+        if (n - i >= 8) {  // ASCII words first, or large inputs would crawl
+            std::uint64_t word;
+            std::memcpy(&word, p + i, 8);
+            if ((word & 0x8080808080808080ULL) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         const unsigned c = p[i];
         std::size_t len;
         std::uint32_t cp;
