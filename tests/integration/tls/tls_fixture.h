@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <memory>
 
 #include "../support/exchange_fixture.h"
 
@@ -29,11 +30,15 @@ struct ProbeOptions {
     SSL_SESSION* resume = nullptr;
 };
 
+struct SessionFree {
+    void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
+};
+
 struct ProbeResult {
     bool answered = false;  // an HTTP status line came back
     int status = 0;
-    bool reused = false;                // the session was resumed
-    SSL_SESSION* session = nullptr;     // the session to resume with (owned by the caller)
+    bool reused = false;                                   // the session was resumed
+    std::unique_ptr<SSL_SESSION, SessionFree> session;     // the session to resume with
 };
 
 // A TCP connection to 127.0.0.1:port, -1 on failure.
@@ -85,7 +90,7 @@ inline ProbeResult probeHealth(int port, const fs::path& ca, const ProbeOptions&
             result.status = std::stoi(response.substr(9, 3));
         }
         result.reused = SSL_session_reused(ssl) == 1;
-        result.session = SSL_get1_session(ssl);
+        result.session.reset(SSL_get1_session(ssl));
     }
     ERR_clear_error();
     SSL_free(ssl);
