@@ -12,6 +12,7 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
 #include <chrono>
@@ -73,10 +74,15 @@ public:
         auto* serverParams = new Poco::Net::HTTPServerParams;
         serverParams->setMaxThreads(4);
         serverParams->setKeepAlive(false);
-        server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), socket, serverParams);
+        server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(*this), threads_, socket, serverParams);
         server_->start();
     }
-    ~FakeRestApi() { server_->stopAll(true); }
+    // Waits for handlers still running (one sleeping through a scripted delay): they
+    // use this object, and Poco's statics once the test program exits (ASan saw both).
+    ~FakeRestApi() {
+        server_->stopAll(true);
+        threads_.joinAll();
+    }
 
     void on(const std::string& path, Script script) {
         std::lock_guard lock(mutex_);
@@ -152,6 +158,7 @@ private:
     std::map<std::string, Script> scripts_;
     std::map<std::string, int> calls_;
     std::vector<SeenRequest> seen_;
+    Poco::ThreadPool threads_{1, 8};  // the server's own, so the destructor can join them
     std::unique_ptr<Poco::Net::HTTPServer> server_;
     int port_ = 0;
 };
