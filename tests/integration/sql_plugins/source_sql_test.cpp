@@ -2,9 +2,19 @@
 // reader of the export sees, how the filter is bound, and what each error says.
 
 #include <fstream>
+#include <iostream>
 
 #include "common/errors.h"
 #include "sql_backend.h"
+
+// Built with AddressSanitizer (gcc defines the first, clang answers the second).
+#if defined(__SANITIZE_ADDRESS__)
+#define PASSERELLE_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PASSERELLE_UNDER_ASAN 1
+#endif
+#endif
 
 namespace passerelle::integration {
 namespace {
@@ -198,7 +208,14 @@ TEST_P(SourceSqlTest, Streams200000RowsInBoundedMemory) {
     EXPECT_EQ(last, std::to_string(kRows));
     EXPECT_GT(bytes, 40u * 1000 * 1000)
         << "the data must dwarf the memory bound for the test to mean anything";
+#ifdef PASSERELLE_UNDER_ASAN
+    // AddressSanitizer keeps freed memory in quarantine (256 MB by default), so the
+    // process's resident size says nothing about what the reader holds: the bound is
+    // checked by the plain build's run of this test; this one checks the streaming.
+    std::cout << "[ memory   ] bound not checked under AddressSanitizer (grew " << growth << " KiB)\n";
+#else
     EXPECT_LT(growth, 16u * 1024) << "peak memory grew by " << growth << " KiB while streaming";
+#endif
 }
 
 INSTANTIATE_TEST_SUITE_P(Connectors, SourceSqlTest, ::testing::Values("sqlite", "postgresql"), connectorName);
