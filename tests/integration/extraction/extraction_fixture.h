@@ -132,7 +132,7 @@ protected:
     // POST /v1/extractions over mutual TLS with `party`'s certificate.
     transport::HttpResult post(const std::string& body, const std::string& party = kRegion,
                                const std::string& contentType = "application/json") {
-        const config::TlsSettings tls{pki() / (party + ".crt"), pki() / (party + ".key"), pki() / "ca.crt"};
+        const config::TlsSettings tls{pki() / (party + ".crt"), pki() / (party + ".key"), pki() / "ca.crt", {}};
         const transport::ExchangeClient client(tls, "https://localhost:" + std::to_string(institutionPort_),
                                                "", std::chrono::seconds(60));
         return client.post("/v1/extractions", contentType, body.size(),
