@@ -35,14 +35,14 @@
 #include <vector>
 
 #include "common/errors.h"
-#include "exchange/batch_preparer.h"
-#include "exchange/gateway.h"
+#include "party/gateway.h"
 #include "plugin/plugin_host.h"
 #include "privacy/party_keys.h"
 #include "privacy/pseudonymiser.h"
 #include "record/identity.h"
 #include "record/record_validator.h"
 #include "record/trainee_record.h"
+#include "send/batch_preparer.h"
 
 namespace {
 

@@ -513,9 +513,9 @@ InstanceReport deliverBatches(const Options& o, const std::vector<ledger::Checkp
         for (;;) {
             const auto t0 = SteadyClock::now();
             const store::Claim claim{owner, unixSeconds(std::chrono::system_clock::now()), 300};
-            const auto claimed = store.claimDue(claim, 1, kRegion);
+            const auto claimed = store.outbox().claimDue(claim, 1, kRegion);
             if (claimed.empty()) {
-                if (store.pendingFor(kRegion).empty()) return;  // every batch is receipted
+                if (store.outbox().pendingFor(kRegion).empty()) return;  // every batch is receipted
                 ++idle[t];  // the rest are being delivered by others; look again shortly
                 std::this_thread::sleep_for(std::chrono::milliseconds(5));
                 continue;
@@ -540,7 +540,7 @@ InstanceReport deliverBatches(const Options& o, const std::vector<ledger::Checkp
                                         kInstitution + R"(","receiver":")" + kRegion +
                                         R"(","payload_digest":")" + batch.payloadDigest +
                                         R"(","record_count":)" + std::to_string(batch.recordCount) + "}";
-            store.recordReceipt(batch.batchId, receipt, toBase64(answer.signature),
+            store.outbox().recordReceipt(batch.batchId, receipt, toBase64(answer.signature),
                                 formatUtc(std::chrono::system_clock::now()));
             latencies[t].push_back(std::chrono::duration<float, std::micro>(SteadyClock::now() - t0).count());
         }
@@ -572,7 +572,7 @@ InstanceReport prepare(const Options& o, const std::function<void()>& started) {
         batch.recordCount = 1000;
         batch.payloadDigest = digestOf(batch.batchId);
         batch.createdAt = createdAt;
-        store.addToOutbox(batch);
+        store.outbox().addToOutbox(batch);
     }
     return {};
 }
@@ -617,7 +617,7 @@ bool verify(const Options& o, const SigningKey& institution, const SigningKey& r
         logged.insert(e.batch_id);
         ++loggedEntries;
     }
-    const auto done = store.outboxWithStatus(store::OutboxStatus::Receipted).size();
+    const auto done = store.outbox().outboxWithStatus(store::OutboxStatus::Receipted).size();
     if (done != o.deliveries || logged.size() != o.deliveries || loggedEntries != o.deliveries) {
         problems.push_back(std::to_string(done) + " batches receipted and " + std::to_string(loggedEntries) +
                            " receipt entries for " + std::to_string(logged.size()) + " batches, expected " +

@@ -11,14 +11,14 @@
 #include <map>
 #include <string>
 
+#include "audit/audit_views.h"
 #include "console/console_http.h"
-#include "exchange/audit_views.h"
 #include "fuzz_support.h"
 
 using namespace passerelle;
 using namespace passerelle::console;
 
-// console_http.cpp's reply builders call this (gateway/src/exchange/audit_views.cpp,
+// console_http.cpp's reply builders call this (gateway/src/audit/audit_views.cpp,
 // which would drag the ledger and the database into the target); decodeForm never does.
 std::string passerelle::exchange::toJsonText(const Poco::JSON::Object::Ptr&) {
     fuzz::finding("fuzz_console_form", "toJsonText called: the target only covers decodeForm");

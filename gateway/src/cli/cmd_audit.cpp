@@ -1,12 +1,12 @@
 // passerelle audit verify|list|show|export|subject: the DPO's view of the
 // ledger, offline, from the gateway's own files.
 
+#include "audit/audit.h"
+#include "audit/audit_views.h"
 #include "cli/commands.h"
 #include "common/encoding.h"
 #include "common/errors.h"
-#include "exchange/audit.h"
-#include "exchange/audit_views.h"
-#include "exchange/gateway.h"
+#include "party/gateway.h"
 
 #include <Poco/JSON/Array.h>
 

@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "cli/stop_signals.h"
 #include "console/console_server.h"
-#include "exchange/gateway.h"
+#include "party/gateway.h"
 
 namespace passerelle::cli {
 

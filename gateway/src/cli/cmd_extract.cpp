@@ -1,30 +1,20 @@
 // passerelle extract: the Region asks an institution for a cohort (docs/extraction.md).
 
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <iostream>
-#include <thread>
 
 #include "cli/commands.h"
 #include "common/errors.h"
-#include "exchange/extraction.h"
-#include "exchange/gateway.h"
+#include "party/gateway.h"
 #include "record/field_syntax.h"
-#include "transport/exchange_client.h"
+#include "receive/extraction_requester.h"
 
 namespace passerelle::cli {
 
 namespace {
-
-using namespace std::chrono_literals;
-
-// The institution prepares the batch before it answers: a large export takes a while.
-constexpr auto kAnswerTimeout = 300s;
-constexpr auto kPollEvery = 500ms;
 
 std::string isoDateOption(const ParsedOptions& options, const std::string& name) {
     const std::string value = options.value(name);
@@ -55,125 +45,14 @@ std::chrono::seconds timeoutOption(const ParsedOptions& options) {
     throw UsageError("--timeout expects a number of seconds, at least 1");
 }
 
-// The peer this Region may ask: configured, reachable, and sending a purpose we accept from it.
-const config::PeerSettings& institutionPeer(const config::GatewayConfig& config,
-                                            const std::string& institution, const std::string& purpose) {
-    const std::string file = config.file.string();
-    if (config.role != config::Role::Region) {
-        throw ConfigError(file +
-                          ": key 'gateway.role': extraction requests are sent by the Region's gateway; " +
-                          "this one is an institution's");
-    }
-    const auto it = config.peers.find(institution);
-    if (it == config.peers.end()) {
-        throw ConfigError(file + ": no [peer." + institution + "] section: '" + institution +
-                          "' is not an institution this gateway exchanges with");
-    }
-    const config::PeerSettings& peer = it->second;
-    if (peer.url.empty()) {
-        throw ConfigError(file + ": key 'peer." + institution + ".url' is not set: the address of " +
-                          institution +
-                          "'s exchange listener (its gateway.listen) is needed to send it a request");
-    }
-    config.purpose(purpose);  // ConfigError naming the purpose when unknown
-    const auto& accepted = peer.acceptPurposes;
-    if (std::find(accepted.begin(), accepted.end(), purpose) == accepted.end()) {
-        throw ConfigError(file + ": key 'peer." + institution + ".accept_purposes' does not list '" +
-                          purpose + "': this gateway would refuse the batch it asks for");
-    }
-    return peer;
-}
-
-// The institution's refusal: {"error": code, "message": text}, or whatever it sent.
-std::pair<std::string, std::string> errorOf(const transport::HttpResult& result) {
-    try {
-        const auto o = Poco::JSON::Parser().parse(result.body).extract<Poco::JSON::Object::Ptr>();
-        if (o && o->has("error"))
-            return {o->optValue<std::string>("error", ""), o->optValue<std::string>("message", "")};
-    } catch (const Poco::Exception&) {
-        // not the exchange API's JSON: said below
-    }
-    return {"unexpected_answer",
-            "HTTP " + std::to_string(result.status) + " without the exchange API's JSON error"};
-}
-
-struct Outcome {
-    std::string status;  // sent, refused, failed
-    int httpStatus = 0;
-    std::optional<exchange::ExtractionAnswer> answer;
-    std::string errorCode;
-    std::string message;
-    std::optional<store::InboxBatch> arrived;  // with --wait
-    bool waitedInVain = false;
-};
-
-Outcome send(const config::GatewayConfig& config, const config::PeerSettings& peer,
-             const exchange::SignedExtractionRequest& signedRequest, const std::string& requestId) {
-    Outcome outcome;
-    transport::HttpResult result;
-    const std::string body = signedRequest.body();
-    try {
-        const transport::ExchangeClient client(config.tls, peer.url, peer.certificateSha256, kAnswerTimeout);
-        result = client.post("/v1/extractions", "application/json", body.size(),
-                             [&body](std::ostream& out) { out << body; });
-    } catch (const TransportError& e) {
-        outcome.status = "failed";
-        outcome.errorCode = "not_delivered";
-        outcome.message = "the request did not reach " + peer.party + " at " + peer.url + ": " + e.what();
-        return outcome;
-    }
-    outcome.httpStatus = result.status;
-    if (result.status == 202) {
-        try {
-            outcome.answer = exchange::ExtractionAnswer::parse(result.body);
-        } catch (const exchange::ExtractionRequestError& e) {
-            outcome.status = "failed";
-            outcome.errorCode = "unexpected_answer";
-            outcome.message = std::string("the institution's answer could not be read: ") + e.what();
-            return outcome;
-        }
-        if (outcome.answer->requestId != requestId) {
-            outcome.status = "failed";
-            outcome.errorCode = "unexpected_answer";
-            outcome.message =
-                "the institution answered for request " + outcome.answer->requestId + ", not " + requestId;
-            outcome.answer.reset();
-            return outcome;
-        }
-        outcome.status = "sent";
-        return outcome;
-    }
-    std::tie(outcome.errorCode, outcome.message) = errorOf(result);
-    outcome.status = result.status >= 500 ? "failed" : "refused";
-    return outcome;
-}
-
-// With --wait: until the batch is in this gateway's inbox (the running `passerelle run` stores it).
-void waitForBatch(exchange::Gateway& gateway, const std::string& batchId, std::chrono::seconds timeout,
-                  Outcome& outcome) {
-    const bool tty = isatty(STDERR_FILENO) != 0;
-    const auto start = std::chrono::steady_clock::now();
-    while (!(outcome.arrived = gateway.store().inboxBatch(batchId))) {
-        const auto waited =
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start);
-        if (waited >= timeout) {
-            outcome.waitedInVain = true;
-            break;
-        }
-        if (tty)
-            std::cerr << "\r  waiting for batch " << batchId << ": " << waited.count() << " s" << std::flush;
-        std::this_thread::sleep_for(kPollEvery);
-    }
-    if (tty) std::cerr << "\r\033[K" << std::flush;
-}
-
 // "  label          " in one column, so the figures line up.
 std::string label(std::string text) {
     text.resize(16, ' ');
     return "  " + text;
 }
 
-void printText(const exchange::ExtractionRequest& request, const Outcome& o, std::chrono::seconds timeout) {
+void printText(const exchange::ExtractionRequest& request, const exchange::ExtractionOutcome& o,
+               std::chrono::seconds timeout) {
     std::cout << "extraction request " << request.requestId << " to " << request.institution << ": purpose "
               << request.purpose << ", exit dates " << request.exitFrom << " to " << request.exitTo << "\n";
     if (!o.answer) return;  // the error goes to stderr
@@ -203,7 +82,7 @@ void printText(const exchange::ExtractionRequest& request, const Outcome& o, std
     }
 }
 
-void printJson(const exchange::ExtractionRequest& request, const Outcome& o) {
+void printJson(const exchange::ExtractionRequest& request, const exchange::ExtractionOutcome& o) {
     Poco::JSON::Object j(Poco::JSON_PRESERVE_KEY_ORDER);
     j.set("request_id", request.requestId);
     j.set("institution", request.institution);
@@ -235,37 +114,16 @@ int extract(const ParsedOptions& options) {
     const std::string purposeId = options.value("purpose");
 
     auto gateway = exchange::Gateway::open(options.value("config"));
-    const config::GatewayConfig& config = gateway->config();
-    const config::PeerSettings& peer = institutionPeer(config, institution, purposeId);
-    const config::PurposeSettings& purpose = config.purpose(purposeId);
-
-    const auto request = exchange::ExtractionRequest::fresh(config.party, institution, purposeId, exitFrom,
-                                                            exitTo, gateway->keys().publicKeys().sign.id(),
-                                                            std::chrono::system_clock::now());
-    Outcome outcome =
-        send(config, peer, exchange::signExtractionRequest(request, gateway->keys()), request.requestId);
-
-    ledger::LedgerEntry entry;
-    entry.actor = "operator";
-    entry.operation = "extraction-requested";
-    entry.purpose = purposeId;
-    entry.legal_basis = purpose.legalBasis;
-    entry.counterpart = institution;
-    entry.outcome = outcome.status;
-    entry.reason = "request " + request.requestId + ": exit dates " + exitFrom + " to " + exitTo + "; ";
-    if (outcome.answer) {
-        entry.batch_id = outcome.answer->batchId.value_or("");
-        entry.record_count = outcome.answer->records;
-        entry.reason +=
-            outcome.answer->batchId ? "served, batch queued at the institution" : "served, no record matched";
-    } else {
-        entry.reason += (outcome.httpStatus ? "HTTP " + std::to_string(outcome.httpStatus) + " " : "") +
-                        outcome.errorCode + ": " + outcome.message.substr(0, 500);
-    }
-    gateway->ledger().append(entry);
+    auto [request, outcome] = exchange::requestExtraction(*gateway, institution, purposeId, exitFrom, exitTo);
 
     if (outcome.answer && outcome.answer->batchId && options.has("wait")) {
-        waitForBatch(*gateway, *outcome.answer->batchId, timeout, outcome);
+        const bool tty = isatty(STDERR_FILENO) != 0;
+        const std::string batchId = *outcome.answer->batchId;
+        const auto progress = [tty, &batchId](std::chrono::seconds waited) {
+            if (tty) std::cerr << "\r  waiting for batch " << batchId << ": " << waited.count() << " s" << std::flush;
+        };
+        exchange::waitForBatch(*gateway, batchId, timeout, outcome, progress);
+        if (tty) std::cerr << "\r\033[K" << std::flush;
     }
     if (options.has("json")) {
         printJson(request, outcome);

@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "config/gateway_config.h"
-#include "exchange/gateway.h"
+#include "party/key_rotation.h"
 #include "privacy/party_keys.h"
 
 namespace passerelle::cli {
@@ -54,21 +54,6 @@ Command keysExportPublicCommand() {
             }};
 }
 
-namespace {
-
-// A key rotation is an act the DPO must be able to see: it goes to the ledger
-// (key ids only), and the closing checkpoint is signed with the new key.
-void recordRotation(const std::string& configFile, const std::string& operation, const std::string& reason) {
-    auto gateway = exchange::Gateway::open(configFile);
-    ledger::LedgerEntry entry;
-    entry.actor = "operator";
-    entry.operation = operation;
-    entry.outcome = "rotated";
-    entry.reason = reason;
-    gateway->ledger().append(entry);
-}
-
-}  // namespace
 
 Command keysRotateCommand() {
     CommandSpec spec;
@@ -91,19 +76,13 @@ Command keysRotateCommand() {
     return {spec, [](const ParsedOptions& options) {
                 const auto config = config::GatewayConfig::load(options.value("config"));
                 if (options.has("pseudonym")) {
-                    const auto r = privacy::PartyKeys::rotatePseudonymKey(config.keysDir);
-                    recordRotation(options.value("config"), "pseudonym-key-rotated",
-                                   "pseudonym key epoch " + std::to_string(r.retiredEpoch) + " -> " +
-                                       std::to_string(r.epoch));
+                    const auto r = exchange::rotatePseudonymKey(config);
                     std::cout << "pseudonym key rotated in " << config.keysDir.string() << ": epoch "
                               << r.retiredEpoch << " -> " << r.epoch << "\n"
                               << "every pseudonym now starts with \"" << r.epoch << ":\"\n";
                     return kExitOk;
                 }
-                const auto r = privacy::PartyKeys::rotateSealingKeys(config.keysDir);
-                recordRotation(options.value("config"), "keys-rotated",
-                               "signing key " + r.retiredSignId + " -> " + r.signId + ", sealing key " +
-                                   r.retiredBoxId + " -> " + r.boxId);
+                const auto r = exchange::rotateSealingKeys(config);
                 std::cout << "keys rotated in " << config.keysDir.string() << "\n"
                           << "  signing key id " << r.retiredSignId << " -> " << r.signId << "\n"
                           << "  sealing key id " << r.retiredBoxId << " -> " << r.boxId << "\n"

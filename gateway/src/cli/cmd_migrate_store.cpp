@@ -1,7 +1,6 @@
 // passerelle migrate-store: create the PostgreSQL schema, or move an installation's
 // state from its SQLite files into PostgreSQL (docs/migrate-store.md).
 
-#include <Poco/Data/Statement.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -12,14 +11,11 @@
 #include <stdexcept>
 
 #include "cli/commands.h"
-#include "cli/store_move.h"
 #include "common/errors.h"
 #include "config/gateway_config.h"
-#include "database/migrations.h"
-#include "exchange/gateway.h"
-#include "privacy/party_keys.h"
+#include "migration/store_move.h"
+#include "party/gateway.h"
 
-using namespace Poco::Data::Keywords;
 
 namespace passerelle::cli {
 namespace {
@@ -46,55 +42,9 @@ db::Location targetLocation(const std::string& text, const std::optional<std::st
     }
 }
 
-// The keys that may have signed the ledger's checkpoints, as the gateway resolves
-// them (exchange::Gateway::checkpointKeys): this party's current and retired signing
-// keys, and each peer's current one. Public keys only: the move needs no secret.
-ledger::KeyResolver checkpointKeys(const config::GatewayConfig& config) {
-    std::map<std::string, ledger::SignKey> own;
-    const auto current = privacy::readPublicKeysFile(config.keysDir / privacy::PartyKeys::kPublicFile);
-    own.emplace(current.sign.id(), current.sign.bytes);
-    std::error_code ec;
-    for (const auto& dir :
-         std::filesystem::directory_iterator(config.keysDir / privacy::PartyKeys::kPreviousDir, ec)) {
-        const auto file = dir.path() / privacy::PartyKeys::kPublicFile;
-        if (std::filesystem::exists(file)) {
-            const auto retired = privacy::readPublicKeysFile(file);
-            own.emplace(retired.sign.id(), retired.sign.bytes);
-        }
-    }
-    std::map<std::string, privacy::SignPublicKey> peers;
-    for (const auto& [party, peer] : config.peers) {
-        const auto keys = privacy::readPublicKeysFile(peer.publicKeysFile);
-        if (keys.party != party) {
-            throw ConfigError(config.file.string() + ": key 'peer." + party + ".public_keys': " +
-                              peer.publicKeysFile.string() + " holds the keys of '" + keys.party + "'");
-        }
-        peers.emplace(party, keys.sign);
-    }
-    return [party = config.party, own, peers](const std::string& who,
-                                              const std::string& keyId) -> std::optional<ledger::SignKey> {
-        if (who == party) {
-            const auto it = own.find(keyId);
-            return it == own.end() ? std::nullopt : std::optional(it->second);
-        }
-        const auto it = peers.find(who);
-        if (it != peers.end() && it->second.id() == keyId) return it->second.bytes;
-        return std::nullopt;
-    };
-}
-
-bool gatewayRoleExists(db::Database& target) {
-    return target.withSession([](Poco::Data::Session& session) {
-        Poco::Int64 found = 0;
-        std::string role = db::kGatewayRole;
-        session << "SELECT COUNT(*) FROM pg_roles WHERE rolname = $1", use(role), into(found), now;
-        return found > 0;
-    });
-}
-
 std::string grantsLine(db::Database& target) {
     std::ostringstream line;
-    if (gatewayRoleExists(target)) {
+    if (migration::gatewayRoleExists(target)) {
         line << "grants to the role " << db::kGatewayRole << " applied";
     } else {
         line << "no role " << db::kGatewayRole
@@ -105,7 +55,7 @@ std::string grantsLine(db::Database& target) {
 
 int createSchema(const db::Location& location) {
     db::Database target(location, 1);
-    const auto versions = prepareSchema(target);
+    const auto versions = migration::prepareSchema(target);
     std::cout << "schema of " << target.name() << " is current:";
     for (std::size_t i = 0; i < versions.size(); ++i) {
         std::cout << (i == 0 ? " " : ", ") << versions[i].first << " version " << versions[i].second;
@@ -137,7 +87,7 @@ int moveState(const ParsedOptions& options) {
         }
         sourcePath = source.target;
     }
-    const SqliteState source = SqliteState::at(sourcePath);
+    const migration::SqliteState source = migration::SqliteState::at(sourcePath);
 
     // The target: --to, else the configuration's [storage] database.
     db::Location target;
@@ -159,13 +109,13 @@ int moveState(const ParsedOptions& options) {
         throw UsageError("--to postgresql:CONNINFO is needed: " + config.file.string() +
                          " keeps its state in SQLite ([storage] database)");
     }
-    const ledger::KeyResolver keys = checkpointKeys(config);
+    const ledger::KeyResolver keys = migration::checkpointKeysOf(config);
 
     std::cout << "moving the state of " << config.party << " from sqlite:" << source.folder.string()
               << " (state.db, ledger.db) to " << target.display() << std::endl;
     const bool terminal = ::isatty(STDERR_FILENO) == 1;
-    const StoreMoveReport report =
-        moveStore(source, target, keys,
+    const migration::StoreMoveReport report =
+        migration::moveStore(source, target, keys,
                   [terminal](const std::string& table, std::uint64_t copied, std::uint64_t total) {
                       if (!terminal || total < kProgressFromRows) return;
                       std::cerr << "\r  copying " << table << ": " << copied << " of " << total << " rows"
@@ -176,7 +126,7 @@ int moveState(const ParsedOptions& options) {
               << report.before.rootHash << ", " << report.before.checkpoints << " checkpoint(s), "
               << report.before.peerCheckpoints << " counterpart checkpoint(s)\n"
               << "rows copied, each table's count and content compared before the commit:\n";
-    for (const CopiedTable& t : report.tables) {
+    for (const migration::CopiedTable& t : report.tables) {
         std::string name = "  " + t.name;
         name.resize(std::max<std::size_t>(name.size() + 1, 24), ' ');
         std::cout << name << std::setw(10) << t.rows << (t.note.empty() ? "" : "   (" + t.note + ")") << "\n";

@@ -4,22 +4,17 @@
 // pseudonym key rotation carries the older epoch's pseudonym: it is still honoured
 // (BatchPreparer recomputes that epoch) and `remove` finds it under every held epoch.
 
+#include "audit/objections.h"
 #include "cli/commands.h"
-#include "common/clock.h"
 #include "common/errors.h"
-#include "exchange/gateway.h"
-#include "exchange/subject_access.h"
+#include "party/gateway.h"
 #include "privacy/pseudonymiser.h"
 
-#include <algorithm>
 #include <iostream>
 
 namespace passerelle::cli {
 
 namespace {
-
-constexpr const char* kActor = "operator";
-constexpr const char* kReason = "GDPR art. 21";
 
 std::unique_ptr<exchange::Gateway> openInstitution(const ParsedOptions& options, const std::string& command) {
     auto gateway = exchange::Gateway::open(options.value("config"));
@@ -73,52 +68,18 @@ int change(const ParsedOptions& options, bool add) {
     const exchange::TraineeLookup lookup = lookupFrom(options);
     const config::PurposeSettings& purpose = gateway->config().purpose(options.value("purpose"));
     const config::JobSettings& job = jobFor(gateway->config(), purpose.id, options.optional("job"));
-    // Under every held key epoch, the current one first.
-    const std::vector<std::string> pseudonyms = exchange::traineePseudonyms(*gateway, job, lookup);
-    store::StateStore& store = gateway->store();
-
-    std::string pseudonym = pseudonyms.front();  // the one reported
-    bool changed = false;
-    if (add) {
-        // An objection under an older epoch is already honoured; the next batch that meets
-        // the trainee moves it to the current epoch (docs/privacy.md).
-        const store::PseudonymSet recorded = store.objectionSet(purpose.id);
-        const auto it = std::find_if(pseudonyms.begin(), pseudonyms.end(),
-                                     [&](const std::string& p) { return recorded.contains(p); });
-        if (it != pseudonyms.end()) {
-            pseudonym = *it;
-        } else {
-            changed = store.addObjection({purpose.id, pseudonym, formatUtc(SystemClock().now())});
-        }
-    } else {
-        for (const std::string& p : pseudonyms) {
-            if (store.removeObjection(purpose.id, p) && !changed) {
-                changed = true;
-                pseudonym = p;
-            }
-        }
-    }
-    if (!changed) {
+    const exchange::ObjectionChange result = exchange::changeObjection(*gateway, purpose, job, lookup, add);
+    if (!result.changed) {
         std::cout << (add ? "objection already recorded" : "no objection recorded") << ": purpose " << purpose.id
-                  << ", pseudonym " << shortPseudonym(pseudonym) << " (nothing changed)\n";
-        if (pseudonym != pseudonyms.front()) {
+                  << ", pseudonym " << shortPseudonym(result.pseudonym) << " (nothing changed)\n";
+        if (result.olderEpoch) {
             std::cout << "  recorded under an older pseudonym key epoch: honoured, and moved to the\n"
                          "  current epoch by the next batch of the purpose that meets the trainee\n";
         }
         return kExitOk;
     }
-    // The ledger says that an objection changed, and for which purpose; never whose.
-    ledger::LedgerEntry entry;
-    entry.actor = kActor;
-    entry.operation = add ? "objection-added" : "objection-removed";
-    entry.purpose = purpose.id;
-    entry.legal_basis = purpose.legalBasis;
-    entry.outcome = add ? "recorded" : "removed";
-    entry.reason = kReason;
-    entry.record_count = 1;
-    const std::uint64_t index = gateway->ledger().append(entry);
     std::cout << (add ? "objection recorded" : "objection removed") << ": purpose " << purpose.id << ", pseudonym "
-              << shortPseudonym(pseudonym) << " (ledger entry " << index << ")\n"
+              << shortPseudonym(result.pseudonym) << " (ledger entry " << result.ledgerIndex << ")\n"
               << (add ? "  every later batch of this purpose leaves the trainee out\n"
                       : "  later batches of this purpose carry the trainee again\n");
     return kExitOk;
@@ -172,7 +133,7 @@ Command objectionsListCommand() {
                 auto gateway = openInstitution(options, "objections list");
                 const auto purpose = options.optional("purpose");
                 if (purpose) gateway->config().purpose(*purpose);  // an unknown purpose is an error, not "none"
-                const auto objections = gateway->store().objections(purpose);
+                const auto objections = gateway->store().objections().all(purpose);
                 const std::uint32_t epoch = gateway->keys().pseudonymEpoch();
                 std::cout << objections.size() << " objection(s)\n";
                 std::size_t older = 0;

@@ -14,9 +14,9 @@
 #include "common/errors.h"
 #include "common/json_text.h"
 #include "config/gateway_config.h"
-#include "exchange/source_records.h"
 #include "plugin/plugin_host.h"
 #include "record/record_validator.h"
+#include "send/source_records.h"
 
 namespace passerelle::cli {
 

@@ -1,8 +1,8 @@
 // passerelle purge: delete what has outlived its retention (docs/ledger.md).
 
+#include "audit/retention.h"
 #include "cli/commands.h"
-#include "exchange/gateway.h"
-#include "exchange/retention.h"
+#include "party/gateway.h"
 
 #include <iostream>
 

@@ -4,9 +4,10 @@
 #include "cli/commands.h"
 #include "common/clock.h"
 #include "common/errors.h"
-#include "exchange/batch_delivery.h"
-#include "exchange/gateway.h"
-#include "exchange/gateway_status.h"
+#include "daemon/gateway_status.h"
+#include "party/gateway.h"
+#include "send/batch_delivery.h"
+#include "send/dead_letters.h"
 
 #include <Poco/JSON/Array.h>
 
@@ -158,19 +159,7 @@ Command outboxRequeueCommand() {
     return {spec, [](const ParsedOptions& options) {
                 auto gateway = exchange::Gateway::open(options.value("config"));
                 const std::string batchId = options.value("batch");
-                const auto batch = gateway->store().outboxBatch(batchId);
-                if (!batch || batch->status != store::OutboxStatus::DeadLetter) {
-                    throw Error("batch " + batchId + " is not a dead letter in this outbox (" +
-                                (batch ? "it is " + std::string(store::outboxStatusName(batch->status))
-                                       : std::string("no such batch")) +
-                                ")");
-                }
-                gateway->store().requeue(batchId, formatUtc(std::chrono::system_clock::now()));
-                ledger::LedgerEntry entry =
-                    exchange::outboxBatchEntry(gateway->config(), *batch, "operator", "batch-requeued");
-                entry.outcome = "queued";
-                entry.reason = "dead letter since " + batch->deadLetteredAt + " put back in the outbox";
-                gateway->ledger().append(entry);
+                exchange::requeueDeadLetter(*gateway, batchId);
                 std::cout << "batch " << batchId << " is queued again; 'passerelle run' sends it now\n";
                 return kExitOk;
             }};

@@ -2,10 +2,10 @@
 // the trainee from this institution's own exports, prints their pseudonym in
 // every domain and every batch that carried them.
 
+#include "audit/subject_access.h"
 #include "cli/commands.h"
 #include "common/errors.h"
-#include "exchange/gateway.h"
-#include "exchange/subject_access.h"
+#include "party/gateway.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>

@@ -2,12 +2,12 @@
 
 #include "cli/commands.h"
 #include "common/errors.h"
-#include "exchange/batch_delivery.h"
-#include "exchange/batch_preparer.h"
-#include "exchange/gateway.h"
-#include "exchange/job_scheduler.h"
-#include "exchange/outbox_recovery.h"
 #include "common/file_lock.h"
+#include "party/gateway.h"
+#include "party/outbox_recovery.h"
+#include "send/batch_delivery.h"
+#include "send/batch_preparer.h"
+#include "send/job_scheduler.h"
 
 #include <Poco/JSON/Object.h>
 
@@ -26,7 +26,7 @@ exchange::DeliveryOutcome awaitOtherSender(exchange::Gateway& gateway, const std
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::seconds(gateway.config().delivery.leaseSeconds);
     while (std::chrono::steady_clock::now() < deadline) {
-        const auto row = gateway.store().outboxBatch(batchId);
+        const auto row = gateway.store().outbox().outboxBatch(batchId);
         if (!row) break;
         if (row->status == store::OutboxStatus::Receipted) {
             outcome.receipted = true;
@@ -62,7 +62,7 @@ int transfer(const ParsedOptions& options) {
     std::filesystem::create_directories(exchange::jobLockFile(*gateway, jobName).parent_path());
     const auto jobLock = FileLock::tryAcquire(exchange::jobLockFile(*gateway, jobName));
     // With PostgreSQL, across instances too (their state folders may differ).
-    const auto instanceLock = jobLock ? gateway->store().tryExclusive(exchange::jobLockName(jobName)) : std::nullopt;
+    const auto instanceLock = jobLock ? gateway->store().locks().tryExclusive(exchange::jobLockName(jobName)) : std::nullopt;
     if (!jobLock || !instanceLock) {
         if (json) {
             std::cout << "{\"job\":\"" << jobName << "\",\"error\":\"already_running\"}" << std::endl;

@@ -249,7 +249,7 @@ void readPurposes(const ConfigReader& r, GatewayConfig& c) {
 // connection string). Relative ones resolve against the configuration file's
 // folder, like every other path; an empty value stays empty, for the plugin
 // to name as missing.
-bool namesAFile(const std::string& key, const plugin::Settings& settings) {
+bool namesAFile(const std::string& key, const PluginSettings& settings) {
     if (key == "path" || key == "directory" || key == "client_certificate" || key == "client_key" ||
         key.ends_with("_file")) {
         return true;
@@ -259,7 +259,7 @@ bool namesAFile(const std::string& key, const plugin::Settings& settings) {
                        [](const auto& kv) { return kv.first == "connector" && kv.second == "sqlite"; });
 }
 
-void resolvePluginPaths(const ConfigReader& r, plugin::Settings& settings) {
+void resolvePluginPaths(const ConfigReader& r, PluginSettings& settings) {
     for (auto& [key, value] : settings) {
         if (!value.empty() && namesAFile(key, settings) && std::filesystem::path(value).is_relative()) {
             value = (r.file().parent_path() / value).lexically_normal().string();

@@ -2,7 +2,6 @@
 // The gateway's configuration, read once and checked whole: every mistake is
 // reported with the file and the key. See docs/configuration.md.
 
-#include "plugin/plugin_host.h"
 #include "record/field_catalog.h"
 
 #include <cstdint>
@@ -11,9 +10,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace passerelle::config {
+
+// What a job or sink hands its plugin: the keys of its section after the plugin
+// prefix, in file order. The same shape as plugin::Settings (plugin/plugin_host.h),
+// declared here so the configuration does not depend on the plugin loader.
+using PluginSettings = std::vector<std::pair<std::string, std::string>>;
 
 enum class Role { Institution, Region };
 
@@ -97,7 +102,7 @@ struct JobSettings {
     std::string purpose;
     std::string recipient;
     std::string source;  // plugin name, e.g. source.csv
-    plugin::Settings sourceSettings;
+    PluginSettings sourceSettings;
     std::vector<ColumnMapping> mapping;
     std::vector<ConstantField> constants;
     std::vector<ValueMap> valueMaps;
@@ -111,7 +116,7 @@ struct JobSettings {
 
 struct SinkSettings {
     std::string plugin;  // e.g. sink.csv
-    plugin::Settings settings;
+    PluginSettings settings;
 };
 
 // The ledger's checkpoints and retention (docs/ledger.md).

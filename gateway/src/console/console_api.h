@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "console/console_http.h"
-#include "exchange/gateway.h"
+#include "party/gateway.h"
 
 namespace passerelle::console {
 

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <istream>
 
-#include "exchange/audit_views.h"
+#include "audit/audit_views.h"
 
 namespace passerelle::console {
 

@@ -15,7 +15,7 @@
 #include "console/access_token.h"
 #include "console/console_api.h"
 #include "console/console_session.h"
-#include "exchange/gateway.h"
+#include "party/gateway.h"
 
 namespace passerelle::console {
 

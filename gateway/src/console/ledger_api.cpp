@@ -7,10 +7,10 @@
 #include <regex>
 #include <sstream>
 
+#include "audit/audit.h"
+#include "audit/audit_views.h"
 #include "common/encoding.h"
 #include "console/console_api.h"
-#include "exchange/audit.h"
-#include "exchange/audit_views.h"
 
 namespace passerelle::console {
 
@@ -189,8 +189,8 @@ Reply ConsoleApi::batch(const std::string& batchId) {
     auto o = newObject();
     o->set("batch_id", batchId);
     o->set("entries", proven);
-    const auto outbox = gateway_.store().outboxBatch(batchId);
-    const auto inbox = gateway_.store().inboxBatch(batchId);
+    const auto outbox = gateway_.store().outbox().outboxBatch(batchId);
+    const auto inbox = gateway_.store().inbox().inboxBatch(batchId);
     o->set("outbox", outbox ? Poco::Dynamic::Var(outboxJson(*outbox)) : Poco::Dynamic::Var());
     o->set("inbox", inbox ? Poco::Dynamic::Var(inboxJson(*inbox)) : Poco::Dynamic::Var());
     return jsonReply(o);

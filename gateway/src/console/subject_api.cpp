@@ -5,8 +5,8 @@
 
 #include <Poco/JSON/Parser.h>
 
+#include "audit/subject_access.h"
 #include "console/console_api.h"
-#include "exchange/subject_access.h"
 
 namespace passerelle::console {
 
@@ -97,7 +97,7 @@ Reply ConsoleApi::subject(const ApiRequest& request) {
 Reply ConsoleApi::objections() {
     requireInstitution("La liste des oppositions");
     Poco::JSON::Array::Ptr list = new Poco::JSON::Array;
-    for (const auto& objection : gateway_.store().objections()) {
+    for (const auto& objection : gateway_.store().objections().all()) {
         auto item = newObject();
         item->set("purpose", objection.purpose);
         // A prefix is enough to tell objections apart; the full pseudonym stays in the store.

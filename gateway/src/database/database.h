@@ -12,16 +12,17 @@
 //               the statements themselves (SELECT ... FOR UPDATE [SKIP LOCKED]) or by
 //               transaction-scoped advisory locks.
 
-#include <Poco/Data/Session.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
+// Declared only: a file that runs statements includes Poco::Data itself.
 namespace Poco::Data {
+class Session;
 class SessionPool;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The canonical fields of a trainee record (DESIGN §2) and their sensitivity
+// The canonical fields of a trainee record (docs/configuration.md, "Trainee record fields") and their sensitivity
 // class. The order of the enum is the order of the catalogue and is stable:
 // other layers index arrays by it.
 

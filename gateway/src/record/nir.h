@@ -1,6 +1,6 @@
 #pragma once
 // Detection of French social-security numbers (NIR). passerelle never accepts
-// one, whatever column it arrives in (DESIGN §2).
+// one, whatever column it arrives in (docs/configuration.md, "Trainee record fields").
 
 #include <string_view>
 

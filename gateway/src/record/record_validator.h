@@ -1,5 +1,5 @@
 #pragma once
-// Checks one trainee record against the syntax of DESIGN §2 and rewrites valid
+// Checks one trainee record against the syntax of docs/configuration.md ("Trainee record fields") and rewrites valid
 // values into their canonical form (ISO dates, E.164 phones, upper-case codes,
 // collapsed names). Runs once per row: it allocates only when it has problems
 // to report.

@@ -1,6 +1,7 @@
 #include "store/extraction_requests.h"
 
 #include <Poco/Data/RecordSet.h>
+#include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Exception.h>
 

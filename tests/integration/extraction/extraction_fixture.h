@@ -13,8 +13,8 @@
 
 #include "../support/exchange_fixture.h"
 #include "config/gateway_config.h"
-#include "exchange/extraction.h"
 #include "privacy/party_keys.h"
+#include "send/extraction.h"
 #include "transport/exchange_client.h"
 
 namespace passerelle::integration {

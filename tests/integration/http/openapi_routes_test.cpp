@@ -7,11 +7,11 @@
 #include <Poco/String.h>
 
 #include "../support/exchange_fixture.h"
-#include "exchange/batch_receiver.h"
-#include "exchange/exchange_routes.h"
-#include "exchange/extraction.h"
-#include "exchange/gateway.h"
+#include "daemon/exchange_routes.h"
+#include "party/gateway.h"
 #include "peer_client.h"
+#include "receive/batch_receiver.h"
+#include "send/extraction.h"
 #include "transport/exchange_server.h"
 
 namespace passerelle::integration {

@@ -13,9 +13,9 @@
 #include <Poco/SHA2Engine.h>
 
 #include "../support/exchange_fixture.h"
-#include "exchange/audit.h"
-#include "exchange/gateway.h"
-#include "exchange/retention.h"
+#include "audit/audit.h"
+#include "audit/retention.h"
+#include "party/gateway.h"
 
 namespace passerelle::integration {
 namespace {

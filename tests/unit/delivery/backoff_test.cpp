@@ -1,7 +1,7 @@
 // The pause between delivery attempts: doubling from the initial pause up to
 // the ceiling, each drawn in the upper half of its step so retries spread out.
 
-#include "exchange/batch_delivery.h"
+#include "send/batch_delivery.h"
 
 #include <gtest/gtest.h>
 

@@ -1,1 +1,1 @@
-set(TEST_DEPS passerelle_exchange)
+set(TEST_DEPS passerelle_send)

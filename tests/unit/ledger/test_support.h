@@ -35,7 +35,7 @@ public:
     std::chrono::system_clock::time_point at = FixedClock().now();
 };
 
-// What retention does (exchange/retention.cpp): the ledger-purged entry that accounts
+// What retention does (audit/retention.cpp): the ledger-purged entry that accounts
 // for the bytes about to go, then the blanking of entries older than `cutoff`.
 inline Ledger::Blanked purgeAsRetention(Ledger& ledger, const std::string& cutoff, std::uint32_t days = 365) {
     return ledger.blankEntriesBefore(cutoff, [&](const Ledger::Blanked& blanked) {

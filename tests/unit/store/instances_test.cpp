@@ -9,6 +9,7 @@
 #include "store/state_store.h"
 #include "store_engines.h"
 
+#include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -52,7 +53,7 @@ std::string owner(int instance, int worker) {
 TEST_P(Instances, TwoInstancesWithThreeWorkersEachSendEveryBatchOnce) {
     constexpr int kBatches = 300;
     StateStore a(open()), b(open());
-    for (int i = 0; i < kBatches; ++i) a.addToOutbox(batch(i));
+    for (int i = 0; i < kBatches; ++i) a.outbox().addToOutbox(batch(i));
     std::mutex mutex;
     std::map<std::string, int> claimed;
     std::vector<std::thread> workers;
@@ -64,14 +65,14 @@ TEST_P(Instances, TwoInstancesWithThreeWorkersEachSendEveryBatchOnce) {
                 const Claim claim{owner(instance, worker), 1000, 300};
                 try {
                     for (;;) {
-                        const auto got = store.claimDue(claim, 4);
+                        const auto got = store.outbox().claimDue(claim, 4);
                         if (got.empty()) return;
                         for (const OutboxBatch& one : got) {
                             {
                                 std::lock_guard lock(mutex);
                                 ++claimed[one.batchId];
                             }
-                            store.recordReceipt(one.batchId, "{}", "c2ln", "2026-11-29T10:00:05Z");
+                            store.outbox().recordReceipt(one.batchId, "{}", "c2ln", "2026-11-29T10:00:05Z");
                         }
                     }
                 } catch (const std::exception& e) {
@@ -85,22 +86,22 @@ TEST_P(Instances, TwoInstancesWithThreeWorkersEachSendEveryBatchOnce) {
     EXPECT_EQ(failures.load(), 0);
     ASSERT_EQ(claimed.size(), static_cast<std::size_t>(kBatches)) << "every batch was sent";
     for (const auto& [id, times] : claimed) EXPECT_EQ(times, 1) << id << " was claimed twice";
-    EXPECT_EQ(a.outboxWithStatus(OutboxStatus::Receipted).size(), static_cast<std::size_t>(kBatches));
+    EXPECT_EQ(a.outbox().outboxWithStatus(OutboxStatus::Receipted).size(), static_cast<std::size_t>(kBatches));
 }
 
 // Workers of one process (or processes of one host) asking for batches one at a time:
 // the rows a sibling is sending must not fill the query's LIMIT and leave them empty-handed.
 TEST_P(Instances, BatchesBeingSentBySiblingsDoNotHideTheNextOnes) {
     StateStore store(open());
-    for (int i = 0; i < 5; ++i) store.addToOutbox(batch(i));
+    for (int i = 0; i < 5; ++i) store.outbox().addToOutbox(batch(i));
     const Claim me{processOwner(), 1000, 300};
-    const auto first = store.claimDue(me, 2);
+    const auto first = store.outbox().claimDue(me, 2);
     ASSERT_EQ(first.size(), 2u);
-    const auto next = store.claimDue(me, 2);
+    const auto next = store.outbox().claimDue(me, 2);
     ASSERT_EQ(next.size(), 2u) << "the two batches in flight are not counted against the limit";
     EXPECT_EQ(next[0].batchId, "batch-1002");
     EXPECT_EQ(next[1].batchId, "batch-1003");
-    EXPECT_EQ(store.claimDue(me, 2).size(), 1u);
+    EXPECT_EQ(store.outbox().claimDue(me, 2).size(), 1u);
 
     for (int i = 0; i < 3; ++i) {
         InboxBatch row;
@@ -110,24 +111,24 @@ TEST_P(Instances, BatchesBeingSentBySiblingsDoNotHideTheNextOnes) {
         row.receivedAt = "2026-11-29T10:00:0" + std::to_string(i) + "Z";
         row.receipt = "{}";
         row.receiptSignature = "c2ln";
-        store.addToInbox(row);
+        store.inbox().addToInbox(row);
     }
-    ASSERT_EQ(store.claimAwaitingSink(me, 1).size(), 1u);
-    const auto sink = store.claimAwaitingSink(me, 1);
+    ASSERT_EQ(store.inbox().claimAwaitingSink(me, 1).size(), 1u);
+    const auto sink = store.inbox().claimAwaitingSink(me, 1);
     ASSERT_EQ(sink.size(), 1u) << "the batch being handed over does not hide the next";
     EXPECT_EQ(sink[0].batchId, "in-1");
 }
 
 TEST_P(Instances, AnInstanceClaimsOnlyBatchesWhoseFilesItCanRead) {
     StateStore store(open());
-    store.addToOutbox(batch(1, "folder-a"));
-    store.addToOutbox(batch(2, "folder-b"));
-    store.addToOutbox(batch(3, ""));  // queued before folders were named: anyone's
-    const auto got = store.claimDue({owner(0, 0), 1000, 300, "folder-a"}, 10);
+    store.outbox().addToOutbox(batch(1, "folder-a"));
+    store.outbox().addToOutbox(batch(2, "folder-b"));
+    store.outbox().addToOutbox(batch(3, ""));  // queued before folders were named: anyone's
+    const auto got = store.outbox().claimDue({owner(0, 0), 1000, 300, "folder-a"}, 10);
     ASSERT_EQ(got.size(), 2u);
     EXPECT_EQ(got[0].batchId, "batch-1001");
     EXPECT_EQ(got[1].batchId, "batch-1003");
-    EXPECT_EQ(store.claimDue({owner(1, 0), 1000, 300, "folder-b"}, 10).size(), 1u);
+    EXPECT_EQ(store.outbox().claimDue({owner(1, 0), 1000, 300, "folder-b"}, 10).size(), 1u);
 }
 
 TEST_P(Instances, TwoRegionInstancesHandEachStoredBatchToTheSinkOnce) {
@@ -143,7 +144,7 @@ TEST_P(Instances, TwoRegionInstancesHandEachStoredBatchToTheSinkOnce) {
         row.receivedAt = "2026-11-29T10:00:00Z";
         row.receipt = "{\"batch\":" + std::to_string(i) + "}";
         row.receiptSignature = "c2ln";
-        (i % 2 ? a : b).addToInbox(row);
+        (i % 2 ? a : b).inbox().addToInbox(row);
     }
     std::mutex mutex;
     std::map<std::string, int> handed;
@@ -154,14 +155,14 @@ TEST_P(Instances, TwoRegionInstancesHandEachStoredBatchToTheSinkOnce) {
                 StateStore& store = instance == 0 ? a : b;
                 try {
                     for (;;) {
-                        const auto got = store.claimAwaitingSink({owner(instance, worker), 1000, 300}, 3);
+                        const auto got = store.inbox().claimAwaitingSink({owner(instance, worker), 1000, 300}, 3);
                         if (got.empty()) return;
                         for (const InboxBatch& one : got) {
                             {
                                 std::lock_guard lock(mutex);
                                 ++handed[one.batchId];
                             }
-                            store.recordSinkDelivery(one.batchId, "2026-11-29T10:00:09Z");
+                            store.inbox().recordSinkDelivery(one.batchId, "2026-11-29T10:00:09Z");
                         }
                     }
                 } catch (const std::exception& e) {
@@ -173,7 +174,7 @@ TEST_P(Instances, TwoRegionInstancesHandEachStoredBatchToTheSinkOnce) {
     for (auto& t : workers) t.join();
     ASSERT_EQ(handed.size(), static_cast<std::size_t>(kBatches));
     for (const auto& [id, times] : handed) EXPECT_EQ(times, 1) << id << " went to the sink twice";
-    EXPECT_TRUE(a.awaitingSink().empty());
+    EXPECT_TRUE(a.inbox().awaitingSink().empty());
 }
 
 TEST_P(Instances, AFailedSinkHandOffReleasesTheBatchAndCountsTheAttempt) {
@@ -185,15 +186,15 @@ TEST_P(Instances, AFailedSinkHandOffReleasesTheBatchAndCountsTheAttempt) {
     row.receivedAt = "2026-11-29T10:00:00Z";
     row.receipt = "{}";
     row.receiptSignature = "c2ln";
-    store.addToInbox(row);
-    ASSERT_EQ(store.claimAwaitingSink({owner(0, 0), 1000, 300}, 5).size(), 1u);
-    EXPECT_TRUE(store.claimAwaitingSink({owner(1, 0), 1001, 300}, 5).empty()) << "claimed by the first";
-    store.recordSinkFailure("in-1", "sink database unreachable");
-    const auto again = store.claimAwaitingSink({owner(1, 0), 1002, 300}, 5);
+    store.inbox().addToInbox(row);
+    ASSERT_EQ(store.inbox().claimAwaitingSink({owner(0, 0), 1000, 300}, 5).size(), 1u);
+    EXPECT_TRUE(store.inbox().claimAwaitingSink({owner(1, 0), 1001, 300}, 5).empty()) << "claimed by the first";
+    store.inbox().recordSinkFailure("in-1", "sink database unreachable");
+    const auto again = store.inbox().claimAwaitingSink({owner(1, 0), 1002, 300}, 5);
     ASSERT_EQ(again.size(), 1u) << "released by the failure";
     EXPECT_EQ(again[0].sinkAttempts, 1u);
     EXPECT_EQ(again[0].sinkError, "sink database unreachable");
-    EXPECT_EQ(store.claimAwaitingSink({owner(2, 0), 1002 + 301, 300}, 5).size(), 1u) << "an expired lease is free";
+    EXPECT_EQ(store.inbox().claimAwaitingSink({owner(2, 0), 1002 + 301, 300}, 5).size(), 1u) << "an expired lease is free";
 }
 
 TEST_P(Instances, ABatchReceivedByTwoInstancesIsStoredOnceWithTheFirstReceipt) {
@@ -208,23 +209,23 @@ TEST_P(Instances, ABatchReceivedByTwoInstancesIsStoredOnceWithTheFirstReceipt) {
     InboxBatch second = first;
     second.receipt = "{\"by\":\"b\"}";
     second.receiptSignature = "Yg==";
-    EXPECT_EQ(a.addToInbox(first).receipt, first.receipt);
-    const InboxBatch stored = b.addToInbox(second);
+    EXPECT_EQ(a.inbox().addToInbox(first).receipt, first.receipt);
+    const InboxBatch stored = b.inbox().addToInbox(second);
     EXPECT_EQ(stored.receipt, first.receipt) << "the second instance returns the receipt already given";
-    EXPECT_EQ(b.inbox().size(), 1u);
+    EXPECT_EQ(b.inbox().all().size(), 1u);
 }
 
 TEST_P(Instances, AJobLockIsHeldByOneInstanceAtATime) {
     StateStore a(open()), b(open());
-    auto held = a.tryExclusive("job survey");
+    auto held = a.locks().tryExclusive("job survey");
     ASSERT_TRUE(held);
     if (GetParam() == db::Engine::PostgreSQL) {
-        EXPECT_FALSE(b.tryExclusive("job survey")) << "the other instance must skip the run";
-        EXPECT_TRUE(b.tryExclusive("job other")) << "another job is free";
+        EXPECT_FALSE(b.locks().tryExclusive("job survey")) << "the other instance must skip the run";
+        EXPECT_TRUE(b.locks().tryExclusive("job other")) << "another job is free";
         held.reset();
-        EXPECT_TRUE(b.tryExclusive("job survey")) << "free once the first run ends";
+        EXPECT_TRUE(b.locks().tryExclusive("job survey")) << "free once the first run ends";
     } else {
-        EXPECT_TRUE(b.tryExclusive("job survey")) << "SQLite instances share a host: the job's lock file decides";
+        EXPECT_TRUE(b.locks().tryExclusive("job survey")) << "SQLite instances share a host: the job's lock file decides";
     }
 }
 
@@ -287,8 +288,8 @@ class ServerConnections : public Instances {};
 
 TEST_P(ServerConnections, AStoreCarriesOnAfterTheServerCutItsConnections) {
     StateStore store(open());
-    store.addToOutbox(batch(1));
-    ASSERT_TRUE(store.outboxBatch("batch-1001"));
+    store.outbox().addToOutbox(batch(1));
+    ASSERT_TRUE(store.outbox().outboxBatch("batch-1001"));
     integration::PostgresForTest::query(database_->conninfo(),
                                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                                         " WHERE datname = current_database() AND pid <> pg_backend_pid()");
@@ -296,7 +297,7 @@ TEST_P(ServerConnections, AStoreCarriesOnAfterTheServerCutItsConnections) {
     std::optional<OutboxBatch> row;
     for (int attempt = 0; attempt < 10 && !row; ++attempt) {
         try {
-            row = store.outboxBatch("batch-1001");
+            row = store.outbox().outboxBatch("batch-1001");
         } catch (const StoreError& e) {
             ++failures;
             EXPECT_NE(std::string(e.what()).find("state store"), std::string::npos) << e.what();
@@ -305,8 +306,8 @@ TEST_P(ServerConnections, AStoreCarriesOnAfterTheServerCutItsConnections) {
     ASSERT_TRUE(row) << "the store never recovered";
     std::cout << "[ pool     ] " << failures << " operation(s) failed on a cut session before a fresh one" << std::endl;
     EXPECT_LE(failures, 8) << "each dead pooled session should fail once at most, then be dropped";
-    store.addToOutbox(batch(2));
-    EXPECT_EQ(store.claimDue({owner(0, 0), 1000, 300}, 10).size(), 2u);
+    store.outbox().addToOutbox(batch(2));
+    EXPECT_EQ(store.outbox().claimDue({owner(0, 0), 1000, 300}, 10).size(), 2u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ServerConnections, ::testing::Values(db::Engine::PostgreSQL), testing::engineName);

@@ -55,18 +55,18 @@ protected:
 
 TEST_P(Objections, AreUniquePerPurposeAndPseudonym) {
     StateStore store(open());
-    EXPECT_TRUE(store.addObjection({kSurvey, pseudonym('a'), "2026-11-29T08:00:00Z"}));
-    EXPECT_FALSE(store.addObjection({kSurvey, pseudonym('a'), "2026-11-29T09:00:00Z"})) << "a repeat changes nothing";
-    EXPECT_TRUE(store.addObjection({kOutcome, pseudonym('a'), "2026-11-29T08:30:00Z"})) << "another purpose";
-    EXPECT_TRUE(store.addObjection({kSurvey, pseudonym('b'), "2026-11-29T10:00:00Z"}));
+    EXPECT_TRUE(store.objections().addObjection({kSurvey, pseudonym('a'), "2026-11-29T08:00:00Z"}));
+    EXPECT_FALSE(store.objections().addObjection({kSurvey, pseudonym('a'), "2026-11-29T09:00:00Z"})) << "a repeat changes nothing";
+    EXPECT_TRUE(store.objections().addObjection({kOutcome, pseudonym('a'), "2026-11-29T08:30:00Z"})) << "another purpose";
+    EXPECT_TRUE(store.objections().addObjection({kSurvey, pseudonym('b'), "2026-11-29T10:00:00Z"}));
 
-    const auto all = store.objections();
+    const auto all = store.objections().all();
     ASSERT_EQ(all.size(), 3u);
     EXPECT_EQ(all[0].purpose, kSurvey);
     EXPECT_EQ(all[0].createdAt, "2026-11-29T08:00:00Z") << "the first add's date is kept";
     EXPECT_EQ(all[1].purpose, kOutcome);
 
-    const auto survey = store.objections(std::string(kSurvey));
+    const auto survey = store.objections().all(std::string(kSurvey));
     ASSERT_EQ(survey.size(), 2u);
     EXPECT_EQ(survey[0].pseudonym, pseudonym('a'));
     EXPECT_EQ(survey[1].pseudonym, pseudonym('b'));
@@ -74,42 +74,42 @@ TEST_P(Objections, AreUniquePerPurposeAndPseudonym) {
 
 TEST_P(Objections, SetIsProbedByViewAndReflectsRemovals) {
     StateStore store(open());
-    store.addObjection({kSurvey, pseudonym('a'), "2026-11-29T08:00:00Z"});
-    store.addObjection({kSurvey, pseudonym('b'), "2026-11-29T08:00:00Z"});
-    store.addObjection({kOutcome, pseudonym('c'), "2026-11-29T08:00:00Z"});
+    store.objections().addObjection({kSurvey, pseudonym('a'), "2026-11-29T08:00:00Z"});
+    store.objections().addObjection({kSurvey, pseudonym('b'), "2026-11-29T08:00:00Z"});
+    store.objections().addObjection({kOutcome, pseudonym('c'), "2026-11-29T08:00:00Z"});
 
-    PseudonymSet set = store.objectionSet(kSurvey);
+    PseudonymSet set = store.objections().objectionSet(kSurvey);
     const std::string a = pseudonym('a');
     EXPECT_EQ(set.size(), 2u);
     EXPECT_TRUE(set.contains(std::string_view(a)));
     EXPECT_FALSE(set.contains(std::string_view(pseudonym('c')))) << "objections are per purpose";
 
-    EXPECT_TRUE(store.removeObjection(kSurvey, a));
-    EXPECT_FALSE(store.removeObjection(kSurvey, a)) << "already removed";
-    EXPECT_FALSE(store.removeObjection(kOutcome, pseudonym('b'))) << "no such objection for that purpose";
-    set = store.objectionSet(kSurvey);
+    EXPECT_TRUE(store.objections().removeObjection(kSurvey, a));
+    EXPECT_FALSE(store.objections().removeObjection(kSurvey, a)) << "already removed";
+    EXPECT_FALSE(store.objections().removeObjection(kOutcome, pseudonym('b'))) << "no such objection for that purpose";
+    set = store.objections().objectionSet(kSurvey);
     EXPECT_EQ(set.size(), 1u);
     EXPECT_FALSE(set.contains(std::string_view(a)));
-    EXPECT_TRUE(store.objectionSet("unknown-purpose").empty());
+    EXPECT_TRUE(store.objections().objectionSet("unknown-purpose").empty());
 }
 
 TEST_P(Objections, RekeyMovesAnObjectionToTheCurrentPseudonymKeepingItsDate) {
     StateStore store(open());
     const std::string old = "1:" + pseudonym('a');
     const std::string current = "2:" + pseudonym('b');
-    store.addObjection({kSurvey, old, "2026-11-29T08:00:00Z"});
-    EXPECT_TRUE(store.rekeyObjection(kSurvey, old, current));
-    auto survey = store.objections(std::string(kSurvey));
+    store.objections().addObjection({kSurvey, old, "2026-11-29T08:00:00Z"});
+    EXPECT_TRUE(store.objections().rekeyObjection(kSurvey, old, current));
+    auto survey = store.objections().all(std::string(kSurvey));
     ASSERT_EQ(survey.size(), 1u);
     EXPECT_EQ(survey[0].pseudonym, current);
     EXPECT_EQ(survey[0].createdAt, "2026-11-29T08:00:00Z") << "the date the trainee objected";
-    EXPECT_FALSE(store.rekeyObjection(kSurvey, old, current)) << "nothing left to move";
-    EXPECT_FALSE(store.rekeyObjection(kOutcome, current, old)) << "per purpose";
+    EXPECT_FALSE(store.objections().rekeyObjection(kSurvey, old, current)) << "nothing left to move";
+    EXPECT_FALSE(store.objections().rekeyObjection(kOutcome, current, old)) << "per purpose";
 
     // Both recorded (e.g. two runs raced): the older one is dropped, not counted.
-    store.addObjection({kSurvey, old, "2026-11-30T08:00:00Z"});
-    EXPECT_FALSE(store.rekeyObjection(kSurvey, old, current));
-    survey = store.objections(std::string(kSurvey));
+    store.objections().addObjection({kSurvey, old, "2026-11-30T08:00:00Z"});
+    EXPECT_FALSE(store.objections().rekeyObjection(kSurvey, old, current));
+    survey = store.objections().all(std::string(kSurvey));
     ASSERT_EQ(survey.size(), 1u);
     EXPECT_EQ(survey[0].pseudonym, current);
 }
@@ -132,11 +132,11 @@ TEST(CarriedPseudonyms, OnePassFindsTheBatchesCarryingAnyOfSeveralPseudonyms) {
 TEST_P(Objections, SurviveAReopen) {
     {
         StateStore store(open());
-        store.addObjection({kSurvey, pseudonym('d'), "2026-11-29T08:00:00Z"});
+        store.objections().addObjection({kSurvey, pseudonym('d'), "2026-11-29T08:00:00Z"});
     }
     StateStore reopened(open());
-    EXPECT_EQ(reopened.objections().size(), 1u);
-    EXPECT_TRUE(reopened.objectionSet(kSurvey).contains(std::string_view(pseudonym('d'))));
+    EXPECT_EQ(reopened.objections().all().size(), 1u);
+    EXPECT_TRUE(reopened.objections().objectionSet(kSurvey).contains(std::string_view(pseudonym('d'))));
 }
 
 TEST(CarriedPseudonyms, FindTheBatchesThatCarriedAPseudonym) {

@@ -1,0 +1,69 @@
+#include "daemon/exchange_routes.h"
+
+#include <Poco/JSON/Object.h>
+
+#include <sstream>
+
+#include "transport/http_error.h"
+
+namespace passerelle::exchange {
+
+namespace {
+
+transport::RouteSpec health(Gateway& gateway) {
+    return {[&gateway](auto&, auto& response, const auto&) {
+                Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
+                body.set("status", "ok");
+                body.set("party", gateway.config().party);
+                std::ostringstream out;
+                body.stringify(out);
+                transport::sendJson(response, Poco::Net::HTTPResponse::HTTP_OK, out.str());
+            },
+            0, nullptr};
+}
+
+}  // namespace
+
+transport::RouteTable regionRoutes(Gateway& gateway, BatchReceiver& receiver) {
+    transport::RouteTable routes;
+    routes[{"POST", "/v1/batches"}] = {
+        [&receiver](auto& request, auto& response, const auto& peer) {
+            receiver.handle(request, response, peer);
+        },
+        gateway.config().maxBatchBytes,
+        // The receiver's own refusals are ledger entries: so is one made for it by the listener.
+        [&gateway](const transport::PeerIdentity& peer, const transport::HttpError& refusal) {
+            ledger::LedgerEntry entry;
+            entry.actor = peer.subject;
+            entry.operation = "batch-refused";
+            entry.counterpart = peer.commonName;
+            entry.outcome = "refused";
+            entry.reason = refusal.what();
+            gateway.ledger().append(entry);
+        }};
+    routes[{"GET", "/v1/health"}] = health(gateway);
+    return routes;
+}
+
+transport::RouteTable institutionRoutes(Gateway& gateway, ExtractionService& extractions) {
+    transport::RouteTable routes;
+    routes[{"POST", "/v1/extractions"}] = {
+        [&extractions](auto& request, auto& response, const auto& peer) {
+            extractions.handle(request, response, peer);
+        },
+        gateway.config().http.maxRequestBytes,
+        // Every extraction request is in the ledger, served or denied: one the listener denies too.
+        [&gateway](const transport::PeerIdentity& peer, const transport::HttpError& refusal) {
+            ledger::LedgerEntry entry;
+            entry.actor = peer.subject;
+            entry.operation = "extraction-requested";
+            entry.counterpart = peer.commonName;
+            entry.outcome = "denied";
+            entry.reason = refusal.code() + ": " + refusal.what();
+            gateway.ledger().append(entry);
+        }};
+    routes[{"GET", "/v1/health"}] = health(gateway);
+    return routes;
+}
+
+}  // namespace passerelle::exchange

@@ -1,0 +1,168 @@
+#include "party/gateway.h"
+
+#include "common/encoding.h"
+#include "common/errors.h"
+
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace passerelle::exchange {
+namespace {
+
+// Reads `<state>/.folder-id`, making it (16 random bytes, hex) the first time.
+std::string newFolderId() {
+    std::array<std::uint8_t, 16> bytes{};
+    randombytes_buf(bytes.data(), bytes.size());
+    return toHex(bytes);
+}
+
+// The id in the file, or "" when there is none yet.
+std::string readFolderId(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    char id[33] = {};
+    if (!in.read(id, 32) || in.gcount() != 32) return {};
+    return std::string(id, 32);
+}
+
+// Reads `<state>/.folder-id`, making it (16 random bytes, hex) the first time.
+std::string readOrMakeFolderId(const std::filesystem::path& stateDir) {
+    const auto file = stateDir / ".folder-id";
+    if (std::string id = readFolderId(file); !id.empty()) return id;
+    const std::string fresh = newFolderId();
+    const auto tmp = stateDir / (".folder-id.new-" + std::to_string(::getpid()));
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << fresh << "\n";
+        if (!out.flush()) throw StoreError("cannot write " + tmp.string());
+    }
+    // Another process may make it at the same moment: link() keeps the first one.
+    const bool linked = ::link(tmp.c_str(), file.c_str()) == 0;
+    const int error = errno;
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    if (linked) return fresh;
+    if (std::string id = readFolderId(file); !id.empty() && error == EEXIST) return id;
+    throw StoreError("cannot create " + file.string() + ": " + std::strerror(error));
+}
+
+}  // namespace
+
+std::optional<db::Location> Gateway::postgresLocation(const config::GatewayConfig& config) {
+    if (config.storage.postgresql.empty()) return std::nullopt;
+    const db::Location location{db::Engine::PostgreSQL, config.storage.postgresql};
+    if (config.storage.passwordFile.empty()) return location;
+    try {
+        return db::withPasswordFrom(location, config.storage.passwordFile);
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(config.file.string() + ": key 'storage.password_file': " + e.what());
+    }
+}
+
+std::unique_ptr<Gateway> Gateway::open(const std::filesystem::path& configFile) {
+    return std::make_unique<Gateway>(config::GatewayConfig::load(configFile));
+}
+
+Gateway::Gateway(config::GatewayConfig config) : config_(std::move(config)) {
+    std::error_code ec;
+    std::filesystem::create_directories(config_.stateDir, ec);
+    if (ec) {
+        throw ConfigError(config_.file.string() + ": key 'gateway.state_dir': cannot create " +
+                          config_.stateDir.string() + ": " + ec.message());
+    }
+    ::chmod(config_.stateDir.c_str(), 0700);
+    keys_ = std::make_unique<privacy::PartyKeys>(privacy::PartyKeys::load(config_.keysDir));
+    for (const auto& [party, peer] : config_.peers) {
+        privacy::PublicKeys keys;
+        try {
+            keys = privacy::readPublicKeysFile(peer.publicKeysFile);
+        } catch (const Error& e) {
+            throw ConfigError(config_.file.string() + ": key 'peer." + party + ".public_keys': " + e.what());
+        }
+        if (keys.party != party) {
+            throw ConfigError(config_.file.string() + ": key 'peer." + party + ".public_keys': " +
+                              peer.publicKeysFile.string() + " holds the keys of '" + keys.party + "', not '" +
+                              party + "'");
+        }
+        peerKeys_.emplace(party, std::move(keys));
+    }
+    for (const auto& dir : {outboxDir(), inboxDir(), quarantineDir()}) {
+        std::filesystem::create_directories(dir, ec);
+        if (ec) {
+            throw StoreError("cannot create " + dir.string() + ": " + ec.message());
+        }
+    }
+    folderId_ = readOrMakeFolderId(config_.stateDir);
+    std::shared_ptr<db::Database> shared;
+    if (const auto location = postgresLocation(config_)) {
+        shared = std::make_shared<db::Database>(*location, config_.storage.poolSize);
+        ledger_ = std::make_unique<ledger::Ledger>(shared);
+    } else {
+        ledger_ = std::make_unique<ledger::Ledger>(ledgerFile());
+    }
+    const privacy::PartyKeys& keys = *keys_;
+    ledger_->setCheckpointSigner(
+        config_.party, keys.publicKeys().sign.id(),
+        [&keys](std::span<const std::uint8_t> bytes) { return keys.sign(bytes); }, config_.ledger.checkpointEvery);
+    ownSignKeys_.emplace(keys.publicKeys().sign.id(), keys.publicKeys().sign.bytes);
+    // Retired signing keys still verify the checkpoints they signed.
+    const auto previous = config_.keysDir / privacy::PartyKeys::kPreviousDir;
+    for (const auto& dir : std::filesystem::directory_iterator(previous, ec)) {
+        const auto file = dir.path() / privacy::PartyKeys::kPublicFile;
+        if (std::filesystem::exists(file)) {
+            const privacy::PublicKeys retired = privacy::readPublicKeysFile(file);
+            ownSignKeys_.emplace(retired.sign.id(), retired.sign.bytes);
+        }
+    }
+    store_ = shared ? std::make_unique<store::StateStore>(shared)
+                    : std::make_unique<store::StateStore>(config_.stateDir / "state.db");
+}
+
+Gateway::~Gateway() {
+    try {
+        if (ledger_ && ledger_->appendedHere() > 0 && ledger_->uncheckpointed() > 0) ledger_->checkpoint();
+    } catch (const Error&) {
+        // Shutting down: the next start signs it; verify reports nothing missing meanwhile.
+    }
+}
+
+ledger::KeyResolver Gateway::checkpointKeys() const {
+    return [this](const std::string& party, const std::string& keyId) -> std::optional<ledger::SignKey> {
+        if (party == config_.party) {
+            const auto it = ownSignKeys_.find(keyId);
+            if (it != ownSignKeys_.end()) return it->second;
+            return std::nullopt;
+        }
+        const auto peer = peerKeys_.find(party);
+        if (peer != peerKeys_.end() && peer->second.sign.id() == keyId) return peer->second.sign.bytes;
+        return std::nullopt;
+    };
+}
+
+void Gateway::keepPeerCheckpoint(const ledger::Checkpoint& checkpoint) {
+    const auto key = checkpointKeys()(checkpoint.origin, checkpoint.keyId);
+    if (checkpoint.origin == config_.party || !key) {
+        throw BatchError("checkpoint of '" + checkpoint.origin + "' signed with key " + checkpoint.keyId +
+                         ": not a configured peer's current key");
+    }
+    if (!checkpoint.signatureVerifies(*key)) {
+        throw BatchError("checkpoint of '" + checkpoint.origin + "' does not verify with its key " + checkpoint.keyId);
+    }
+    ledger_->storePeerCheckpoint(checkpoint);
+}
+
+const privacy::PublicKeys& Gateway::peerKeys(const std::string& party) const {
+    auto it = peerKeys_.find(party);
+    if (it == peerKeys_.end()) {
+        throw ConfigError(config_.file.string() + ": party '" + party + "' is not a configured peer");
+    }
+    return it->second;
+}
+
+}  // namespace passerelle::exchange

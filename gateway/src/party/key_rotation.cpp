@@ -1,0 +1,37 @@
+#include "party/key_rotation.h"
+
+#include "party/gateway.h"
+
+namespace passerelle::exchange {
+
+namespace {
+
+// Opened after the rotation, so the gateway's closing checkpoint is signed with the new key.
+void recordRotation(const config::GatewayConfig& config, const std::string& operation, const std::string& reason) {
+    auto gateway = Gateway::open(config.file);
+    ledger::LedgerEntry entry;
+    entry.actor = "operator";
+    entry.operation = operation;
+    entry.outcome = "rotated";
+    entry.reason = reason;
+    gateway->ledger().append(entry);
+}
+
+}  // namespace
+
+privacy::PartyKeys::SealingRotation rotateSealingKeys(const config::GatewayConfig& config) {
+    const auto r = privacy::PartyKeys::rotateSealingKeys(config.keysDir);
+    recordRotation(config, "keys-rotated",
+                   "signing key " + r.retiredSignId + " -> " + r.signId + ", sealing key " + r.retiredBoxId +
+                       " -> " + r.boxId);
+    return r;
+}
+
+privacy::PartyKeys::PseudonymRotation rotatePseudonymKey(const config::GatewayConfig& config) {
+    const auto r = privacy::PartyKeys::rotatePseudonymKey(config.keysDir);
+    recordRotation(config, "pseudonym-key-rotated",
+                   "pseudonym key epoch " + std::to_string(r.retiredEpoch) + " -> " + std::to_string(r.epoch));
+    return r;
+}
+
+}  // namespace passerelle::exchange

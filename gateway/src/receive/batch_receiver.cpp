@@ -1,0 +1,254 @@
+#include "receive/batch_receiver.h"
+
+#include "common/clock.h"
+#include "common/errors.h"
+#include "common/file_lock.h"
+#include "common/identifiers.h"
+#include "exchange/receipt.h"
+#include "party/exchange_metrics.h"
+#include "party/outbox_recovery.h"
+#include "privacy/batch_errors.h"
+#include "privacy/envelope.h"
+#include "privacy/manifest.h"
+#include "receive/purpose_fields.h"
+#include "transport/http_error.h"
+
+#include <Poco/Logger.h>
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <system_error>
+
+namespace passerelle::exchange {
+
+namespace {
+
+using Status = Poco::Net::HTTPResponse::HTTPStatus;
+
+Poco::Logger& log() { return Poco::Logger::get("passerelle.receiver"); }
+
+std::string stagingName() {
+    unsigned char random[8];
+    randombytes_buf(random, sizeof random);
+    static const char* hex = "0123456789abcdef";
+    std::string name = ".incoming-";
+    for (unsigned char b : random) {
+        name += hex[b >> 4];
+        name += hex[b & 15];
+    }
+    return name;
+}
+
+// Removes a staging folder and its lock on every path out of the handler.
+struct StagingFolder {
+    std::filesystem::path path;
+    ~StagingFolder() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+        std::filesystem::remove(stagingLockOf(path), ec);
+    }
+};
+
+}  // namespace
+
+void BatchReceiver::refuse(const transport::PeerIdentity& peer, const std::string& purpose,
+                           const std::string& batchId, const std::string& reason, const char* code) {
+    metrics::batchRefused(code);
+    ledger::LedgerEntry entry;
+    entry.actor = peer.subject;
+    entry.operation = "batch-refused";
+    entry.purpose = purpose;
+    entry.counterpart = peer.commonName;
+    entry.batch_id = batchId;
+    entry.outcome = "refused";
+    entry.reason = reason;
+    gateway_.ledger().append(entry);
+}
+
+void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                           const transport::PeerIdentity& peer) {
+    const config::GatewayConfig& config = gateway_.config();
+    const auto peerIt = config.peers.find(peer.commonName);
+    if (peerIt == config.peers.end()) {
+        const std::string reason = "certificate '" + peer.commonName + "' is not a configured peer";
+        refuse(peer, "", "", reason, "unknown_party");
+        throw transport::HttpError(Status::HTTP_FORBIDDEN, "unknown_party", reason);
+    }
+    const config::PeerSettings& peerSettings = peerIt->second;
+    if (!peerSettings.certificateSha256.empty() && peerSettings.certificateSha256 != peer.sha256) {
+        const std::string reason = "certificate of '" + peer.commonName + "' (SHA-256 " + peer.sha256 +
+                                   ") is not the one pinned in peer." + peer.commonName + ".certificate_sha256";
+        refuse(peer, "", "", reason, "certificate_not_pinned");
+        throw transport::HttpError(Status::HTTP_FORBIDDEN, "certificate_not_pinned", reason);
+    }
+    if (!request.hasContentLength()) {
+        throw transport::HttpError(Status::HTTP_LENGTH_REQUIRED, "length_required",
+                                   "a batch must be sent with a Content-Length");
+    }
+    if (request.getContentLength64() > static_cast<Poco::Int64>(config.maxBatchBytes)) {
+        const std::string reason = "batch of " + std::to_string(request.getContentLength64()) +
+                                   " bytes exceeds the limit of " + std::to_string(config.maxBatchBytes);
+        refuse(peer, "", "", reason, "batch_too_large");
+        throw transport::HttpError(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "batch_too_large", reason);
+    }
+
+    StagingFolder staging{gateway_.inboxDir() / stagingName()};
+    std::optional<FileLock> receiving;  // tells this live transfer from one a killed process left (outbox_recovery.h)
+    try {
+        // Beside the folder, which receiveEnvelope creates.
+        std::filesystem::create_directories(gateway_.inboxDir());
+        receiving = FileLock::createHeld(stagingLockOf(staging.path));
+    } catch (const std::exception& e) {
+        log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
+        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
+                                   "the receiving gateway cannot store the batch now; retry later");
+    }
+    // The receiver's own policy, checked on the verified manifest before anything is
+    // written: the batch is for us, for a purpose this peer may use, and carries
+    // exactly the fields the Region's definition of that purpose allows.
+    auto addressedToUs = [&](const privacy::Manifest& m) {
+        if (m.recipient != config.party || m.recipient_key_id != gateway_.keys().publicKeys().box.id()) {
+            const std::string reason = "batch is sealed for '" + m.recipient + "' (key " + m.recipient_key_id +
+                                       "), not for this gateway";
+            refuse(peer, m.purpose, m.batch_id, reason, "wrong_recipient");
+            throw transport::HttpError(Status::HTTP_FORBIDDEN, "wrong_recipient", reason);
+        }
+        const auto& accepted = peerSettings.acceptPurposes;
+        if (std::find(accepted.begin(), accepted.end(), m.purpose) == accepted.end() ||
+            !config.purposes.contains(m.purpose)) {
+            const std::string reason =
+                "party '" + peer.commonName + "' may not send batches for purpose '" + m.purpose + "'";
+            refuse(peer, m.purpose, m.batch_id, reason, "purpose_not_allowed");
+            throw transport::HttpError(Status::HTTP_FORBIDDEN, "purpose_not_allowed", reason);
+        }
+        if (const auto refusal = fieldsRefusal(m.fields, config.purpose(m.purpose))) {
+            refuse(peer, m.purpose, m.batch_id, refusal->reason, "fields_not_allowed");
+            throw transport::HttpError(Status::HTTP_FORBIDDEN, "fields_not_allowed", refusal->reason);
+        }
+    };
+
+    privacy::Manifest manifest;
+    std::string senderMismatch;
+    try {
+        manifest = privacy::receiveEnvelope(
+            request.stream(), staging.path,
+            [&](const std::string& sender) -> privacy::SignPublicKey {
+                if (sender != peer.commonName) {
+                    senderMismatch = "the manifest names a sender that is not the certificate's party '" +
+                                     peer.commonName + "'";
+                    throw BatchError(senderMismatch);
+                }
+                return gateway_.peerKeys(sender).sign;
+            },
+            config.maxBatchBytes, addressedToUs);
+    } catch (const transport::HttpError&) {
+        throw;  // refused by addressedToUs, already in the ledger
+    } catch (const std::system_error& e) {
+        // Our disk, not the sender's batch: it keeps the batch and retries.
+        log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
+        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
+                                   std::string("the receiving gateway cannot store the batch now (") +
+                                       std::strerror(e.code().value()) + "); retry later");
+    } catch (const Error& e) {
+        if (!senderMismatch.empty()) {
+            refuse(peer, "", "", senderMismatch, "sender_mismatch");
+            throw transport::HttpError(Status::HTTP_FORBIDDEN, "sender_mismatch", senderMismatch);
+        }
+        const std::string reason = std::string("invalid batch: ") + e.what();
+        refuse(peer, "", "", reason, "invalid_batch");
+        throw transport::HttpError(Status::HTTP_BAD_REQUEST, "invalid_batch", reason);
+    }
+
+    std::lock_guard lock(commitMutex_);
+    // Another instance on the same PostgreSQL database may be storing the same batch.
+    const store::ExclusiveLock instances = gateway_.store().locks().exclusive("inbox " + manifest.batch_id);
+    if (auto known = gateway_.store().inbox().inboxBatch(manifest.batch_id)) {
+        if (known->payloadDigest != manifest.payload_digest || known->sender != manifest.sender) {
+            throw transport::HttpError(Status::HTTP_CONFLICT, "batch_id_conflict",
+                                       "batch " + manifest.batch_id + " was already received with other content");
+        }
+        log().information("batch %s from %s received again: same receipt returned", manifest.batch_id,
+                          manifest.sender);
+        transport::sendJson(response, Status::HTTP_OK, SignedReceipt{known->receipt, known->receiptSignature}.body());
+        return;
+    }
+
+    // Durable first: the batch folder is in place before anything is promised. Its
+    // path comes from the batch id Manifest::parse validated, and is checked once more
+    // to be inside the inbox before anything there is removed or replaced.
+    const std::filesystem::path finalDir = childPath(gateway_.inboxDir(), BatchId::parse(manifest.batch_id));
+    std::error_code ec;
+    std::filesystem::remove_all(finalDir, ec);  // left by a crash before the inbox row was written
+    std::filesystem::rename(staging.path, finalDir, ec);
+    if (ec) {
+        log().error("cannot store batch %s in %s: %s", manifest.batch_id, finalDir.string(), ec.message());
+        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
+                                   "the receiving gateway cannot store the batch now (" + ec.message() +
+                                       "); retry later");
+    }
+
+    SignedReceipt signedReceipt;
+    try {
+        signedReceipt = commit(manifest, peer);
+    } catch (const Error& e) {
+        // Our ledger or store (a full disk): the batch folder waits, unpromised; the sender retries.
+        log().error("cannot record batch %s from %s: %s", manifest.batch_id, manifest.sender, std::string(e.what()));
+        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
+                                   "the receiving gateway cannot record the batch now (its ledger or state store "
+                                   "refused the write); retry later");
+    }
+    metrics::batchReceived(manifest.sender, manifest.record_count);
+    log().information("batch %s from %s stored (%s records, purpose %s)", manifest.batch_id, manifest.sender,
+                      std::to_string(manifest.record_count), manifest.purpose);
+    transport::sendJson(response, Status::HTTP_OK, signedReceipt.body());
+    if (onStored_) onStored_();
+}
+
+SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const transport::PeerIdentity& peer) {
+    const config::GatewayConfig& config = gateway_.config();
+    const std::string receivedAt = formatUtc(std::chrono::system_clock::now());
+    const config::PurposeSettings& purpose = config.purpose(manifest.purpose);
+    ledger::LedgerEntry entry;
+    entry.actor = peer.subject;
+    entry.operation = "batch-received";
+    entry.purpose = manifest.purpose;
+    entry.legal_basis = purpose.legalBasis;
+    entry.counterpart = manifest.sender;
+    entry.fields = manifest.fields;
+    entry.record_count = manifest.record_count;
+    entry.batch_id = manifest.batch_id;
+    entry.payload_digest = manifest.payload_digest;
+    entry.outcome = "stored";
+    const std::uint64_t index = gateway_.ledger().append(entry);
+
+    Receipt receipt;
+    receipt.batchId = manifest.batch_id;
+    receipt.sender = manifest.sender;
+    receipt.receiver = config.party;
+    receipt.purpose = manifest.purpose;
+    receipt.recordCount = manifest.record_count;
+    receipt.payloadDigest = manifest.payload_digest;
+    receipt.receivedAt = receivedAt;
+    receipt.ledgerIndex = index;
+    receipt.checkpoint = gateway_.ledger().checkpoint();
+    receipt.receiverKeyId = gateway_.keys().publicKeys().sign.id();
+    const SignedReceipt signedReceipt = signReceipt(receipt, gateway_.keys());
+
+    store::InboxBatch row;
+    row.batchId = manifest.batch_id;
+    row.sender = manifest.sender;
+    row.purpose = manifest.purpose;
+    row.recordCount = manifest.record_count;
+    row.payloadDigest = manifest.payload_digest;
+    row.receivedAt = receivedAt;
+    row.receipt = signedReceipt.json;
+    row.receiptSignature = signedReceipt.signature;
+    row.filesAt = gateway_.folderId();
+    const store::InboxBatch stored = gateway_.store().inbox().addToInbox(row);
+    // Stored once: should it be there already, its own receipt is the one that holds.
+    return SignedReceipt{stored.receipt, stored.receiptSignature};
+}
+
+}  // namespace passerelle::exchange

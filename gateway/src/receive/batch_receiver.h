@@ -1,0 +1,39 @@
+#pragma once
+// The Region's side of POST /v1/batches: authorise the sending party from its
+// certificate, check the batch's signature, recipient and purpose, store it
+// durably, write the ledger, and only then acknowledge with a signed receipt.
+// A batch id seen before gets the receipt it got the first time.
+
+#include "exchange/receipt.h"
+#include "party/gateway.h"
+#include "privacy/manifest.h"
+#include "transport/tls_context.h"
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <functional>
+#include <mutex>
+
+namespace passerelle::exchange {
+
+class BatchReceiver {
+public:
+    BatchReceiver(Gateway& gateway, std::function<void()> onStored)
+        : gateway_(gateway), onStored_(std::move(onStored)) {}
+
+    void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                const transport::PeerIdentity& peer);
+
+private:
+    void refuse(const transport::PeerIdentity& peer, const std::string& purpose, const std::string& batchId,
+                const std::string& reason, const char* code);
+    // Ledger entry, signed receipt and inbox row of a batch already in its folder.
+    SignedReceipt commit(const privacy::Manifest& manifest, const transport::PeerIdentity& peer);
+
+    Gateway& gateway_;
+    std::function<void()> onStored_;
+    std::mutex commitMutex_;
+};
+
+}  // namespace passerelle::exchange

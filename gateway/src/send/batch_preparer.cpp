@@ -1,0 +1,313 @@
+#include "send/batch_preparer.h"
+
+#include "common/clock.h"
+#include "common/errors.h"
+#include "common/file_lock.h"
+#include "party/outbox_recovery.h"
+#include "plugin/plugin_host.h"
+#include "privacy/batch_writer.h"
+#include "privacy/manifest.h"
+#include "privacy/pseudonymiser.h"
+#include "record/identity.h"
+#include "record/record_validator.h"
+#include "record/trainee_record.h"
+#include "send/quarantine_report.h"
+#include "send/source_records.h"
+#include "store/carried_pseudonyms.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace passerelle::exchange {
+
+namespace {
+
+std::vector<std::string> fieldNames(const std::vector<record::Field>& fields) {
+    std::vector<std::string> names;
+    for (record::Field f : fields) names.emplace_back(record::nameOf(f));
+    return names;
+}
+
+// Objections recorded before a pseudonym key rotation are pseudonyms of an older epoch
+// ("<epoch>:<hex>"): one Pseudonymiser per such epoch, none in the common case. An epoch
+// whose key is gone stops the batch: those trainees could no longer be recognised.
+std::vector<std::unique_ptr<privacy::Pseudonymiser>> olderEpochPseudonymisers(
+    const store::PseudonymSet& objections, const privacy::PartyKeys& keys,
+    const config::GatewayConfig& config, const config::PurposeSettings& purpose) {
+    std::map<std::uint32_t, std::uint64_t> objectionsByEpoch;
+    for (const std::string& objection : objections) {
+        const auto epoch = privacy::pseudonymEpochOf(objection);
+        if (!epoch) {
+            throw StoreError(
+                "an objection to purpose '" + purpose.id +
+                "' in the state store is not an \"<epoch>:<hex>\" pseudonym; the store was altered");
+        }
+        if (*epoch != keys.pseudonymEpoch()) ++objectionsByEpoch[*epoch];
+    }
+    std::vector<std::unique_ptr<privacy::Pseudonymiser>> older;
+    for (const auto& [epoch, count] : objectionsByEpoch) {
+        if (!keys.holdsPseudonymEpoch(epoch)) {
+            const std::string e = std::to_string(epoch);
+            throw KeyError(
+                std::to_string(count) + " objection(s) to purpose '" + purpose.id +
+                "' were recorded under pseudonym key epoch " + e + ", whose key " +
+                (config.keysDir / privacy::PartyKeys::kPreviousPseudonymDir / (e + ".key")).string() +
+                " is not held: those trainees cannot be recognised, so no batch of the purpose is "
+                "prepared; restore that key from a backup of the key folder (docs/privacy.md)");
+        }
+        older.push_back(std::make_unique<privacy::Pseudonymiser>(keys, purpose.pseudonymDomain, epoch));
+    }
+    return older;
+}
+
+// 64 bits of BLAKE2b over values, each followed by a separator.
+template <typename Values>
+std::uint64_t digest64(const Values& values) {
+    crypto_generichash_state state;
+    crypto_generichash_init(&state, nullptr, 0, sizeof(std::uint64_t));
+    static const unsigned char separator = 0x1f;
+    for (std::string_view v : values) {
+        crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(v.data()), v.size());
+        crypto_generichash_update(&state, &separator, 1);
+    }
+    std::uint64_t digest = 0;
+    crypto_generichash_final(&state, reinterpret_cast<unsigned char*>(&digest), sizeof digest);
+    return digest;
+}
+
+// An incremental job's key for one record: the trainee (pseudonym, a keyed hash
+// of the identity) and the course (entry date, RNCP code, title), so a trainee
+// in two courses has two records, each followed on its own. Local only: the
+// key never leaves the institution.
+std::uint64_t cursorKey(std::string_view pseudonym, const record::TraineeRecord& record) {
+    const std::string_view parts[] = {pseudonym, record.get(record::Field::entry_date),
+                                      record.get(record::Field::rncp_code), record.get(record::Field::course_title)};
+    return digest64(parts);
+}
+
+// The record as it leaves: a changed record has another digest.
+std::uint64_t recordDigest(const std::vector<std::string_view>& values) { return digest64(values); }
+
+}  // namespace
+
+PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::string& actor,
+                                     const PrepareOptions& options) {
+    const std::string batchId = privacy::newBatchId();
+    try {
+        return prepareBatch(jobName, actor, batchId, options);
+    } catch (...) {
+        // A job that stops half-way leaves no half-written batch or report behind.
+        std::error_code ec;
+        std::filesystem::remove_all(gateway_.outboxDir() / batchId, ec);
+        std::filesystem::remove_all(sealingFolderOf(gateway_.outboxDir() / batchId), ec);
+        std::filesystem::remove(gateway_.quarantineDir() / (batchId + ".csv"), ec);
+        throw;
+    }
+}
+
+PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std::string& actor,
+                                          const std::string& batchId, const PrepareOptions& options) {
+    const config::GatewayConfig& config = gateway_.config();
+    const config::JobSettings& job = config.job(jobName);
+    const config::PurposeSettings& purpose = config.purpose(job.purpose);
+    const privacy::PublicKeys& recipient = gateway_.peerKeys(job.recipient);
+
+    SourceRecords source(config, job, purpose.required, {options.exitFrom, options.exitTo, ""});
+    const bool filtered = !options.exitFrom.empty() || !options.exitTo.empty();
+
+    const bool wantsPseudonym =
+        std::find(purpose.fields.begin(), purpose.fields.end(), record::Field::pseudonym) != purpose.fields.end();
+    std::optional<privacy::Pseudonymiser> pseudonymiser;
+    // Computed even when the batch does not carry it: objections are kept, and
+    // access requests answered, by pseudonym (docs/privacy.md).
+    if (wantsPseudonym || !purpose.pseudonymDomain.empty()) {
+        pseudonymiser.emplace(gateway_.keys(), purpose.pseudonymDomain);
+    }
+    // Loaded once per batch; probed per record.
+    const store::PseudonymSet objections = gateway_.store().objections().objectionSet(purpose.id);
+    std::vector<std::unique_ptr<privacy::Pseudonymiser>> olderEpochs;
+    if (pseudonymiser) olderEpochs = olderEpochPseudonymisers(objections, gateway_.keys(), config, purpose);
+
+    PreparedBatch result;
+    result.job = jobName;
+    const std::filesystem::path batchDir = gateway_.outboxDir() / batchId;
+    // Held until the batch is in the outbox: a folder whose lock is free and
+    // that has no outbox row was left by a killed process (outbox_recovery.h).
+    // The folder appears under its name with the lock already held inside: it
+    // is made under a temporary name that says which process makes it.
+    const std::filesystem::path making = sealingFolderOf(batchDir);
+    std::filesystem::create_directories(making);
+    const FileLock sealing = FileLock::createHeld(making / kSealingLock);
+    std::filesystem::rename(making, batchDir);
+
+    // An incremental job sends only records new or changed since its last batch.
+    const bool incremental = job.incremental && options.useCursor;
+    const std::vector<store::CursorEntry> previous =
+        incremental ? gateway_.store().jobs().cursor(jobName) : std::vector<store::CursorEntry>{};
+    std::vector<store::CursorEntry> advanced;
+
+    privacy::Manifest draft;
+    draft.batch_id = batchId;
+    draft.sender = config.party;
+    draft.recipient = job.recipient;
+    draft.purpose = purpose.id;
+    draft.fields = fieldNames(purpose.fields);
+    privacy::BatchWriter writer(batchDir, draft, gateway_.keys(), recipient.box);
+    QuarantineReport quarantine(gateway_.quarantineDir() / (batchId + ".csv"));
+    source.onRefused([&quarantine](std::uint64_t line, std::string_view where, std::string_view reason) {
+        quarantine.add(line, where, reason);
+    });
+
+    record::TraineeRecord record;
+    std::string identity;  // reused row to row, like the record
+    std::string pseudonym;  // reused too: pseudonymOf writes into it without allocating
+    std::string olderPseudonym;  // the same under an older epoch's key
+    // (older, current) pseudonyms of the objections found under an older epoch.
+    std::vector<std::pair<std::string, std::string>> toRekey;
+    auto objected = [&] {
+        if (objections.contains(pseudonym)) return true;
+        for (const auto& older : olderEpochs) {
+            older->pseudonymOf(identity, olderPseudonym);
+            if (objections.contains(olderPseudonym)) {
+                toRekey.emplace_back(olderPseudonym, pseudonym);
+                return true;
+            }
+        }
+        return false;
+    };
+    std::vector<std::string_view> values(purpose.fields.size());
+    // The batch's pseudonyms go to the state store in chunks, so memory stays flat.
+    store::CarriedPseudonymsWriter carried(gateway_.carriedDir(), batchId);
+    auto lastProgress = std::chrono::steady_clock::now();
+    for (;;) {
+        const auto step = source.next(record);
+        if (step == SourceRecords::Step::End) break;
+        result.rowsRead = source.rowsRead();
+        if (progress_ && (result.rowsRead & 0xFFFF) == 0) {
+            const auto now = std::chrono::steady_clock::now();
+            if (now - lastProgress > std::chrono::seconds(1)) {
+                progress_(result.rowsRead);
+                lastProgress = now;
+            }
+        }
+        if (step == SourceRecords::Step::Refused) {
+            ++result.quarantined;
+            continue;
+        }
+        if (filtered) {  // validated dates are ISO, so they compare as strings
+            const std::string_view exit = record.get(record::Field::exit_date);
+            if ((!options.exitFrom.empty() && exit < options.exitFrom) ||
+                (!options.exitTo.empty() && exit > options.exitTo)) {
+                ++result.outsideFilter;
+                continue;
+            }
+        }
+        if (pseudonymiser) {
+            try {
+                record::identityKey(record, config.uai, identity);
+            } catch (const record::IdentityError&) {
+                quarantine.add(record.sourceLine, "pseudonym", "the record carries no identity to pseudonymise");
+                ++result.quarantined;
+                continue;
+            }
+            pseudonymiser->pseudonymOf(identity, pseudonym);
+            if (!objections.empty() && objected()) {
+                ++result.objected;  // GDPR art. 21: never leaves, counted in the ledger
+                continue;
+            }
+        }
+        // Minimisation: only the purpose's fields, in its order, leave this loop.
+        for (std::size_t i = 0; i < purpose.fields.size(); ++i) {
+            values[i] = purpose.fields[i] == record::Field::pseudonym ? std::string_view(pseudonym)
+                                                                      : record.get(purpose.fields[i]);
+        }
+        if (incremental) {
+            const store::CursorEntry entry{cursorKey(pseudonym, record), recordDigest(values)};
+            const auto it = std::lower_bound(previous.begin(), previous.end(), entry);
+            if (it != previous.end() && it->key == entry.key && it->digest == entry.digest) {
+                ++result.unchanged;
+                continue;
+            }
+            advanced.push_back(entry);
+        }
+        if (pseudonymiser) carried.add(pseudonym);
+        writer.addRecord(values);
+        ++result.sealed;
+    }
+    quarantine.close();
+    if (result.quarantined > 0) {
+        result.quarantineReport = quarantine.file();
+    }
+
+    // Every entry of this job names who, why (purpose and legal basis) and for whom.
+    auto jobEntry = [&](std::string operation, std::uint64_t count, std::string outcome, std::string reason) {
+        ledger::LedgerEntry entry;
+        entry.actor = actor;
+        entry.operation = std::move(operation);
+        entry.purpose = purpose.id;
+        entry.legal_basis = purpose.legalBasis;
+        entry.counterpart = job.recipient;
+        entry.record_count = count;
+        entry.outcome = std::move(outcome);
+        entry.reason = std::move(reason);
+        return entry;
+    };
+    if (result.quarantined > 0) {
+        gateway_.ledger().append(jobEntry("records-quarantined", result.quarantined, "quarantined",
+                                          "job " + jobName + ": see quarantine report " +
+                                              quarantine.file().filename().string()));
+    }
+    if (result.objected > 0) {
+        gateway_.ledger().append(
+            jobEntry("records-withheld", result.objected, "withheld", "objection (GDPR art. 21)"));
+    }
+    // Under the current key, the objection no longer needs the retired one.
+    for (const auto& [older, current] : toRekey) {
+        result.objectionsRekeyed += gateway_.store().objections().rekeyObjection(purpose.id, older, current) ? 1 : 0;
+    }
+    if (result.objectionsRekeyed > 0) {
+        gateway_.ledger().append(
+            jobEntry("objections-rekeyed", result.objectionsRekeyed, "recorded",
+                     "objection (GDPR art. 21) recorded under an older pseudonym key epoch, moved to epoch " +
+                         std::to_string(pseudonymiser->epoch())));
+    }
+
+    if (result.sealed == 0) {
+        std::filesystem::remove_all(batchDir);
+        return result;
+    }
+    const privacy::Manifest manifest = writer.finish();
+    carried.commit();
+    result.batchId = batchId;
+    result.payloadDigest = manifest.payload_digest;
+
+    std::string why = options.reason.empty() ? "job " + jobName : options.reason;
+    if (incremental) why += "; incremental: " + std::to_string(result.unchanged) + " record(s) unchanged since the last batch";
+    ledger::LedgerEntry sealedEntry = jobEntry("batch-sealed", manifest.record_count, "queued", why);
+    sealedEntry.fields = manifest.fields;
+    sealedEntry.batch_id = batchId;
+    sealedEntry.payload_digest = manifest.payload_digest;
+    gateway_.ledger().append(sealedEntry);
+
+    store::OutboxBatch queued;
+    queued.batchId = batchId;
+    queued.recipient = job.recipient;
+    queued.purpose = purpose.id;
+    queued.job = jobName;
+    queued.recordCount = manifest.record_count;
+    queued.payloadDigest = manifest.payload_digest;
+    queued.createdAt = manifest.created_at;
+    queued.filesAt = gateway_.folderId();
+    gateway_.store().outbox().addToOutbox(queued, advanced);
+    std::error_code ec;
+    std::filesystem::remove(batchDir / kSealingLock, ec);
+    return result;
+}
+
+}  // namespace passerelle::exchange

@@ -1,0 +1,104 @@
+#include "send/delivery_engine.h"
+
+#include "common/clock.h"
+#include "common/errors.h"
+
+#include <Poco/Logger.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+namespace passerelle::exchange {
+
+namespace {
+
+Poco::Logger& log() { return Poco::Logger::get("passerelle.delivery"); }
+
+}  // namespace
+
+DeliveryEngine::DeliveryEngine(Gateway& gateway, std::chrono::seconds pollEvery)
+    : gateway_(gateway), delivery_(gateway), pollEvery_(pollEvery), timer_(io_) {}
+
+DeliveryEngine::~DeliveryEngine() { stop(); }
+
+void DeliveryEngine::start() {
+    pool_.emplace(gateway_.config().delivery.workers);
+    ioThread_ = std::thread([this] {
+        auto work = boost::asio::make_work_guard(io_);
+        io_.run();
+    });
+    notify();
+}
+
+void DeliveryEngine::notify() {
+    if (stopping_) return;
+    boost::asio::post(io_, [this] { scan(); });
+}
+
+void DeliveryEngine::stop() {
+    if (!ioThread_.joinable()) return;
+    stopping_ = true;
+    boost::asio::post(io_, [this] { timer_.cancel(); });
+    if (pool_) pool_->join();  // attempts in flight end (each has its timeouts)
+    io_.stop();
+    ioThread_.join();
+}
+
+void DeliveryEngine::armTimer(std::chrono::steady_clock::duration wait) {
+    timer_.expires_after(wait);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+        if (!ec) scan();
+    });
+}
+
+void DeliveryEngine::scan() {
+    if (stopping_) return;
+    const std::size_t workers = gateway_.config().delivery.workers;
+    try {
+        const auto steadyNow = std::chrono::steady_clock::now();
+        if (steadyNow - lastExpiryCheck_ >= std::chrono::minutes(1)) {
+            lastExpiryCheck_ = steadyNow;
+            delivery_.deadLetterExpired("gateway");
+        }
+        const std::size_t busy = inFlight_.load();
+        if (busy < workers) {
+            for (store::OutboxBatch& batch : delivery_.claimDue(workers - busy)) {
+                ++inFlight_;
+                boost::asio::post(*pool_, [this, batch = std::move(batch)] {
+                    try {
+                        delivery_.deliver(batch, "gateway");
+                    } catch (const std::exception& e) {
+                        // The store or the ledger failed (a full disk): release the batch for a later try.
+                        log().error("delivering batch %s failed: %s", batch.batchId, std::string(e.what()));
+                        try {
+                            const auto now = std::chrono::system_clock::now();
+                            gateway_.store().outbox().recordAttemptFailure(
+                                batch.batchId, e.what(),
+                                unixSeconds(now + backoffAfter(batch.attempts + 1, gateway_.config().delivery)),
+                                formatUtc(now));
+                        } catch (const std::exception&) {
+                            // Still failing: its claim lapses with its lease.
+                        }
+                    }
+                    --inFlight_;
+                    notify();
+                });
+            }
+        }
+        // Next look: when the earliest back-off ends, and at least every poll interval.
+        auto wait = std::chrono::steady_clock::duration(pollEvery_);
+        if (const auto due = gateway_.store().outbox().nextDueAt()) {
+            const auto untilDue = std::chrono::seconds(
+                std::max<std::int64_t>(0, *due - unixSeconds(std::chrono::system_clock::now())));
+            // At least a second: a due batch another live process is sending stays "due".
+            if (untilDue < wait) wait = std::max<std::chrono::steady_clock::duration>(untilDue, std::chrono::seconds(1));
+        }
+        armTimer(wait);
+    } catch (const Error& e) {
+        log().error("outbox scan failed (retried in %s s): %s", std::to_string(pollEvery_.count()),
+                    std::string(e.what()));
+        armTimer(pollEvery_);
+    }
+}
+
+}  // namespace passerelle::exchange

@@ -1,0 +1,272 @@
+#include "send/extraction.h"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+
+#include "record/field_syntax.h"
+#include "send/batch_preparer.h"
+#include "transport/http_error.h"
+
+namespace passerelle::exchange {
+
+namespace {
+
+using Status = Poco::Net::HTTPResponse::HTTPStatus;
+
+Poco::Logger& log() { return Poco::Logger::get("passerelle.extraction"); }
+
+constexpr const char* kOperation = "extraction-requested";
+
+const Clock& systemClock() {
+    static const SystemClock clock;
+    return clock;
+}
+
+// An ISO date exactly (the wire carries no other form); nullopt otherwise.
+bool isIsoDate(const std::string& text) {
+    record::ShortValue iso;
+    return record::parseDate(text, iso) == record::DateProblem::None && iso.view() == text;
+}
+
+}  // namespace
+
+// Who is asking and what they asked, as far as known: the extraction-requested
+// ledger entries are made from it, and each refusal is one (outcome denied)
+// before it is an HTTP error.
+struct ExtractionService::RequestContext {
+    Gateway& gateway;
+    const transport::PeerIdentity& peer;
+    // Known before the signature is checked, so kept to what cannot carry free text:
+    // a purpose this gateway configures, a request id of 32 hex characters.
+    std::string purpose;
+    std::string requestId;
+
+    ledger::LedgerEntry entry(const std::string& outcome, const std::string& reason) const {
+        ledger::LedgerEntry e;
+        e.actor = peer.subject;
+        e.operation = kOperation;
+        e.purpose = purpose;
+        if (!purpose.empty()) e.legal_basis = gateway.config().purpose(purpose).legalBasis;
+        e.counterpart = peer.commonName;
+        e.outcome = outcome;
+        e.reason = (requestId.empty() ? "" : "request " + requestId + ": ") + reason;
+        return e;
+    }
+
+    [[noreturn]] void deny(Status status, const std::string& code, const std::string& message) const {
+        gateway.ledger().append(entry("denied", code + ": " + message));
+        throw transport::HttpError(status, code, message);
+    }
+};
+
+ExtractionService::ExtractionService(Gateway& gateway, std::function<void()> onQueued)
+    : ExtractionService(gateway, std::move(onQueued), systemClock()) {}
+
+ExtractionService::ExtractionService(Gateway& gateway, std::function<void()> onQueued, const Clock& clock)
+    : gateway_(gateway), onQueued_(std::move(onQueued)), clock_(clock), requests_(gateway.store().sharedDatabase()) {}
+
+void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                               const transport::PeerIdentity& peer) {
+    const config::GatewayConfig& config = gateway_.config();
+    RequestContext ctx{gateway_, peer, "", ""};
+
+    // 1. Size, before anything is read: a request is a few hundred bytes.
+    const std::uint64_t limit = config.http.maxRequestBytes;
+    const std::string tooLarge =
+        "an extraction request is limited to " + std::to_string(limit) + " bytes (http.max_request_bytes)";
+    if (!request.hasContentLength()) {
+        // A body read to the end of the connection would hold a thread until the timeout.
+        ctx.deny(Status::HTTP_LENGTH_REQUIRED, "length_required",
+                 "an extraction request is sent with a Content-Length");
+    }
+    if (request.getContentLength64() > static_cast<Poco::Int64>(limit)) {
+        ctx.deny(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "request_too_large", tooLarge);
+    }
+    std::string body(limit + 1, '\0');
+    request.stream().read(body.data(), static_cast<std::streamsize>(body.size()));
+    body.resize(static_cast<std::size_t>(request.stream().gcount()));
+    if (body.size() > limit) ctx.deny(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "request_too_large", tooLarge);
+
+    // What the request says, read strictly now but trusted only once its signature
+    // is checked below: until then it only names the request and purpose in the ledger.
+    std::optional<SignedExtractionRequest> envelope;
+    std::optional<ExtractionRequest> parsed;
+    std::string malformed;
+    try {
+        envelope = SignedExtractionRequest::fromBody(body);
+        parsed = ExtractionRequest::parse(envelope->json);
+        ctx.requestId = parsed->requestId;
+        if (config.purposes.contains(parsed->purpose)) ctx.purpose = parsed->purpose;
+    } catch (const ExtractionRequestError& e) {
+        malformed = e.what();
+    }
+
+    // 2. Who is asking: a configured peer, with the pinned certificate when one is pinned.
+    const auto peerIt = config.peers.find(peer.commonName);
+    if (peerIt == config.peers.end()) {
+        ctx.deny(Status::HTTP_FORBIDDEN, "unknown_party",
+                 "certificate '" + peer.commonName + "' is not a configured peer");
+    }
+    const config::PeerSettings& peerSettings = peerIt->second;
+    if (!peerSettings.certificateSha256.empty() && peerSettings.certificateSha256 != peer.sha256) {
+        ctx.deny(Status::HTTP_FORBIDDEN, "certificate_not_pinned",
+                 "certificate of '" + peer.commonName + "' (SHA-256 " + peer.sha256 +
+                     ") is not the one pinned in peer." + peer.commonName + ".certificate_sha256");
+    }
+
+    // 3. A well-formed request, signed by that peer, for this institution.
+    if (request.getContentType().rfind("application/json", 0) != 0) {
+        ctx.deny(Status::HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                 "an extraction request is sent as application/json");
+    }
+    if (!parsed) ctx.deny(Status::HTTP_BAD_REQUEST, "invalid_request", malformed);
+    const ExtractionRequest& req = *parsed;
+    const privacy::SignPublicKey& peerKey = gateway_.peerKeys(peer.commonName).sign;
+    if (req.requesterKeyId != peerKey.id()) {
+        ctx.deny(Status::HTTP_FORBIDDEN, "bad_signature",
+                 "the request names signing key " + req.requesterKeyId + " but peer." + peer.commonName +
+                     ".public_keys holds key " + peerKey.id() + " (after a key rotation, update that file)");
+    }
+    if (!envelope->verifies(peerKey)) {
+        ctx.deny(Status::HTTP_FORBIDDEN, "bad_signature",
+                 "the request's signature does not verify with the key of '" + peer.commonName + "' (" +
+                     peerKey.id() + "): altered, or signed by another party");
+    }
+    if (req.requester != peer.commonName) {
+        ctx.deny(Status::HTTP_FORBIDDEN, "requester_mismatch",
+                 "the request names requester '" + req.requester + "' but the certificate is '" +
+                     peer.commonName + "'");
+    }
+    if (req.institution != config.party) {
+        ctx.deny(Status::HTTP_FORBIDDEN, "wrong_institution",
+                 "the request is addressed to '" + req.institution + "', not to '" + config.party + "'");
+    }
+
+    // 4. Allowed: the purpose is one this peer may ask for, and a job serves it.
+    const auto& allowed = peerSettings.extractPurposes;
+    if (std::find(allowed.begin(), allowed.end(), req.purpose) == allowed.end()) {
+        ctx.deny(Status::HTTP_FORBIDDEN, "purpose_not_allowed",
+                 "party '" + peer.commonName + "' may not request extractions for purpose '" + req.purpose +
+                     "' (peer." + peer.commonName + ".extract_purposes)");
+    }
+    const config::JobSettings& job = jobFor(req, ctx);
+    checkWindow(req, ctx);
+
+    // 5. Fresh, and never seen: the time window bounds how long a nonce must be remembered.
+    checkFreshness(req, ctx);
+    const auto now = clock_.now();
+    const auto window = std::chrono::seconds(config.http.requestMaxAgeSeconds);
+    // Kept at least a day, so raising request_max_age_seconds (at most an hour) never
+    // makes a forgotten request acceptable again.
+    requests_.forgetReceivedBefore(
+        formatUtc(now - std::max<std::chrono::seconds>(2 * window, std::chrono::hours(24))));
+    store::ExtractionRequestRow row{req.requestId, req.nonce,    req.requester,  req.purpose, req.exitFrom,
+                                    req.exitTo,    req.issuedAt, formatUtc(now), "admitted",  ""};
+    if (!requests_.admit(row)) {
+        ctx.deny(
+            Status::HTTP_CONFLICT, "replayed_request",
+            "this request id or nonce was already received: a request is served once; send a new request");
+    }
+    serve(req, job, peer, response);
+}
+
+const config::JobSettings& ExtractionService::jobFor(const ExtractionRequest& req,
+                                                     const RequestContext& ctx) const {
+    std::vector<const config::JobSettings*> matching;
+    for (const auto& [name, job] : gateway_.config().jobs) {
+        if (job.purpose == req.purpose && job.recipient == req.requester) matching.push_back(&job);
+    }
+    if (matching.empty()) {
+        ctx.deny(Status::HTTP_UNPROCESSABLE_ENTITY, "no_job",
+                 "no job of '" + gateway_.config().party + "' sends purpose '" + req.purpose + "' to '" +
+                     req.requester + "'");
+    }
+    if (matching.size() > 1) {
+        // Running only one of them could leave part of the cohort out without anyone noticing.
+        ctx.deny(Status::HTTP_UNPROCESSABLE_ENTITY, "ambiguous_job",
+                 "jobs '" + matching[0]->name + "' and '" + matching[1]->name + "' both send purpose '" +
+                     req.purpose + "' to '" + req.requester +
+                     "': the institution must keep one for extractions");
+    }
+    return *matching.front();
+}
+
+void ExtractionService::checkWindow(const ExtractionRequest& req, const RequestContext& ctx) const {
+    for (const auto& [key, value] :
+         {std::pair{"exit_from", &req.exitFrom}, std::pair{"exit_to", &req.exitTo}}) {
+        if (!isIsoDate(*value)) {
+            ctx.deny(Status::HTTP_BAD_REQUEST, "invalid_filter",
+                     std::string("key '") + key + "' is not a calendar date written yyyy-mm-dd");
+        }
+    }
+    if (req.exitFrom > req.exitTo) {  // ISO dates compare as text
+        ctx.deny(Status::HTTP_BAD_REQUEST, "invalid_filter",
+                 "exit_from " + req.exitFrom + " is after exit_to " + req.exitTo);
+    }
+}
+
+void ExtractionService::checkFreshness(const ExtractionRequest& req, const RequestContext& ctx) const {
+    const auto issued = parseUtc(req.issuedAt);  // checked by parse
+    const auto skew = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - *issued).count();
+    const auto maxAge = static_cast<long long>(gateway_.config().http.requestMaxAgeSeconds);
+    if (skew > maxAge || -skew > maxAge) {
+        ctx.deny(Status::HTTP_FORBIDDEN, "request_expired",
+                 "issued_at " + req.issuedAt + " is " + std::to_string(skew > 0 ? skew : -skew) + " s " +
+                     (skew > 0 ? "in the past" : "in the future") + " by this gateway's clock " +
+                     formatUtc(clock_.now()) + "; at most " + std::to_string(maxAge) +
+                     " s are accepted (http.request_max_age_seconds): send a new request, and check both "
+                     "clocks (NTP)");
+    }
+}
+
+void ExtractionService::serve(const ExtractionRequest& req, const config::JobSettings& job,
+                              const transport::PeerIdentity& peer, Poco::Net::HTTPServerResponse& response) {
+    const RequestContext ctx{gateway_, peer, req.purpose, req.requestId};
+    gateway_.ledger().append(
+        ctx.entry("served", "exit dates " + req.exitFrom + " to " + req.exitTo + ", job " + job.name));
+
+    PreparedBatch prepared;
+    auto fail = [&](Status status, const std::string& code, const std::string& message, const Error& e) {
+        log().error("extraction request %s from %s: job %s failed: %s", req.requestId, peer.commonName,
+                    job.name, std::string(e.what()));
+        gateway_.ledger().append(ctx.entry("failed", "job " + job.name + ": " + e.what()));
+        requests_.recordOutcome(req.requestId, "failed", "");
+        // The details stay here (log, ledger): they name the institution's own files.
+        throw transport::HttpError(status, code, message + "; the institution's gateway log says why");
+    };
+    try {
+        BatchPreparer preparer(gateway_);
+        PrepareOptions options;
+        options.exitFrom = req.exitFrom;
+        options.exitTo = req.exitTo;
+        options.reason = "extraction request " + req.requestId + " from " + peer.commonName;
+        options.useCursor = false;  // the whole cohort; the job's schedule keeps its own cursor
+        prepared = preparer.prepare(job.name, peer.subject, options);
+    } catch (const PluginError& e) {
+        fail(Status::HTTP_SERVICE_UNAVAILABLE, "source_unavailable",
+             "job '" + job.name + "' could not read its source", e);
+    } catch (const ConfigError& e) {
+        fail(Status::HTTP_INTERNAL_SERVER_ERROR, "job_misconfigured",
+             "job '" + job.name + "' is misconfigured", e);
+    } catch (const Error& e) {
+        fail(Status::HTTP_INTERNAL_SERVER_ERROR, "extraction_failed",
+             "job '" + job.name + "' could not prepare the batch", e);
+    }
+    requests_.recordOutcome(req.requestId, "served", prepared.batchId.value_or(""));
+    log().information("extraction request %s from %s served by job %s: batch %s, %s records", req.requestId,
+                      peer.commonName, job.name, prepared.batchId.value_or("none"),
+                      std::to_string(prepared.sealed));
+    if (prepared.batchId && onQueued_) onQueued_();
+
+    ExtractionAnswer answer;
+    answer.requestId = req.requestId;
+    answer.batchId = prepared.batchId;
+    answer.records = prepared.sealed;
+    answer.quarantined = prepared.quarantined;
+    answer.objected = prepared.objected;
+    answer.outsideFilter = prepared.outsideFilter;
+    transport::sendJson(response, Status::HTTP_ACCEPTED, answer.json());
+}
+
+}  // namespace passerelle::exchange

@@ -1,0 +1,53 @@
+#pragma once
+// Region-initiated extraction (docs/extraction.md): the Region signs a
+// request for one purpose and an exit-date window; the institution's gateway checks
+// it, records it in its ledger (served or denied, with the reason), runs the job's
+// source with the filter and queues the batch in its outbox.
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/errors.h"
+#include "exchange/extraction_request.h"
+#include "exchange/signed_json.h"
+#include "party/gateway.h"
+#include "privacy/party_keys.h"
+#include "store/extraction_requests.h"
+#include "transport/tls_context.h"
+
+namespace passerelle::exchange {
+
+// The institution's side of POST /v1/extractions.
+class ExtractionService {
+public:
+    // onQueued: called after a batch entered the outbox, to wake the delivery workers.
+    ExtractionService(Gateway& gateway, std::function<void()> onQueued);
+    ExtractionService(Gateway& gateway, std::function<void()> onQueued, const Clock& clock);
+
+    // Answers 202 with an ExtractionAnswer, or throws transport::HttpError after
+    // recording the denial in the ledger.
+    void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                const transport::PeerIdentity& peer);
+
+private:
+    struct RequestContext;
+    const config::JobSettings& jobFor(const ExtractionRequest& request, const RequestContext& context) const;
+    void checkWindow(const ExtractionRequest& request, const RequestContext& context) const;
+    void checkFreshness(const ExtractionRequest& request, const RequestContext& context) const;
+    void serve(const ExtractionRequest& request, const config::JobSettings& job,
+               const transport::PeerIdentity& peer, Poco::Net::HTTPServerResponse& response);
+
+    Gateway& gateway_;
+    std::function<void()> onQueued_;
+    const Clock& clock_;
+    store::ExtractionRequests requests_;
+};
+
+}  // namespace passerelle::exchange
