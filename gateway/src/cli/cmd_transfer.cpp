@@ -2,145 +2,84 @@
 
 #include "cli/commands.h"
 #include "common/errors.h"
-#include "common/file_lock.h"
 #include "party/gateway.h"
-#include "party/outbox_recovery.h"
-#include "send/batch_delivery.h"
-#include "send/batch_preparer.h"
-#include "send/job_scheduler.h"
+#include "send/transfer.h"
 
 #include <Poco/JSON/Object.h>
 
 #include <iostream>
-#include <thread>
 #include <unistd.h>
 
 namespace passerelle::cli {
 
 namespace {
 
-// The daemon's workers took the batch the moment it was queued: its attempt decides.
-exchange::DeliveryOutcome awaitOtherSender(exchange::Gateway& gateway, const std::string& batchId) {
-    exchange::DeliveryOutcome outcome;
-    outcome.batchId = batchId;
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::seconds(gateway.config().delivery.leaseSeconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-        const auto row = gateway.store().outbox().outboxBatch(batchId);
-        if (!row) break;
-        if (row->status == store::OutboxStatus::Receipted) {
-            outcome.receipted = true;
-            outcome.receipt = exchange::Receipt::parse(row->receipt);
-            return outcome;
-        }
-        if (row->claimOwner.empty() && row->attempts > 0) {
-            outcome.error = row->lastError;
-            return outcome;
-        }
-        // The daemon died while sending it: send it ourselves.
-        if (!row->claimOwner.empty() && store::ownerIsGone(row->claimOwner)) {
-            if (auto sent = exchange::BatchDelivery(gateway).deliverNow(batchId, "transfer")) return *sent;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    outcome.error = "the gateway daemon is still sending it";
-    return outcome;
+using exchange::TransferReport;
+
+void printJson(const std::string& jobName, const config::JobSettings& job, const TransferReport& report) {
+    const exchange::PreparedBatch& prepared = report.prepared;
+    const exchange::DeliveryOutcome* ours = report.ours ? &*report.ours : nullptr;
+    const bool receipted = report.receipted();
+    const std::uint64_t olderDelivered = report.olderDelivered;
+    Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+    o.set("job", jobName);
+    o.set("purpose", job.purpose);
+    o.set("recipient", job.recipient);
+    o.set("rows_read", prepared.rowsRead);
+    o.set("quarantined", prepared.quarantined);
+    o.set("objected", prepared.objected);
+    o.set("objections_rekeyed", prepared.objectionsRekeyed);
+    o.set("unchanged", prepared.unchanged);
+    o.set("sealed", prepared.sealed);
+    o.set("batch_id", prepared.batchId.value_or(""));
+    o.set("receipted", receipted);
+    o.set("delivered", receipted ? prepared.sealed : 0);
+    o.set("receiver_ledger_index", receipted ? ours->receipt.ledgerIndex : 0);
+    o.set("quarantine_report", prepared.quarantineReport.string());
+    o.set("error", ours && !ours->receipted ? ours->error : "");
+    o.set("older_batches_delivered", olderDelivered);
+    o.stringify(std::cout);
+    std::cout << std::endl;
 }
 
-int transfer(const ParsedOptions& options) {
-    auto gateway = exchange::Gateway::open(options.value("config"));
-    if (gateway->config().role != config::Role::Institution) {
-        throw ConfigError(gateway->config().file.string() +
-                          ": key 'gateway.role': transfers are sent by an institution's gateway");
+void printText(const std::string& jobName, const config::JobSettings& job, const TransferReport& report) {
+    const exchange::PreparedBatch& prepared = report.prepared;
+    const exchange::DeliveryOutcome* ours = report.ours ? &*report.ours : nullptr;
+    const bool receipted = report.receipted();
+    const std::uint64_t olderDelivered = report.olderDelivered;
+    std::cout << "job " << jobName << ": purpose " << job.purpose << ", to " << job.recipient << "\n"
+              << "  rows read     " << prepared.rowsRead << "\n"
+              << "  quarantined   " << prepared.quarantined;
+    if (prepared.quarantined > 0) std::cout << "   (reasons: " << prepared.quarantineReport.string() << ")";
+    if (prepared.objected > 0) {
+        std::cout << "\n  objected      " << prepared.objected << "   (withheld: objection, GDPR art. 21)";
+        if (prepared.objectionsRekeyed > 0) {
+            std::cout
+                << "\n                " << prepared.objectionsRekeyed
+                << " of them recorded under an older pseudonym key epoch, now under the current one";
+        }
     }
-    const std::string jobName = options.value("job");
-    const config::JobSettings& job = gateway->config().job(jobName);
-    const bool json = options.has("json");
+    if (job.incremental) {
+        std::cout << "\n  unchanged     " << prepared.unchanged << "   (already sent as they are: incremental job)";
+    }
+    std::cout << "\n  sealed        " << prepared.sealed;
+    if (prepared.batchId) std::cout << "   batch " << *prepared.batchId;
+    std::cout << "\n";
+    if (receipted) {
+        std::cout << "  delivered     " << prepared.sealed << "   receipted by " << job.recipient
+                  << " (its ledger entry " << ours->receipt.ledgerIndex << ")\n";
+    } else if (ours != nullptr) {
+        std::cout << "  NOT delivered: " << ours->error << "\n"
+                  << "  the batch stays in the outbox and is retried by 'passerelle run' or the next transfer\n";
+    }
+    if (olderDelivered > 0) {
+        std::cout << "  also delivered " << olderDelivered << " older batch(es) waiting in the outbox\n";
+    }
+}
 
-    exchange::recoverInterrupted(*gateway);
-    // One run of a job at a time, across processes (the daemon's schedule, another transfer).
-    std::filesystem::create_directories(exchange::jobLockFile(*gateway, jobName).parent_path());
-    const auto jobLock = FileLock::tryAcquire(exchange::jobLockFile(*gateway, jobName));
-    // With PostgreSQL, across instances too (their state folders may differ).
-    const auto instanceLock = jobLock ? gateway->store().locks().tryExclusive(exchange::jobLockName(jobName)) : std::nullopt;
-    if (!jobLock || !instanceLock) {
-        if (json) {
-            std::cout << "{\"job\":\"" << jobName << "\",\"error\":\"already_running\"}" << std::endl;
-        }
-        throw Error("job " + jobName + " is already running in another process (its schedule in "
-                             "'passerelle run', or another transfer); try again when that run ends");
-    }
-    exchange::BatchPreparer preparer(*gateway);
-    if (isatty(STDERR_FILENO)) {
-        preparer.onProgress([](std::uint64_t rows) { std::cerr << "\r  reading: " << rows << " rows" << std::flush; });
-    }
-    const exchange::PreparedBatch prepared = preparer.prepare(jobName, "operator");
-    if (isatty(STDERR_FILENO)) std::cerr << "\r";
-
-    // This batch first, then older ones still due for this recipient.
-    exchange::BatchDelivery delivery(*gateway);
-    std::optional<exchange::DeliveryOutcome> ourOutcome;
-    if (prepared.batchId) {
-        ourOutcome = delivery.deliverNow(*prepared.batchId, "operator");
-        if (!ourOutcome) ourOutcome = awaitOtherSender(*gateway, *prepared.batchId);
-    }
-    const exchange::DeliveryOutcome* ours = ourOutcome ? &*ourOutcome : nullptr;
-    std::uint64_t olderDelivered = 0;
-    for (const auto& o : delivery.deliverDue(job.recipient, "operator")) {
-        if (o.receipted) ++olderDelivered;
-    }
-
-    const bool receipted = ours != nullptr && ours->receipted;
-    if (json) {
-        Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
-        o.set("job", jobName);
-        o.set("purpose", job.purpose);
-        o.set("recipient", job.recipient);
-        o.set("rows_read", prepared.rowsRead);
-        o.set("quarantined", prepared.quarantined);
-        o.set("objected", prepared.objected);
-        o.set("objections_rekeyed", prepared.objectionsRekeyed);
-        o.set("unchanged", prepared.unchanged);
-        o.set("sealed", prepared.sealed);
-        o.set("batch_id", prepared.batchId.value_or(""));
-        o.set("receipted", receipted);
-        o.set("delivered", receipted ? prepared.sealed : 0);
-        o.set("receiver_ledger_index", receipted ? ours->receipt.ledgerIndex : 0);
-        o.set("quarantine_report", prepared.quarantineReport.string());
-        o.set("error", ours && !ours->receipted ? ours->error : "");
-        o.set("older_batches_delivered", olderDelivered);
-        o.stringify(std::cout);
-        std::cout << std::endl;
-    } else {
-        std::cout << "job " << jobName << ": purpose " << job.purpose << ", to " << job.recipient << "\n"
-                  << "  rows read     " << prepared.rowsRead << "\n"
-                  << "  quarantined   " << prepared.quarantined;
-        if (prepared.quarantined > 0) std::cout << "   (reasons: " << prepared.quarantineReport.string() << ")";
-        if (prepared.objected > 0) {
-            std::cout << "\n  objected      " << prepared.objected << "   (withheld: objection, GDPR art. 21)";
-            if (prepared.objectionsRekeyed > 0) {
-                std::cout
-                    << "\n                " << prepared.objectionsRekeyed
-                    << " of them recorded under an older pseudonym key epoch, now under the current one";
-            }
-        }
-        if (job.incremental) {
-            std::cout << "\n  unchanged     " << prepared.unchanged << "   (already sent as they are: incremental job)";
-        }
-        std::cout << "\n  sealed        " << prepared.sealed;
-        if (prepared.batchId) std::cout << "   batch " << *prepared.batchId;
-        std::cout << "\n";
-        if (receipted) {
-            std::cout << "  delivered     " << prepared.sealed << "   receipted by " << job.recipient
-                      << " (its ledger entry " << ours->receipt.ledgerIndex << ")\n";
-        } else if (ours != nullptr) {
-            std::cout << "  NOT delivered: " << ours->error << "\n"
-                      << "  the batch stays in the outbox and is retried by 'passerelle run' or the next transfer\n";
-        }
-        if (olderDelivered > 0) {
-            std::cout << "  also delivered " << olderDelivered << " older batch(es) waiting in the outbox\n";
-        }
-    }
+// What the run comes to when no batch was sealed, said on stderr; the exit status.
+int exitStatus(const TransferReport& report) {
+    const exchange::PreparedBatch& prepared = report.prepared;
     if (!prepared.batchId) {
         if (prepared.rowsRead == 0) {
             std::cerr << "passerelle transfer: the export has no rows: nothing to send\n";
@@ -160,7 +99,31 @@ int transfer(const ParsedOptions& options) {
                   << prepared.quarantineReport.string() << ")\n";
         return kExitFailed;
     }
-    return receipted ? kExitOk : kExitFailed;
+    return report.receipted() ? kExitOk : kExitFailed;
+}
+
+int transfer(const ParsedOptions& options) {
+    auto gateway = exchange::Gateway::open(options.value("config"));
+    const std::string jobName = options.value("job");
+    const bool json = options.has("json");
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    TransferReport report;
+    try {
+        report = exchange::transferOnce(*gateway, jobName, [tty](std::uint64_t rows) {
+            if (tty) std::cerr << "\r  reading: " << rows << " rows" << std::flush;
+        });
+    } catch (const exchange::JobAlreadyRunning&) {
+        if (json) std::cout << "{\"job\":\"" << jobName << "\",\"error\":\"already_running\"}" << std::endl;
+        throw;
+    }
+    if (tty) std::cerr << "\r";
+    const config::JobSettings& job = gateway->config().job(jobName);
+    if (json) {
+        printJson(jobName, job, report);
+    } else {
+        printText(jobName, job, report);
+    }
+    return exitStatus(report);
 }
 
 }  // namespace
