@@ -515,25 +515,66 @@ Ledger::Verification Ledger::verify(const KeyResolver& keys) const {
     }
 }
 
-Ledger::Verification Ledger::verifyIn(Session& session, const KeyResolver& keys) const {
-    Verification result;
-    auto fail = [&](std::optional<std::uint64_t> index, const std::string& problem) {
-        if (!result.intact) return;
-        result.intact = false;
-        result.firstBadIndex = index;
-        result.problem = problem;
+namespace {
+
+// One pass of `audit verify` over the ledger (Ledger::verify): the own checkpoints'
+// signatures, then each stored row in order (index, bytes, leaf hash, tree root, and
+// the checkpoints signed at that size), what retention blanked, and the
+// counterparts' checkpoints. The first problem found is the one reported.
+class ChainCheck {
+public:
+    ChainCheck(const KeyResolver& keys, Ledger::Verification& result) : keys_(keys), result_(result) {}
+
+    void ownCheckpoints(std::vector<Checkpoint> own);
+    // False once the walk must stop (the row is at fault).
+    bool row(Poco::Int64 index, const BLOB& stored, const BLOB& storedLeaf, const BLOB& storedRoot);
+    void endOfRows();
+    void peerCheckpoints(const std::vector<Checkpoint>& peers);
+    bool intact() const { return result_.intact; }
+    std::string rootHex() const { return toHex(tree_.root()); }
+
+    void fail(std::optional<std::uint64_t> index, const std::string& problem) {
+        if (!result_.intact) return;
+        result_.intact = false;
+        result_.firstBadIndex = index;
+        result_.problem = problem;
+    }
+
+private:
+    // A run of blanked entries waiting for the ledger-purged entry that covers it.
+    struct BlankRun {
+        std::uint64_t first = 0, last = 0;
+        std::string after;  // time of the newest entry before the run with its bytes: a lower bound of the run's times
     };
-    merkle::CompactTree tree;
-    std::string malformed;
-    const std::vector<Checkpoint> own = readCheckpoints(session, "ledger_checkpoints", malformed);
-    if (!malformed.empty()) fail(std::nullopt, malformed);
-    // Each own checkpoint: signed by one of our keys, sizes never going back.
+
+    bool blankedRow(const std::string& name, const BLOB& storedLeaf, Hash& leaf);
+    bool keptRow(const std::string& name, std::string_view bytes, const BLOB& storedLeaf, Hash& leaf);
+    void account(const LedgerEntry& purge);
+
+    const KeyResolver& keys_;
+    Ledger::Verification& result_;
+    merkle::CompactTree tree_;
+    std::vector<Checkpoint> own_;
+    std::size_t nextCheckpoint_ = 0;
+    std::uint64_t expected_ = 1;
+    // Blanked entries must be what retention blanks: the oldest entries it does not keep,
+    // each accounted for by a later ledger-purged entry. Runs of blanked entries wait
+    // here for the purge entry that covers them; one still waiting at the end was
+    // blanked by someone else (its hashes stay, so nothing else would notice).
+    std::vector<BlankRun> unaccounted_;
+    std::string newestTime_;                       // of the entries read so far with their bytes
+    std::optional<std::uint64_t> firstKeptBytes_;  // first entry retention would blank that still has its bytes
+};
+
+// Each own checkpoint: signed by one of our keys, sizes never going back.
+void ChainCheck::ownCheckpoints(std::vector<Checkpoint> own) {
+    own_ = std::move(own);
     std::uint64_t previousSize = 0;
-    for (std::size_t i = 0; i < own.size(); ++i) {
-        const Checkpoint& c = own[i];
+    for (std::size_t i = 0; i < own_.size(); ++i) {
+        const Checkpoint& c = own_[i];
         const std::string name =
             "checkpoint " + std::to_string(i + 1) + " (tree_size " + std::to_string(c.treeSize) + ")";
-        const auto key = keys(c.origin, c.keyId);
+        const auto key = keys_(c.origin, c.keyId);
         if (!key) {
             fail(std::nullopt,
                  name + ": signed with key " + c.keyId + ", which is not one of this party's keys");
@@ -544,40 +585,143 @@ Ledger::Verification Ledger::verifyIn(Session& session, const KeyResolver& keys)
         }
         previousSize = c.treeSize;
     }
-    std::size_t nextCheckpoint = 0;
-    while (nextCheckpoint < own.size() && own[nextCheckpoint].treeSize == 0) ++nextCheckpoint;
+    while (nextCheckpoint_ < own_.size() && own_[nextCheckpoint_].treeSize == 0) ++nextCheckpoint_;
+}
 
-    // Blanked entries must be what retention blanks: the oldest entries it does not keep,
-    // each accounted for by a later ledger-purged entry. Runs of blanked entries wait
-    // here for the purge entry that covers them; one still waiting at the end was
-    // blanked by someone else (its hashes stay, so nothing else would notice).
-    struct BlankRun {
-        std::uint64_t first = 0, last = 0;
-        std::string after;  // time of the newest entry before the run with its bytes: a lower bound of the run's times
-    };
-    std::vector<BlankRun> unaccounted;
-    std::string newestTime;                       // of the entries read so far with their bytes
-    std::optional<std::uint64_t> firstKeptBytes;  // first entry retention would blank that still has its bytes
-    auto account = [&](const LedgerEntry& purge) {
-        const auto record = parsePurgeReason(purge.reason);
-        if (!record) return;
-        if (record->throughIndex > 0) {
-            // Written with the index it covers: every blanked entry up to it is accounted for.
-            std::erase_if(unaccounted, [&](const BlankRun& r) { return r.last <= record->throughIndex; });
-            for (BlankRun& r : unaccounted) r.first = std::max(r.first, record->throughIndex + 1);
-            return;
+void ChainCheck::account(const LedgerEntry& purge) {
+    const auto record = parsePurgeReason(purge.reason);
+    if (!record) return;
+    if (record->throughIndex > 0) {
+        // Written with the index it covers: every blanked entry up to it is accounted for.
+        std::erase_if(unaccounted_, [&](const BlankRun& r) { return r.last <= record->throughIndex; });
+        for (BlankRun& r : unaccounted_) r.first = std::max(r.first, record->throughIndex + 1);
+        return;
+    }
+    // An earlier purge entry says only its retention: a run is accounted for unless an
+    // entry before it is already younger than that retention's cutoff.
+    const auto at = parseUtc(purge.time);
+    if (!at) return;
+    const std::string cutoff = formatUtc(*at - std::chrono::hours(24) * record->days);
+    std::erase_if(unaccounted_, [&](const BlankRun& r) { return r.after < cutoff; });
+}
+
+// Purged by retention: the stored leaf hash stands in for the bytes.
+bool ChainCheck::blankedRow(const std::string& name, const BLOB& storedLeaf, Hash& leaf) {
+    leaf = toHash(storedLeaf);
+    if (firstKeptBytes_) {
+        fail(expected_, name + ": its bytes are gone but entry " + std::to_string(*firstKeptBytes_) +
+                            ", older, still has its own: retention blanks the oldest entries first, "
+                            "so this one was blanked outside retention");
+        return false;
+    }
+    if (!unaccounted_.empty() && unaccounted_.back().last + 1 == expected_) {
+        unaccounted_.back().last = expected_;
+    } else {
+        unaccounted_.push_back({expected_, expected_, newestTime_});
+    }
+    return true;
+}
+
+bool ChainCheck::keptRow(const std::string& name, std::string_view bytes, const BLOB& storedLeaf, Hash& leaf) {
+    leaf = leafHash(bytes);
+    LedgerEntry parsed;
+    try {
+        parsed = parseEntry(bytes);
+        if (parsed.index != expected_) {
+            fail(expected_, name + ": its content says it is another entry (moved or reordered)");
+            return false;
         }
-        // An earlier purge entry says only its retention: a run is accounted for unless an
-        // entry before it is already younger than that retention's cutoff.
-        const auto at = parseUtc(purge.time);
-        if (!at) return;
-        const std::string cutoff = formatUtc(*at - std::chrono::hours(24) * record->days);
-        std::erase_if(unaccounted, [&](const BlankRun& r) { return r.after < cutoff; });
-    };
+    } catch (const LedgerError& ex) {
+        fail(expected_, name + ": stored bytes are " + ex.what());
+        return false;
+    }
+    if (!sameHash(storedLeaf, leaf)) {
+        fail(expected_, name + ": stored leaf hash does not match its bytes (altered)");
+        return false;
+    }
+    if (!firstKeptBytes_ && !keptByRetention().contains(parsed.operation)) firstKeptBytes_ = expected_;
+    if (parsed.operation == kLedgerPurgedOperation) account(parsed);
+    newestTime_ = std::max(newestTime_, parsed.time);
+    return true;
+}
+
+bool ChainCheck::row(Poco::Int64 index, const BLOB& stored, const BLOB& storedLeaf, const BLOB& storedRoot) {
+    const std::string name = "entry " + std::to_string(expected_);
+    if (index < 1 || static_cast<std::uint64_t>(index) != expected_) {
+        fail(expected_, name + ": missing (the next stored row is " + std::to_string(index) +
+                            "; deleted or reordered)");
+        return false;
+    }
+    Hash leaf{};
+    const bool fine = stored.size() == 0 ? blankedRow(name, storedLeaf, leaf)
+                                         : keptRow(name, view(stored), storedLeaf, leaf);
+    if (!fine) return false;
+    tree_.append(leaf);
+    if (!sameHash(storedRoot, tree_.root())) {
+        fail(expected_, name + ": stored tree root does not match the entries up to it (altered)");
+        return false;
+    }
+    while (nextCheckpoint_ < own_.size() && own_[nextCheckpoint_].treeSize == expected_) {
+        if (own_[nextCheckpoint_].rootHash != tree_.root()) {
+            fail(expected_, "checkpoint " + std::to_string(nextCheckpoint_ + 1) + " (tree_size " +
+                                std::to_string(expected_) +
+                                ") does not match the entries up to it: one of entries 1-" +
+                                std::to_string(expected_) + " was rewritten with its hashes");
+        }
+        ++result_.checkpoints;
+        ++nextCheckpoint_;
+    }
+    ++expected_;
+    return true;
+}
+
+void ChainCheck::endOfRows() {
+    if (result_.intact && !unaccounted_.empty()) {
+        const BlankRun& r = unaccounted_.front();
+        fail(r.first, "entry " + std::to_string(r.first) +
+                          (r.last > r.first ? " (and up to entry " + std::to_string(r.last) + ")" : "") +
+                          ": its bytes are gone, and no ledger-purged entry accounts for them (blanked outside "
+                          "retention, or before its retention ran out); its hashes still verify");
+    }
+    if (result_.intact && nextCheckpoint_ < own_.size()) {
+        const Checkpoint& c = own_[nextCheckpoint_];
+        fail(expected_, "entry " + std::to_string(expected_) + ": missing — checkpoint " +
+                            std::to_string(nextCheckpoint_ + 1) + " was signed over " +
+                            std::to_string(c.treeSize) + " entries but only " + std::to_string(expected_ - 1) +
+                            " remain (truncated)");
+    }
+}
+
+// Counterparts' checkpoints: their signatures.
+void ChainCheck::peerCheckpoints(const std::vector<Checkpoint>& peers) {
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+        const Checkpoint& c = peers[i];
+        const std::string name = "counterpart checkpoint " + std::to_string(i + 1) + " (" + c.origin +
+                                 ", tree_size " + std::to_string(c.treeSize) + ")";
+        const auto key = keys_(c.origin, c.keyId);
+        if (!key) {
+            fail(std::nullopt, name + ": signed with key " + c.keyId + ", not a key of " + c.origin +
+                                   " this gateway knows");
+        } else if (!c.signatureVerifies(*key)) {
+            fail(std::nullopt, name + ": its signature does not verify (forged or altered)");
+        } else {
+            ++result_.peerCheckpoints;
+        }
+    }
+}
+
+}  // namespace
+
+Ledger::Verification Ledger::verifyIn(Session& session, const KeyResolver& keys) const {
+    Verification result;
+    ChainCheck check(keys, result);
+    std::string malformed;
+    std::vector<Checkpoint> own = readCheckpoints(session, "ledger_checkpoints", malformed);
+    if (!malformed.empty()) check.fail(std::nullopt, malformed);
+    check.ownCheckpoints(std::move(own));
 
     Poco::Int64 after = std::numeric_limits<Poco::Int64>::min();
     Poco::Int64 chunk = kVerifyChunk;
-    std::uint64_t expected = 1;
     const std::string rows =
         db_->sql("SELECT idx, COALESCE(entry, " + emptyBytes(*db_) +
                  "), leaf_hash, root_hash FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?");
@@ -588,100 +732,15 @@ Ledger::Verification Ledger::verifyIn(Session& session, const KeyResolver& keys)
         if (indices.empty()) break;
         after = indices.back();
         result.entries += indices.size();
-        for (std::size_t row = 0; row < indices.size() && result.intact; ++row) {
-            const Poco::Int64 index = indices[row];
-            const std::string name = "entry " + std::to_string(expected);
-            if (index < 1 || static_cast<std::uint64_t>(index) != expected) {
-                fail(expected, name + ": missing (the next stored row is " + std::to_string(index) +
-                                   "; deleted or reordered)");
-                break;
-            }
-            Hash leaf{};
-            if (stored[row].size() == 0) {
-                leaf = toHash(leaves[row]);  // purged by retention: the stored leaf hash stands in
-                if (firstKeptBytes) {
-                    fail(expected, name + ": its bytes are gone but entry " + std::to_string(*firstKeptBytes) +
-                                       ", older, still has its own: retention blanks the oldest entries first, "
-                                       "so this one was blanked outside retention");
-                    break;
-                }
-                if (!unaccounted.empty() && unaccounted.back().last + 1 == expected) {
-                    unaccounted.back().last = expected;
-                } else {
-                    unaccounted.push_back({expected, expected, newestTime});
-                }
-            } else {
-                const std::string_view bytes = view(stored[row]);
-                leaf = leafHash(bytes);
-                LedgerEntry parsed;
-                try {
-                    parsed = parseEntry(bytes);
-                    if (parsed.index != expected) {
-                        fail(expected, name + ": its content says it is another entry (moved or reordered)");
-                        break;
-                    }
-                } catch (const LedgerError& ex) {
-                    fail(expected, name + ": stored bytes are " + ex.what());
-                    break;
-                }
-                if (!sameHash(leaves[row], leaf)) {
-                    fail(expected, name + ": stored leaf hash does not match its bytes (altered)");
-                    break;
-                }
-                if (!firstKeptBytes && !keptByRetention().contains(parsed.operation)) firstKeptBytes = expected;
-                if (parsed.operation == kLedgerPurgedOperation) account(parsed);
-                newestTime = std::max(newestTime, parsed.time);
-            }
-            tree.append(leaf);
-            if (!sameHash(roots[row], tree.root())) {
-                fail(expected, name + ": stored tree root does not match the entries up to it (altered)");
-                break;
-            }
-            while (nextCheckpoint < own.size() && own[nextCheckpoint].treeSize == expected) {
-                if (own[nextCheckpoint].rootHash != tree.root()) {
-                    fail(expected, "checkpoint " + std::to_string(nextCheckpoint + 1) + " (tree_size " +
-                                       std::to_string(expected) +
-                                       ") does not match the entries up to it: one of entries 1-" +
-                                       std::to_string(expected) + " was rewritten with its hashes");
-                }
-                ++result.checkpoints;
-                ++nextCheckpoint;
-            }
-            ++expected;
+        for (std::size_t row = 0; row < indices.size() && check.intact(); ++row) {
+            if (!check.row(indices[row], stored[row], leaves[row], roots[row])) break;
         }
     }
-    if (result.intact && !unaccounted.empty()) {
-        const BlankRun& r = unaccounted.front();
-        fail(r.first, "entry " + std::to_string(r.first) +
-                          (r.last > r.first ? " (and up to entry " + std::to_string(r.last) + ")" : "") +
-                          ": its bytes are gone, and no ledger-purged entry accounts for them (blanked outside "
-                          "retention, or before its retention ran out); its hashes still verify");
-    }
-    if (result.intact && nextCheckpoint < own.size()) {
-        const Checkpoint& c = own[nextCheckpoint];
-        fail(expected, "entry " + std::to_string(expected) + ": missing — checkpoint " +
-                           std::to_string(nextCheckpoint + 1) + " was signed over " +
-                           std::to_string(c.treeSize) + " entries but only " + std::to_string(expected - 1) +
-                           " remain (truncated)");
-    }
-    // Counterparts' checkpoints: their signatures.
+    check.endOfRows();
     const std::vector<Checkpoint> peers = readCheckpoints(session, "peer_checkpoints", malformed);
-    if (!malformed.empty()) fail(std::nullopt, "counterpart " + malformed);
-    for (std::size_t i = 0; i < peers.size(); ++i) {
-        const Checkpoint& c = peers[i];
-        const std::string name = "counterpart checkpoint " + std::to_string(i + 1) + " (" + c.origin +
-                                 ", tree_size " + std::to_string(c.treeSize) + ")";
-        const auto key = keys(c.origin, c.keyId);
-        if (!key) {
-            fail(std::nullopt, name + ": signed with key " + c.keyId + ", not a key of " + c.origin +
-                                   " this gateway knows");
-        } else if (!c.signatureVerifies(*key)) {
-            fail(std::nullopt, name + ": its signature does not verify (forged or altered)");
-        } else {
-            ++result.peerCheckpoints;
-        }
-    }
-    result.rootHash = toHex(tree.root());
+    if (!malformed.empty()) check.fail(std::nullopt, "counterpart " + malformed);
+    check.peerCheckpoints(peers);
+    result.rootHash = check.rootHex();
     return result;
 }
 
