@@ -5,6 +5,7 @@
 #include "console/console_server.h"
 #include "daemon/exchange_routes.h"
 #include "daemon/gateway_status.h"
+#include "party/background_loop.h"
 #include "party/exchange_metrics.h"
 #include "party/outbox_recovery.h"
 #include "receive/batch_receiver.h"
@@ -28,11 +29,25 @@ using exchange::Gateway;
 
 Poco::Logger& log() { return Poco::Logger::get("passerelle"); }
 
-// The daemon's periodic duties: the ledger's time-based checkpoint (the
-// entry-count one is made on append) and, once a day, retention.
+// The daemon's periodic duties, on their own loop: the ledger's time-based
+// checkpoint (the entry-count one is made on append) and, once a day, retention.
 class Housekeeping {
 public:
-    explicit Housekeeping(Gateway& gateway) : gateway_(gateway) {}
+    explicit Housekeeping(Gateway& gateway)
+        : gateway_(gateway), loop_([this]() -> std::chrono::steady_clock::duration {
+              run();
+              return std::chrono::seconds(gateway_.config().ledger.checkpointIntervalSeconds);
+          }) {}
+
+    // Runs a round now and every checkpoint interval until a stop is requested.
+    void untilStopped(const DaemonHooks& hooks) {
+        loop_.start();
+        while (!hooks.waitForStop(3600)) {
+        }
+        loop_.stop();
+    }
+
+private:
     void run() {
         try {
             const auto now = std::chrono::system_clock::now();
@@ -47,17 +62,9 @@ public:
         }
     }
 
-    // Runs each round until a stop is requested.
-    void untilStopped(const DaemonHooks& hooks) {
-        const int interval = static_cast<int>(gateway_.config().ledger.checkpointIntervalSeconds);
-        do {
-            run();
-        } while (!hooks.waitForStop(interval));
-    }
-
-private:
     Gateway& gateway_;
     std::chrono::system_clock::time_point lastPurge_{};
+    exchange::BackgroundLoop loop_;
 };
 
 // The DPO console on its own loopback listener, when [console] is configured.

@@ -22,7 +22,12 @@ Poco::Logger& log() { return Poco::Logger::get("passerelle.sink"); }
 
 }  // namespace
 
-SinkDispatcher::SinkDispatcher(Gateway& gateway) : gateway_(gateway) {
+SinkDispatcher::SinkDispatcher(Gateway& gateway)
+    : gateway_(gateway), loop_([this]() -> std::chrono::steady_clock::duration {
+          const std::size_t waiting = drain();
+          pause_ = waiting == 0 ? std::chrono::seconds(2) : std::min(pause_ * 2, std::chrono::seconds(300));
+          return pause_;
+      }) {
     if (!gateway_.config().sink) {
         throw ConfigError(gateway_.config().file.string() + ": key 'sink.plugin': no sink configured");
     }
@@ -133,37 +138,10 @@ std::size_t SinkDispatcher::drain() {
     return failed.size();
 }
 
-void SinkDispatcher::start() {
-    thread_ = std::thread([this] {
-        auto pause = std::chrono::seconds(2);
-        for (;;) {
-            {
-                std::unique_lock lock(mutex_);
-                wake_.wait_for(lock, pause, [this] { return pending_ || stopping_; });
-                if (stopping_) return;
-                pending_ = false;
-            }
-            const std::size_t waiting = drain();
-            pause = waiting == 0 ? std::chrono::seconds(2) : std::min(pause * 2, std::chrono::seconds(300));
-        }
-    });
-}
+void SinkDispatcher::start() { loop_.start(pause_); }
 
-void SinkDispatcher::notify() {
-    {
-        std::lock_guard lock(mutex_);
-        pending_ = true;
-    }
-    wake_.notify_one();
-}
+void SinkDispatcher::notify() { loop_.notify(); }
 
-void SinkDispatcher::stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_one();
-    if (thread_.joinable()) thread_.join();
-}
+void SinkDispatcher::stop() { loop_.stop(); }
 
 }  // namespace passerelle::exchange

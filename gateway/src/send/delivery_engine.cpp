@@ -17,42 +17,47 @@ Poco::Logger& log() { return Poco::Logger::get("passerelle.delivery"); }
 }  // namespace
 
 DeliveryEngine::DeliveryEngine(Gateway& gateway, std::chrono::seconds pollEvery)
-    : gateway_(gateway), delivery_(gateway), pollEvery_(pollEvery), timer_(io_) {}
+    : gateway_(gateway), delivery_(gateway), pollEvery_(pollEvery), loop_([this] { return scan(); }) {}
 
 DeliveryEngine::~DeliveryEngine() { stop(); }
 
 void DeliveryEngine::start() {
     pool_.emplace(gateway_.config().delivery.workers);
-    ioThread_ = std::thread([this] {
-        auto work = boost::asio::make_work_guard(io_);
-        io_.run();
-    });
-    notify();
+    loop_.start();
 }
 
 void DeliveryEngine::notify() {
     if (stopping_) return;
-    boost::asio::post(io_, [this] { scan(); });
+    loop_.notify();
 }
 
 void DeliveryEngine::stop() {
-    if (!ioThread_.joinable()) return;
-    stopping_ = true;
-    boost::asio::post(io_, [this] { timer_.cancel(); });
-    if (pool_) pool_->join();  // attempts in flight end (each has its timeouts)
-    io_.stop();
-    ioThread_.join();
+    if (!pool_ || stopping_.exchange(true)) return;
+    pool_->join();  // attempts in flight end (each has its timeouts)
+    loop_.stop();
 }
 
-void DeliveryEngine::armTimer(std::chrono::steady_clock::duration wait) {
-    timer_.expires_after(wait);
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-        if (!ec) scan();
-    });
+void DeliveryEngine::send(store::OutboxBatch batch) {
+    try {
+        delivery_.deliver(batch, "gateway");
+    } catch (const std::exception& e) {
+        // The store or the ledger failed (a full disk): release the batch for a later try.
+        log().error("delivering batch %s failed: %s", batch.batchId, std::string(e.what()));
+        try {
+            const auto now = std::chrono::system_clock::now();
+            gateway_.store().outbox().recordAttemptFailure(
+                batch.batchId, e.what(),
+                unixSeconds(now + backoffAfter(batch.attempts + 1, gateway_.config().delivery)), formatUtc(now));
+        } catch (const std::exception&) {
+            // Still failing: its claim lapses with its lease.
+        }
+    }
+    --inFlight_;
+    notify();
 }
 
-void DeliveryEngine::scan() {
-    if (stopping_) return;
+std::chrono::steady_clock::duration DeliveryEngine::scan() {
+    if (stopping_) return pollEvery_;
     const std::size_t workers = gateway_.config().delivery.workers;
     try {
         const auto steadyNow = std::chrono::steady_clock::now();
@@ -64,25 +69,7 @@ void DeliveryEngine::scan() {
         if (busy < workers) {
             for (store::OutboxBatch& batch : delivery_.claimDue(workers - busy)) {
                 ++inFlight_;
-                boost::asio::post(*pool_, [this, batch = std::move(batch)] {
-                    try {
-                        delivery_.deliver(batch, "gateway");
-                    } catch (const std::exception& e) {
-                        // The store or the ledger failed (a full disk): release the batch for a later try.
-                        log().error("delivering batch %s failed: %s", batch.batchId, std::string(e.what()));
-                        try {
-                            const auto now = std::chrono::system_clock::now();
-                            gateway_.store().outbox().recordAttemptFailure(
-                                batch.batchId, e.what(),
-                                unixSeconds(now + backoffAfter(batch.attempts + 1, gateway_.config().delivery)),
-                                formatUtc(now));
-                        } catch (const std::exception&) {
-                            // Still failing: its claim lapses with its lease.
-                        }
-                    }
-                    --inFlight_;
-                    notify();
-                });
+                boost::asio::post(*pool_, [this, batch = std::move(batch)]() mutable { send(std::move(batch)); });
             }
         }
         // Next look: when the earliest back-off ends, and at least every poll interval.
@@ -93,11 +80,11 @@ void DeliveryEngine::scan() {
             // At least a second: a due batch another live process is sending stays "due".
             if (untilDue < wait) wait = std::max<std::chrono::steady_clock::duration>(untilDue, std::chrono::seconds(1));
         }
-        armTimer(wait);
+        return wait;
     } catch (const Error& e) {
         log().error("outbox scan failed (retried in %s s): %s", std::to_string(pollEvery_.count()),
                     std::string(e.what()));
-        armTimer(pollEvery_);
+        return pollEvery_;
     }
 }
 

@@ -1,21 +1,20 @@
 #pragma once
 // The institution daemon's delivery workers (docs/delivery.md): a Boost.Asio
-// thread pool sending due outbox batches, woken when a batch is queued, when
-// the earliest back-off ends, and at least every poll interval (another
+// thread pool sending due outbox batches, fed by a BackgroundLoop
+// (party/background_loop.h) woken when a batch is queued, when the earliest
+// back-off ends, and at least every poll interval (another
 // process — a `transfer`, an extraction — may have queued one). Batches past
 // [delivery] dead_letter_after_hours become dead letters, with an alert.
 
+#include "party/background_loop.h"
 #include "party/gateway.h"
 #include "send/batch_delivery.h"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <atomic>
 #include <chrono>
 #include <optional>
-#include <thread>
 
 namespace passerelle::exchange {
 
@@ -33,16 +32,16 @@ public:
     void stop();
 
 private:
-    void scan();       // on the io thread only
-    void armTimer(std::chrono::steady_clock::duration wait);
+    // On the loop's thread: claims what the free workers can send; returns the wait
+    // until the next look.
+    std::chrono::steady_clock::duration scan();
+    void send(store::OutboxBatch batch);  // on a worker
 
     Gateway& gateway_;
     BatchDelivery delivery_;
     std::chrono::seconds pollEvery_;
-    boost::asio::io_context io_;
-    boost::asio::steady_timer timer_;
     std::optional<boost::asio::thread_pool> pool_;
-    std::thread ioThread_;
+    BackgroundLoop loop_;
     std::atomic<std::size_t> inFlight_{0};
     std::atomic<bool> stopping_{false};
     std::chrono::steady_clock::time_point lastExpiryCheck_{};
