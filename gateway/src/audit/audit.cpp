@@ -74,8 +74,8 @@ void checkStoredBatch(const std::filesystem::path& batchDir, const std::string& 
 
 // A batch whose files are in another instance's state folder (several instances on one
 // PostgreSQL database): that instance's audit checks them; its receipt is checked here.
-bool elsewhere(const Gateway& gateway, const std::string& filesAt) {
-    return !filesAt.empty() && filesAt != gateway.folderId();
+bool elsewhere(const Gateway& gateway, const std::string& filesFolderId) {
+    return !filesFolderId.empty() && filesFolderId != gateway.folderId();
 }
 
 AuditReport auditGateway(Gateway& gateway) {
@@ -102,7 +102,7 @@ AuditReport auditGateway(Gateway& gateway) {
         try {
             // A payload deleted by retention is accounted for by its payload-purged
             // entry; its receipt remains the proof of delivery.
-            if (elsewhere(gateway, batch.filesAt)) {
+            if (elsewhere(gateway, batch.filesFolderId)) {
                 ++report.batchesElsewhere;
             } else if (!purged.contains(batch.batchId)) {
                 checkStoredBatch(childPath(gateway.outboxDir(), BatchId::parse(batch.batchId)), gateway.config().party,
@@ -121,7 +121,7 @@ AuditReport auditGateway(Gateway& gateway) {
     for (const store::InboxBatch& batch : gateway.store().inbox().all()) {
         const std::string what = "inbox batch " + batch.batchId;
         try {
-            if (elsewhere(gateway, batch.filesAt)) {
+            if (elsewhere(gateway, batch.filesFolderId)) {
                 ++report.batchesElsewhere;
             } else if (!purged.contains(batch.batchId)) {
                 checkStoredBatch(childPath(gateway.inboxDir(), BatchId::parse(batch.batchId)), batch.sender, keys);

@@ -15,7 +15,7 @@
 //
 // each line ending in "\n". The signature is Ed25519 over exactly these bytes.
 
-#include "ledger/chain.h"
+#include "ledger/leaf_hash.h"
 
 #include <array>
 #include <cstdint>

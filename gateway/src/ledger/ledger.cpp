@@ -14,7 +14,7 @@
 #include "common/errors.h"
 #include "database/database.h"
 #include "database/migrations.h"
-#include "ledger/chain.h"
+#include "ledger/leaf_hash.h"
 #include "ledger/ledger_tables.h"
 #include "ledger/merkle.h"
 

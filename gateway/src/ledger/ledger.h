@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "ledger/chain.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry.h"
+#include "ledger/leaf_hash.h"
 
 namespace Poco::Data {
 class Session;

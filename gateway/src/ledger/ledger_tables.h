@@ -23,9 +23,9 @@
 #include "common/clock.h"
 #include "database/database.h"
 #include "database/migrations.h"
-#include "ledger/chain.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry.h"
+#include "ledger/leaf_hash.h"
 #include "ledger/merkle.h"
 
 namespace passerelle::ledger::tables {

@@ -1,7 +1,7 @@
 #pragma once
 // The RFC 9162 (Certificate Transparency v2; same tree as RFC 6962) Merkle tree
 // over ledger entries: tree head, audit paths and consistency proofs. Pure
-// functions over leaf hashes (leafHash() in chain.h); storage is elsewhere.
+// functions over leaf hashes (leafHash() in leaf_hash.h); storage is elsewhere.
 //
 // Sizes and indices are 0-based counts of leaves: index i is the (i+1)-th entry.
 
@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "ledger/chain.h"
+#include "ledger/leaf_hash.h"
 
 namespace passerelle::ledger::merkle {
 

@@ -245,7 +245,7 @@ SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const tra
     row.receivedAt = receivedAt;
     row.receipt = signedReceipt.json;
     row.receiptSignature = signedReceipt.signature;
-    row.filesAt = gateway_.folderId();
+    row.filesFolderId = gateway_.folderId();
     const store::InboxBatch stored = gateway_.store().inbox().addToInbox(row);
     // Stored once: should it be there already, its own receipt is the one that holds.
     return SignedReceipt{stored.receipt, stored.receiptSignature};

@@ -303,7 +303,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     queued.recordCount = manifest.record_count;
     queued.payloadDigest = manifest.payload_digest;
     queued.createdAt = manifest.created_at;
-    queued.filesAt = gateway_.folderId();
+    queued.filesFolderId = gateway_.folderId();
     gateway_.store().outbox().addToOutbox(queued, advanced);
     std::error_code ec;
     std::filesystem::remove(batchDir / kSealingLock, ec);

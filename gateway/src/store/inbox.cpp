@@ -43,7 +43,7 @@ std::vector<InboxBatch> readInbox(Poco::Data::Statement& select) {
         b.sinkAttempts = rs.value(9, row).convert<std::uint32_t>();
         b.sinkError = rs.value(10, row).convert<std::string>();
         b.deliveredAt = rs.value(11, row).convert<std::string>();
-        b.filesAt = rs.value(12, row).convert<std::string>();
+        b.filesFolderId = rs.value(12, row).convert<std::string>();
         b.sinkOwner = rs.value(13, row).convert<std::string>();
         b.sinkClaimedUntil = rs.value(14, row).convert<std::int64_t>();
         out.push_back(std::move(b));
@@ -61,7 +61,7 @@ InboxBatch Inbox::addToInbox(const InboxBatch& b) {
                             " received_at, receipt, receipt_signature, status, files_at)"
                             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING"),
             useRef(b.batchId), useRef(b.sender), useRef(b.purpose), use(count), useRef(b.payloadDigest),
-            useRef(b.receivedAt), useRef(b.receipt), useRef(b.receiptSignature), use(status), useRef(b.filesAt), now;
+            useRef(b.receivedAt), useRef(b.receipt), useRef(b.receiptSignature), use(status), useRef(b.filesFolderId), now;
         Poco::Data::Statement select(session);
         std::string id = b.batchId;
         select << db_->sql("SELECT " + kInboxColumns + " FROM inbox WHERE batch_id = ?"), use(id);
@@ -97,14 +97,14 @@ std::vector<InboxBatch> Inbox::claimAwaitingSink(const Claim& claim, std::size_t
             Poco::Data::Statement select(session);
             Poco::Int64 nowSeconds = claim.now;
             Poco::Int64 limit = static_cast<Poco::Int64>(std::min<std::size_t>(max - claimed.size(), INT32_MAX));
-            std::string filesAt = claim.filesAt, host = thisHostPattern();
+            std::string filesFolderId = claim.filesFolderId, host = thisHostPattern();
             select << db_->sql("SELECT " + kInboxColumns +
                                " FROM inbox WHERE status = 'stored' AND (files_at = '' OR files_at = ?) AND " +
                                claimCondition(pass, "sink_owner", "sink_claimed_until") +
                                " ORDER BY sink_attempts, received_at, batch_id" +
                                (pass == ClaimPass::Free ? " LIMIT ?" : "") +
                                (db_->postgres() ? " FOR UPDATE SKIP LOCKED" : "")),
-                use(filesAt);
+                use(filesFolderId);
             if (pass == ClaimPass::ThisHost) select, use(host);
             select, use(nowSeconds);
             if (pass == ClaimPass::Free) select, use(limit);

@@ -54,7 +54,7 @@ std::vector<OutboxBatch> readOutbox(Poco::Data::Statement& select) {
         b.claimedUntil = rs.value(16, row).convert<std::int64_t>();
         b.deadLetteredAt = rs.value(17, row).convert<std::string>();
         b.requeuedAt = rs.value(18, row).convert<std::string>();
-        b.filesAt = rs.value(19, row).convert<std::string>();
+        b.filesFolderId = rs.value(19, row).convert<std::string>();
         out.push_back(std::move(b));
     }
     return out;
@@ -69,7 +69,7 @@ void Outbox::addToOutbox(const OutboxBatch& b, const std::vector<CursorEntry>& c
         session << db_->sql("INSERT INTO outbox (batch_id, recipient, purpose, job, record_count, payload_digest,"
                             " created_at, status, files_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
             useRef(b.batchId), useRef(b.recipient), useRef(b.purpose), useRef(b.job), use(count),
-            useRef(b.payloadDigest), useRef(b.createdAt), use(status), useRef(b.filesAt), now;
+            useRef(b.payloadDigest), useRef(b.createdAt), use(status), useRef(b.filesFolderId), now;
         // In key order (a B-tree filled in order, not at random) and in chunks, so
         // memory stays flat whatever the cursor's size.
         std::vector<const CursorEntry*> ordered;
@@ -126,7 +126,7 @@ std::vector<OutboxBatch> Outbox::claimDue(const Claim& claim, std::size_t max, c
             Poco::Data::Statement select(session);
             Poco::Int64 nowSeconds = claim.now;
             Poco::Int64 limit = static_cast<Poco::Int64>(std::min<std::size_t>(max - claimed.size(), INT32_MAX));
-            std::string r = recipient, filesAt = claim.filesAt, host = thisHostPattern();
+            std::string r = recipient, filesFolderId = claim.filesFolderId, host = thisHostPattern();
             select << db_->sql("SELECT " + kOutboxColumns +
                                " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?" +
                                (recipient.empty() ? "" : " AND recipient = ?") +
@@ -136,7 +136,7 @@ std::vector<OutboxBatch> Outbox::claimDue(const Claim& claim, std::size_t max, c
                                (db_->postgres() ? " FOR UPDATE SKIP LOCKED" : "")),
                 use(nowSeconds);
             if (!recipient.empty()) select, use(r);
-            select, use(filesAt);
+            select, use(filesFolderId);
             if (pass == ClaimPass::ThisHost) select, use(host);
             select, use(nowSeconds);
             if (pass == ClaimPass::Free) select, use(limit);

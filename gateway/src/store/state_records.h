@@ -39,7 +39,7 @@ struct OutboxBatch {
     std::int64_t claimedUntil = 0;   // unix seconds: the claim's lease
     std::string deadLetteredAt;
     std::string requeuedAt;          // when an operator last requeued it after a dead letter
-    std::string filesAt;             // the state folder holding its files (see folderId()); empty: any
+    std::string filesFolderId;       // folderId() of the state folder holding its files; empty: any
     // Where its age (for the dead letter) counts from: its creation or its last requeue.
     const std::string& queuedSince() const { return requeuedAt.empty() ? createdAt : requeuedAt; }
 };
@@ -49,7 +49,7 @@ struct Claim {
     std::string owner;          // "host:pid" (see processOwner())
     std::int64_t now = 0;       // unix seconds
     std::int64_t leaseSeconds = 300;
-    std::string filesAt{};      // the claimer's state folder: only batches whose files are there (or anywhere)
+    std::string filesFolderId{};  // the claimer's folderId(): only batches whose files are there (or anywhere)
 };
 
 // This process as an outbox claim owner: "<host name>:<pid>".
@@ -103,7 +103,7 @@ struct InboxBatch {
     std::uint32_t sinkAttempts = 0;
     std::string sinkError;
     std::string deliveredAt;
-    std::string filesAt;             // the state folder holding its files; empty: any
+    std::string filesFolderId;       // folderId() of the state folder holding its files; empty: any
     std::string sinkOwner;           // "host:pid" of the process handing it to the sink, or empty
     std::int64_t sinkClaimedUntil = 0;
 };

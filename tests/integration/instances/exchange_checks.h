@@ -46,9 +46,9 @@ inline Findings outboxFindings(const ExchangeFacts& facts, const std::map<std::s
         if (by == facts.sealedBy.end()) {
             found.add("batch " + id + " was named by no transfer");
         } else if (const GatewayInstance& sealer = facts.institution->instances[by->second];
-                   r.filesAt != sealer.folderId()) {
+                   r.filesFolderId != sealer.folderId()) {
             found.add("batch " + id + " sealed by " + sealer.label + " says its files are in folder '" +
-                      r.filesAt + "'");
+                      r.filesFolderId + "'");
         }
         // r named again: clang 14 (the sanitized build) cannot capture a structured binding.
         const auto job = std::find_if(facts.jobs.begin(), facts.jobs.end(),
@@ -123,10 +123,10 @@ inline Findings inboxFindings(const ExchangeFacts& facts, const std::map<std::st
         if (r.status != "delivered")
             found.add("batch " + r.batchId + " is " + r.status + " (sink error: " + r.error + ")");
         const GatewayInstance* receiver = facts.receiverOf(r.batchId);
-        if (receiver != nullptr && (r.filesAt != receiver->folderId() ||
+        if (receiver != nullptr && (r.filesFolderId != receiver->folderId() ||
                                     !fs::is_directory(receiver->stateDir / "inbox" / r.batchId)))
             found.add("batch " + r.batchId + " sent to " + receiver->label + " has its files in folder '" +
-                      r.filesAt + "'");
+                      r.filesFolderId + "'");
     }
     for (const auto& [id, r] : outbox) {
         if (!ids.contains(id)) found.add("batch " + id + " is missing");
@@ -210,7 +210,7 @@ inline LedgerStories ledgerStories(const ExchangeFacts& facts, const std::map<st
 
 // `audit verify`'s findings summed up: how many name a batch whose files are in another
 // instance's state folder than the one audited, and the first few of them all.
-inline std::string summariseAudit(const std::string& out, const std::map<std::string, std::string>& filesAt,
+inline std::string summariseAudit(const std::string& out, const std::map<std::string, std::string>& filesFolderId,
                                   const std::string& ownFolder) {
     static const std::regex finding(R"(^  (?:outbox|inbox) batch ([0-9a-f]+): )");
     std::size_t total = 0, elsewhere = 0;
@@ -219,8 +219,8 @@ inline std::string summariseAudit(const std::string& out, const std::map<std::st
         std::smatch m;
         if (!std::regex_search(line, m, finding)) continue;
         ++total;
-        const auto it = filesAt.find(m[1].str());
-        if (it != filesAt.end() && !it->second.empty() && it->second != ownFolder) ++elsewhere;
+        const auto it = filesFolderId.find(m[1].str());
+        if (it != filesFolderId.end() && !it->second.empty() && it->second != ownFolder) ++elsewhere;
         if (total <= 3) first += "\n" + line;
     }
     return std::to_string(total) + " batch finding(s), " + std::to_string(elsewhere) +

@@ -55,7 +55,7 @@ struct QueueRow {
     bool holdsReceipt = false;
     std::string attempts;
     std::string error;  // outbox: last_error; inbox: sink_error
-    std::string filesAt;
+    std::string filesFolderId;
     std::string owner;  // the claim's "host:pid", or empty
 };
 

@@ -73,7 +73,7 @@ int logLines(const fs::path& logDir, const std::string& label, int fromRun, cons
 std::pair<std::size_t, std::size_t> unreceiptedIn(const std::string& conninfo, const std::string& folder) {
     std::pair<std::size_t, std::size_t> n{0, 0};
     for (const QueueRow& r : outboxRows(conninfo)) {
-        if (r.filesAt != folder || r.status == "receipted") continue;
+        if (r.filesFolderId != folder || r.status == "receipted") continue;
         ++n.first;
         n.second += r.owner.empty() ? 0 : 1;
     }
@@ -259,7 +259,7 @@ TEST_F(InstancesOnPostgres, ThreeInstitutionAndTwoRegionInstancesDeliverEveryBat
     KillObservers observers;
     observers.regionKilled = [&] {
         for (const QueueRow& r : inboxRows(region.ownerConninfo)) {
-            if (r.filesAt != regionBFolder || r.status != "stored") continue;
+            if (r.filesFolderId != regionBFolder || r.status != "stored") continue;
             ++atTheKill.regionStored;
             atTheKill.regionClaimed += r.owner.empty() ? 0 : 1;
         }
@@ -314,11 +314,11 @@ TEST_F(InstancesOnPostgres, ThreeInstitutionAndTwoRegionInstancesDeliverEveryBat
     std::map<std::string, QueueRow> outbox;
     std::map<std::string, std::string> outboxFilesAt, inboxFilesAt;
     for (QueueRow& r : outboxRows(inst.ownerConninfo)) {
-        outboxFilesAt[r.batchId] = r.filesAt;
+        outboxFilesAt[r.batchId] = r.filesFolderId;
         outbox[r.batchId] = r;
     }
     const std::vector<QueueRow> inbox = inboxRows(region.ownerConninfo);
-    for (const QueueRow& r : inbox) inboxFilesAt[r.batchId] = r.filesAt;
+    for (const QueueRow& r : inbox) inboxFilesAt[r.batchId] = r.filesFolderId;
     std::vector<SinkView> sinks;
     for (const GatewayInstance& r : region.instances) sinks.push_back(readSinkFolder(r.sink));
     const Findings outboxProblems = outboxFindings(facts, outbox);

@@ -24,7 +24,7 @@
 #include "common/errors.h"
 #include "database/database.h"
 #include "database/migrations.h"
-#include "ledger/chain.h"
+#include "ledger/leaf_hash.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
 

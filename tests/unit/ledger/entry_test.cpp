@@ -4,7 +4,7 @@
 
 #include "common/encoding.h"
 #include "common/errors.h"
-#include "ledger/chain.h"
+#include "ledger/leaf_hash.h"
 
 namespace passerelle::ledger {
 namespace {

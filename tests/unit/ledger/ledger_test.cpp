@@ -11,7 +11,7 @@
 
 #include "common/encoding.h"
 #include "common/errors.h"
-#include "ledger/chain.h"
+#include "ledger/leaf_hash.h"
 #include "ledger/merkle.h"
 
 #include <sodium.h>

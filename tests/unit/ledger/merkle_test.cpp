@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/encoding.h"
-#include "ledger/chain.h"
+#include "ledger/leaf_hash.h"
 
 namespace passerelle::ledger::merkle {
 namespace {

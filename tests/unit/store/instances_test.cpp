@@ -29,7 +29,7 @@ protected:
     }
     std::shared_ptr<db::Database> open() { return database_->open(); }
 
-    static OutboxBatch batch(int n, const std::string& filesAt = "") {
+    static OutboxBatch batch(int n, const std::string& filesFolderId = "") {
         OutboxBatch b;
         b.batchId = "batch-" + std::to_string(1000 + n);
         b.recipient = "region";
@@ -38,7 +38,7 @@ protected:
         b.recordCount = 1;
         b.payloadDigest = "digest";
         b.createdAt = "2026-11-29T10:00:00Z";
-        b.filesAt = filesAt;
+        b.filesFolderId = filesFolderId;
         return b;
     }
 

@@ -1,4 +1,4 @@
-#include "ledger/chain.h"
+#include "ledger/leaf_hash.h"
 
 #include <sodium.h>
 
