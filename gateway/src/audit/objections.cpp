@@ -46,13 +46,12 @@ ObjectionChange changeObjection(Gateway& gateway, const config::PurposeSettings&
     result.olderEpoch = pseudonym != pseudonyms.front();
     if (!changed) return result;
     // The ledger says that an objection changed, and for which purpose; never whose.
-    ledger::LedgerEntry entry;
-    entry.actor = kActor;
-    entry.operation = add ? "objection-added" : "objection-removed";
+    ledger::LedgerEntry entry = add ? ledger::LedgerEntry::of(ledger::Operation::ObjectionAdded,
+                                                              ledger::Outcome::Recorded, kActor, kReason)
+                                    : ledger::LedgerEntry::of(ledger::Operation::ObjectionRemoved,
+                                                              ledger::Outcome::Removed, kActor, kReason);
     entry.purpose = purpose.id;
     entry.legal_basis = purpose.legalBasis;
-    entry.outcome = add ? "recorded" : "removed";
-    entry.reason = kReason;
     entry.record_count = 1;
     result.ledgerIndex = gateway.ledger().append(entry);
     return result;

@@ -29,16 +29,14 @@ void purgeBatch(Gateway& gateway, const std::filesystem::path& dir, const Purged
     if (ec) throw StoreError("cannot delete " + dir.string() + ": " + ec.message());
     store::forgetCarriedPseudonyms(gateway.carriedDir(), batch.batchId);
     const auto& config = gateway.config();
-    ledger::LedgerEntry entry;
-    entry.actor = actor;
-    entry.operation = "payload-purged";
+    ledger::LedgerEntry entry =
+        ledger::LedgerEntry::of(ledger::Operation::PayloadPurged, ledger::Outcome::Deleted, actor,
+                                "retention of " + std::to_string(days) + " days since " + batch.since);
     entry.purpose = batch.purpose;
     entry.legal_basis = config.purpose(batch.purpose).legalBasis;
     entry.counterpart = counterpart;
     entry.batch_id = batch.batchId;
     entry.payload_digest = digest;
-    entry.outcome = "deleted";
-    entry.reason = "retention of " + std::to_string(days) + " days since " + batch.since;
     gateway.ledger().append(entry);
     log().information("batch %s: payload deleted (retention of %s days)", batch.batchId, std::to_string(days));
 }
@@ -47,7 +45,7 @@ void purgeBatch(Gateway& gateway, const std::filesystem::path& dir, const Purged
 
 std::set<std::string> purgedBatchIds(Gateway& gateway) {
     ledger::EntryFilter filter;
-    filter.operation = "payload-purged";
+    filter.operation = ledger::toText(ledger::Operation::PayloadPurged);
     std::set<std::string> ids;
     for (const auto& e : gateway.ledger().query(filter)) ids.insert(e.batch_id);
     return ids;
@@ -105,12 +103,10 @@ PurgeReport purgeExpired(Gateway& gateway, const std::string& actor, std::chrono
         // The entry that accounts for the blanked bytes is written first: `audit verify`
         // alarms on blanked bytes none covers.
         const auto record = [&](const ledger::Ledger::Blanked& blanked) {
-            ledger::LedgerEntry entry;
-            entry.actor = actor;
-            entry.operation = ledger::kLedgerPurgedOperation;
+            ledger::LedgerEntry entry = ledger::LedgerEntry::of(
+                ledger::Operation::LedgerPurged, ledger::Outcome::Blanked, actor,
+                ledger::ledgerPurgeReason(config.ledger.retentionDays, blanked.throughIndex));
             entry.record_count = blanked.count;
-            entry.outcome = "blanked";
-            entry.reason = ledger::ledgerPurgeReason(config.ledger.retentionDays, blanked.throughIndex);
             gateway.ledger().append(entry);
         };
         report.ledgerEntriesBlanked =

@@ -64,12 +64,9 @@ SubjectAccessReport lookUpSubject(Gateway& gateway, const TraineeLookup& lookup,
         }
     }
 
-    ledger::LedgerEntry entry;
-    entry.actor = actor;
-    entry.operation = "subject-lookup";
-    entry.reason = "GDPR art. 15";
+    ledger::LedgerEntry entry = ledger::LedgerEntry::of(ledger::Operation::SubjectLookup,
+                                                        ledger::Outcome::NotFound, actor, "GDPR art. 15");
     if (identities.empty()) {
-        entry.outcome = "not-found";
         gateway.ledger().append(entry);
         throw TraineeNotFound(notFoundMessage(lookup, "the exports of the configured jobs"));
     }
@@ -103,7 +100,7 @@ SubjectAccessReport lookUpSubject(Gateway& gateway, const TraineeLookup& lookup,
         return std::tie(a.createdAt, a.batchId) < std::tie(b.createdAt, b.batchId);
     });
 
-    entry.outcome = "answered";
+    entry.set(ledger::Operation::SubjectLookup, ledger::Outcome::Answered);
     entry.record_count = report.batches.size();
     gateway.ledger().append(entry);
     return report;

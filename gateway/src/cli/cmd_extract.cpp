@@ -89,7 +89,7 @@ void printJson(const exchange::ExtractionRequest& request, const exchange::Extra
     j.set("purpose", request.purpose);
     j.set("exit_from", request.exitFrom);
     j.set("exit_to", request.exitTo);
-    j.set("outcome", o.status);
+    j.set("outcome", std::string(ledger::toText(o.status)));
     j.set("http_status", o.httpStatus);
     const auto batchId = o.answer ? o.answer->batchId : std::nullopt;
     j.set("batch_id", batchId ? Poco::Dynamic::Var(*batchId) : Poco::Dynamic::Var());

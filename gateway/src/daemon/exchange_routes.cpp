@@ -33,13 +33,9 @@ transport::RouteTable regionRoutes(Gateway& gateway, BatchReceiver& receiver) {
         gateway.config().maxBatchBytes,
         // The receiver's own refusals are ledger entries: so is one made for it by the listener.
         [&gateway](const transport::PeerIdentity& peer, const transport::HttpError& refusal) {
-            ledger::LedgerEntry entry;
-            entry.actor = peer.subject;
-            entry.operation = "batch-refused";
-            entry.counterpart = peer.commonName;
-            entry.outcome = "refused";
-            entry.reason = refusal.what();
-            gateway.ledger().append(entry);
+            gateway.ledger().append(ledger::LedgerEntry::fromPeer(ledger::Operation::BatchRefused,
+                                                                  ledger::Outcome::Refused, peer.subject,
+                                                                  peer.commonName, refusal.what()));
         }};
     routes[{"GET", "/v1/health"}] = health(gateway);
     return routes;
@@ -54,13 +50,9 @@ transport::RouteTable institutionRoutes(Gateway& gateway, ExtractionService& ext
         gateway.config().http.maxRequestBytes,
         // Every extraction request is in the ledger, served or denied: one the listener denies too.
         [&gateway](const transport::PeerIdentity& peer, const transport::HttpError& refusal) {
-            ledger::LedgerEntry entry;
-            entry.actor = peer.subject;
-            entry.operation = "extraction-requested";
-            entry.counterpart = peer.commonName;
-            entry.outcome = "denied";
-            entry.reason = refusal.code() + ": " + refusal.what();
-            gateway.ledger().append(entry);
+            gateway.ledger().append(ledger::LedgerEntry::fromPeer(
+                ledger::Operation::ExtractionRequested, ledger::Outcome::Denied, peer.subject,
+                peer.commonName, refusal.code() + ": " + refusal.what()));
         }};
     routes[{"GET", "/v1/health"}] = health(gateway);
     return routes;

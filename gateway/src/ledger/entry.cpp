@@ -6,8 +6,8 @@
 #include <Poco/JSON/Parser.h>
 
 #include "common/errors.h"
-
 #include "common/json_text.h"
+#include "privacy/manifest.h"
 
 namespace passerelle::ledger {
 namespace {
@@ -134,6 +134,35 @@ LedgerEntry parseEntry(std::string_view bytes) {
     // keys) is refused: only one byte string may stand for an entry.
     if (canonicalBytes(e) != bytes) refuse("bytes differ from the canonical form of their content");
     return e;
+}
+
+LedgerEntry LedgerEntry::of(Operation op, Outcome result, std::string actor, std::string reason) {
+    LedgerEntry entry;
+    entry.actor = std::move(actor);
+    entry.set(op, result);
+    entry.reason = std::move(reason);
+    return entry;
+}
+
+LedgerEntry LedgerEntry::fromPeer(Operation op, Outcome result, std::string peerSubject,
+                                  std::string peerParty, std::string reason) {
+    LedgerEntry entry = of(op, result, std::move(peerSubject), std::move(reason));
+    entry.counterpart = std::move(peerParty);
+    return entry;
+}
+
+LedgerEntry LedgerEntry::aboutBatch(Operation op, Outcome result, std::string actor,
+                                    const privacy::Manifest& manifest, std::string legalBasis,
+                                    std::string counterpart) {
+    LedgerEntry entry = of(op, result, std::move(actor));
+    entry.purpose = manifest.purpose;
+    entry.legal_basis = std::move(legalBasis);
+    entry.counterpart = std::move(counterpart);
+    entry.fields = manifest.fields;
+    entry.record_count = manifest.record_count;
+    entry.batch_id = manifest.batch_id;
+    entry.payload_digest = manifest.payload_digest;
+    return entry;
 }
 
 }  // namespace passerelle::ledger

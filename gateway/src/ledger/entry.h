@@ -8,6 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/operation.h"
+
+namespace passerelle::privacy {
+struct Manifest;
+}
+
 namespace passerelle::ledger {
 
 // What the gateway did, never what the data said. NO PERSONAL DATA goes in an
@@ -17,6 +23,10 @@ namespace passerelle::ledger {
 // `reason` is a code or administrator text, never a trainee's datum. A ledger
 // outlives every payload purge, so anything personal written here would
 // escape retention.
+//
+// `operation` and `outcome` hold the stored text (operation.h says why); the
+// gateway sets them from Operation and Outcome, through the named
+// constructors below where an entry is built in more than one place.
 struct LedgerEntry {
     std::uint64_t index = 0;  // set by Ledger::append, starts at 1
     std::string time;         // set by Ledger::append, RFC 3339 UTC
@@ -26,6 +36,25 @@ struct LedgerEntry {
     std::uint64_t record_count = 0;
 
     bool operator==(const LedgerEntry&) const = default;
+
+    // Whether the stored text is this operation's.
+    bool is(Operation op) const { return operation == toText(op); }
+    // Replaces the operation and outcome (an entry prepared before it is known how it ends).
+    void set(Operation op, Outcome result) {
+        operation = toText(op);
+        outcome = toText(result);
+    }
+
+    // An entry of `actor` (a certificate subject, "operator", "gateway"...), nothing else set.
+    static LedgerEntry of(Operation op, Outcome result, std::string actor, std::string reason = {});
+    // A request of an authenticated peer: the actor is its certificate subject,
+    // the counterpart its party name (transport::PeerIdentity's subject and commonName).
+    static LedgerEntry fromPeer(Operation op, Outcome result, std::string peerSubject, std::string peerParty,
+                                std::string reason);
+    // About the batch a manifest describes: its purpose, fields, record count, id and payload digest.
+    static LedgerEntry aboutBatch(Operation op, Outcome result, std::string actor,
+                                  const privacy::Manifest& manifest, std::string legalBasis,
+                                  std::string counterpart);
 };
 
 // Canonical JSON: one object, keys in a fixed (lexicographic) order, no

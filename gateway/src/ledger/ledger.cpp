@@ -237,9 +237,8 @@ std::vector<Checkpoint> Ledger::peerCheckpoints() const {
     return out;
 }
 
-const std::set<std::string>& keptByRetention() {
-    static const std::set<std::string> kept = {"payload-purged", kLedgerPurgedOperation};
-    return kept;
+bool keptByRetention(const LedgerEntry& entry) {
+    return entry.is(Operation::PayloadPurged) || entry.is(Operation::LedgerPurged);
 }
 
 namespace {
@@ -292,7 +291,6 @@ std::string ledgerPurgeReason(std::uint32_t retentionDays, std::uint64_t through
 
 Ledger::Blanked Ledger::blankEntriesBefore(const std::string& cutoff,
                                            const std::function<void(const Blanked&)>& record) {
-    const std::set<std::string>& keep = keptByRetention();
     std::vector<Poco::Int64> due;
     Blanked blanked;
     constexpr std::uint64_t kChunk = 4096;
@@ -306,7 +304,7 @@ Ledger::Blanked Ledger::blankEntriesBefore(const std::string& cutoff,
             }
             blanked.throughIndex = e.index;
             if (e.time.empty()) continue;  // already blanked
-            if (!keep.contains(e.operation)) due.push_back(static_cast<Poco::Int64>(e.index));
+            if (!keptByRetention(e)) due.push_back(static_cast<Poco::Int64>(e.index));
         }
         if (past || chunk.size() < kChunk) break;
         from = chunk.back().index + 1;
@@ -353,7 +351,7 @@ std::vector<LedgerEntry> Ledger::entries(std::uint64_t fromIndex, std::uint64_t 
         if (stored[row].size() == 0) {
             // Purged by retention: only its hashes remain.
             entry.index = static_cast<std::uint64_t>(indices[row]);
-            entry.operation = "(purged)";
+            entry.operation = kBlankedEntryOperation;
             result.push_back(std::move(entry));
             continue;
         }
@@ -639,8 +637,8 @@ bool ChainCheck::keptRow(const std::string& name, std::string_view bytes, const 
         fail(expected_, name + ": stored leaf hash does not match its bytes (altered)");
         return false;
     }
-    if (!firstKeptBytes_ && !keptByRetention().contains(parsed.operation)) firstKeptBytes_ = expected_;
-    if (parsed.operation == kLedgerPurgedOperation) account(parsed);
+    if (!firstKeptBytes_ && !keptByRetention(parsed)) firstKeptBytes_ = expected_;
+    if (parsed.is(Operation::LedgerPurged)) account(parsed);
     newestTime_ = std::max(newestTime_, parsed.time);
     return true;
 }

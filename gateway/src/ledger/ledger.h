@@ -61,12 +61,12 @@ struct InclusionProof {
     Hash rootHash{};
 };
 
-// Retention's record that it blanked entries: the operation, the operations whose
-// entries it never blanks (they account for what is gone), and the reason it
-// writes, which names the last entry it covers. verify() reads it back: bytes
-// blanked where no such entry accounts for them are an alarm (docs/ledger.md).
-inline constexpr const char* kLedgerPurgedOperation = "ledger-purged";
-const std::set<std::string>& keptByRetention();
+// Retention's record that it blanked entries (Operation::LedgerPurged): whether
+// an entry's operation is one retention never blanks (they account for what is
+// gone), and the reason it writes, which names the last entry it covers. verify()
+// reads it back: bytes blanked where no such entry accounts for them are an
+// alarm (docs/ledger.md).
+bool keptByRetention(const LedgerEntry& entry);
 std::string ledgerPurgeReason(std::uint32_t retentionDays, std::uint64_t throughIndex);
 
 // Resolves the Ed25519 key with this id for this party (own or a peer's,
@@ -117,7 +117,7 @@ public:
     std::vector<Checkpoint> peerCheckpoints() const;  // in the order received
 
     // Retention: blanks the bytes of entries older than `cutoff` (RFC 3339 UTC),
-    // except those whose operation retention keeps (keptByRetention()), keeping
+    // except those whose operation retention keeps (keptByRetention), keeping
     // their leaf and root hashes so every checkpoint and proof still holds.
     // `record` is called with what is about to be blanked (when there is any) before
     // anything is: it appends the `ledger-purged` entry whose reason is

@@ -219,11 +219,8 @@ db::Schema schema(const Clock& clock, std::uint64_t* carried) {
         const std::string migrated = migrateHashChain(session);
         createSqliteSchema(session);
         if (migrated.empty()) return;
-        LedgerEntry entry;
-        entry.actor = "gateway";
-        entry.operation = "ledger-migrated";
-        entry.outcome = "migrated";
-        entry.reason = migrated;
+        LedgerEntry entry =
+            LedgerEntry::of(Operation::LedgerMigrated, Outcome::Migrated, "gateway", migrated);
         entry.time = formatUtc(clock.now());
         appendRow(db, session, entry);
         if (carried != nullptr) ++*carried;

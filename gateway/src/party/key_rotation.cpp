@@ -7,21 +7,17 @@ namespace passerelle::exchange {
 namespace {
 
 // Opened after the rotation, so the gateway's closing checkpoint is signed with the new key.
-void recordRotation(const config::GatewayConfig& config, const std::string& operation, const std::string& reason) {
+void recordRotation(const config::GatewayConfig& config, ledger::Operation operation, std::string reason) {
     auto gateway = Gateway::open(config.file);
-    ledger::LedgerEntry entry;
-    entry.actor = "operator";
-    entry.operation = operation;
-    entry.outcome = "rotated";
-    entry.reason = reason;
-    gateway->ledger().append(entry);
+    gateway->ledger().append(
+        ledger::LedgerEntry::of(operation, ledger::Outcome::Rotated, "operator", std::move(reason)));
 }
 
 }  // namespace
 
 privacy::PartyKeys::SealingRotation rotateSealingKeys(const config::GatewayConfig& config) {
     const auto r = privacy::PartyKeys::rotateSealingKeys(config.keysDir);
-    recordRotation(config, "keys-rotated",
+    recordRotation(config, ledger::Operation::KeysRotated,
                    "signing key " + r.retiredSignId + " -> " + r.signId + ", sealing key " + r.retiredBoxId +
                        " -> " + r.boxId);
     return r;
@@ -29,7 +25,7 @@ privacy::PartyKeys::SealingRotation rotateSealingKeys(const config::GatewayConfi
 
 privacy::PartyKeys::PseudonymRotation rotatePseudonymKey(const config::GatewayConfig& config) {
     const auto r = privacy::PartyKeys::rotatePseudonymKey(config.keysDir);
-    recordRotation(config, "pseudonym-key-rotated",
+    recordRotation(config, ledger::Operation::PseudonymKeyRotated,
                    "pseudonym key epoch " + std::to_string(r.retiredEpoch) + " -> " + std::to_string(r.epoch));
     return r;
 }

@@ -70,13 +70,11 @@ RecoveryReport recoverInterrupted(Gateway& gateway) {
             ++report.discardedBatches;
             if (sealed) {
                 // Its batch-sealed entry is in the ledger: the ledger says it never left.
-                ledger::LedgerEntry entry;
-                entry.actor = "gateway";
-                entry.operation = "batch-discarded";
+                ledger::LedgerEntry entry = ledger::LedgerEntry::of(
+                    ledger::Operation::BatchDiscarded, ledger::Outcome::Discarded, "gateway",
+                    "the process sealing it stopped before the batch entered the outbox; never sent, "
+                    "its records go with the job's next run");
                 entry.batch_id = batchId;
-                entry.outcome = "discarded";
-                entry.reason = "the process sealing it stopped before the batch entered the outbox; never sent, "
-                               "its records go with the job's next run";
                 gateway.ledger().append(entry);
             }
             log().warning("batch %s was being sealed when its process stopped: removed, never sent", batchId);

@@ -56,14 +56,10 @@ struct StagingFolder {
 void BatchReceiver::refuse(const transport::PeerIdentity& peer, const std::string& purpose,
                            const std::string& batchId, const std::string& reason, const char* code) {
     metrics::batchRefused(code);
-    ledger::LedgerEntry entry;
-    entry.actor = peer.subject;
-    entry.operation = "batch-refused";
+    ledger::LedgerEntry entry = ledger::LedgerEntry::fromPeer(
+        ledger::Operation::BatchRefused, ledger::Outcome::Refused, peer.subject, peer.commonName, reason);
     entry.purpose = purpose;
-    entry.counterpart = peer.commonName;
     entry.batch_id = batchId;
-    entry.outcome = "refused";
-    entry.reason = reason;
     gateway_.ledger().append(entry);
 }
 
@@ -210,18 +206,9 @@ SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const tra
     const config::GatewayConfig& config = gateway_.config();
     const std::string receivedAt = formatUtc(std::chrono::system_clock::now());
     const config::PurposeSettings& purpose = config.purpose(manifest.purpose);
-    ledger::LedgerEntry entry;
-    entry.actor = peer.subject;
-    entry.operation = "batch-received";
-    entry.purpose = manifest.purpose;
-    entry.legal_basis = purpose.legalBasis;
-    entry.counterpart = manifest.sender;
-    entry.fields = manifest.fields;
-    entry.record_count = manifest.record_count;
-    entry.batch_id = manifest.batch_id;
-    entry.payload_digest = manifest.payload_digest;
-    entry.outcome = "stored";
-    const std::uint64_t index = gateway_.ledger().append(entry);
+    const std::uint64_t index = gateway_.ledger().append(
+        ledger::LedgerEntry::aboutBatch(ledger::Operation::BatchReceived, ledger::Outcome::Stored,
+                                        peer.subject, manifest, purpose.legalBasis, manifest.sender));
 
     Receipt receipt;
     receipt.batchId = manifest.batch_id;

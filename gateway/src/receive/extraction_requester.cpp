@@ -71,7 +71,7 @@ ExtractionOutcome send(const config::GatewayConfig& config, const config::PeerSe
         result = client.post("/v1/extractions", "application/json", body.size(),
                              [&body](std::ostream& out) { out << body; });
     } catch (const TransportError& e) {
-        outcome.status = "failed";
+        outcome.status = ledger::Outcome::Failed;
         outcome.errorCode = "not_delivered";
         outcome.message = "the request did not reach " + peer.party + " at " + peer.url + ": " + e.what();
         return outcome;
@@ -81,24 +81,24 @@ ExtractionOutcome send(const config::GatewayConfig& config, const config::PeerSe
         try {
             outcome.answer = exchange::ExtractionAnswer::parse(result.body);
         } catch (const exchange::ExtractionRequestError& e) {
-            outcome.status = "failed";
+            outcome.status = ledger::Outcome::Failed;
             outcome.errorCode = "unexpected_answer";
             outcome.message = std::string("the institution's answer could not be read: ") + e.what();
             return outcome;
         }
         if (outcome.answer->requestId != requestId) {
-            outcome.status = "failed";
+            outcome.status = ledger::Outcome::Failed;
             outcome.errorCode = "unexpected_answer";
             outcome.message =
                 "the institution answered for request " + outcome.answer->requestId + ", not " + requestId;
             outcome.answer.reset();
             return outcome;
         }
-        outcome.status = "sent";
+        outcome.status = ledger::Outcome::Sent;
         return outcome;
     }
     std::tie(outcome.errorCode, outcome.message) = errorOf(result);
-    outcome.status = result.status >= 500 ? "failed" : "refused";
+    outcome.status = result.status >= 500 ? ledger::Outcome::Failed : ledger::Outcome::Refused;
     return outcome;
 }
 
@@ -116,14 +116,12 @@ SentExtraction requestExtraction(Gateway& gateway, const std::string& institutio
     ExtractionOutcome outcome =
         send(config, peer, signExtractionRequest(request, gateway.keys()), request.requestId);
 
-    ledger::LedgerEntry entry;
-    entry.actor = "operator";
-    entry.operation = "extraction-requested";
+    ledger::LedgerEntry entry = ledger::LedgerEntry::of(
+        ledger::Operation::ExtractionRequested, outcome.status, "operator",
+        "request " + request.requestId + ": exit dates " + exitFrom + " to " + exitTo + "; ");
     entry.purpose = purposeId;
     entry.legal_basis = purpose.legalBasis;
     entry.counterpart = institution;
-    entry.outcome = outcome.status;
-    entry.reason = "request " + request.requestId + ": exit dates " + exitFrom + " to " + exitTo + "; ";
     if (outcome.answer) {
         entry.batch_id = outcome.answer->batchId.value_or("");
         entry.record_count = outcome.answer->records;

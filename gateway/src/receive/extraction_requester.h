@@ -16,7 +16,8 @@
 namespace passerelle::exchange {
 
 struct ExtractionOutcome {
-    std::string status;  // sent, refused, failed
+    // Sent, Refused or Failed: the ledger entry's outcome, printed as its text.
+    ledger::Outcome status = ledger::Outcome::Failed;
     int httpStatus = 0;
     std::optional<ExtractionAnswer> answer;
     std::string errorCode;

@@ -98,8 +98,8 @@ std::size_t SinkDispatcher::drain() {
                                  gateway_.folderId()};
         const auto round = gateway_.store().inbox().claimAwaitingSink(claim, kRound);
         for (const store::InboxBatch& batch : round) {
-            ledger::LedgerEntry entry;
-            entry.actor = "gateway";
+            ledger::LedgerEntry entry = ledger::LedgerEntry::of(ledger::Operation::BatchHandedToSink,
+                                                                ledger::Outcome::Delivered, "gateway");
             entry.purpose = batch.purpose;
             entry.counterpart = gateway_.config().sink->plugin;
             entry.record_count = batch.recordCount;
@@ -109,8 +109,6 @@ std::size_t SinkDispatcher::drain() {
                 deliver(batch);
                 // The ledger first, then the state: killed in between, the batch is handed over
                 // again (a sink commits a batch id once) and logged twice, never unlogged.
-                entry.operation = "batch-handed-to-sink";
-                entry.outcome = "delivered";
                 gateway_.ledger().append(entry);
                 gateway_.store().inbox().recordSinkDelivery(batch.batchId, formatUtc(std::chrono::system_clock::now()));
                 metrics::sinkHandOff(true);
@@ -123,8 +121,7 @@ std::size_t SinkDispatcher::drain() {
                 metrics::sinkHandOff(false);
                 // One ledger entry for the first failure, not one per retry.
                 if (batch.sinkAttempts == 0) {
-                    entry.operation = "sink-failed";
-                    entry.outcome = "retrying";
+                    entry.set(ledger::Operation::SinkFailed, ledger::Outcome::Retrying);
                     entry.reason = e.what();
                     gateway_.ledger().append(entry);
                 }

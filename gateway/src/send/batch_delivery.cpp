@@ -58,10 +58,9 @@ std::chrono::seconds backoffAfter(std::uint32_t failedAttempts, const config::De
 }
 
 ledger::LedgerEntry outboxBatchEntry(const config::GatewayConfig& config, const store::OutboxBatch& batch,
-                                     const std::string& actor, const std::string& operation) {
-    ledger::LedgerEntry entry;
-    entry.actor = actor;
-    entry.operation = operation;
+                                     const std::string& actor, ledger::Operation operation,
+                                     ledger::Outcome outcome, std::string reason) {
+    ledger::LedgerEntry entry = ledger::LedgerEntry::of(operation, outcome, actor, std::move(reason));
     entry.purpose = batch.purpose;
     entry.legal_basis = config.purposes.contains(batch.purpose) ? config.purpose(batch.purpose).legalBasis : "";
     entry.counterpart = batch.recipient;
@@ -99,12 +98,11 @@ void BatchDelivery::deadLetter(const store::OutboxBatch& batch, const std::strin
     const config::GatewayConfig& config = gateway_.config();
     gateway_.store().outbox().deadLetter(batch.batchId, formatUtc(std::chrono::system_clock::now()));
     metrics::batchDeadLettered(batch.recipient);
-    ledger::LedgerEntry entry = outboxBatchEntry(config, batch, actor, "batch-dead-lettered");
-    entry.outcome = "dead-letter";
-    entry.reason = "undelivered since " + batch.queuedSince() + " (over " +
-                   std::to_string(config.delivery.deadLetterAfterHours) +
-                   " h); kept in the outbox until requeued; last error: " + lastError;
-    gateway_.ledger().append(entry);
+    gateway_.ledger().append(outboxBatchEntry(
+        config, batch, actor, ledger::Operation::BatchDeadLettered, ledger::Outcome::DeadLetter,
+        "undelivered since " + batch.queuedSince() + " (over " +
+            std::to_string(config.delivery.deadLetterAfterHours) +
+            " h); kept in the outbox until requeued; last error: " + lastError));
     // The alert: an operator must act (passerelle status lists it; passerelle outbox requeue sends it again).
     log().critical("ALERT: batch %s for %s dead-lettered after %s attempts since %s: %s "
                    "(kept in the outbox; 'passerelle outbox requeue --batch %s' sends it again)",
@@ -150,11 +148,10 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
         gateway_.keepPeerCheckpoint(*outcome.receipt.checkpoint);
         // The ledger first, then the state: a process killed in between leaves the batch
         // pending, sent again and answered with the same receipt; never receipted unlogged.
-        ledger::LedgerEntry receipted = outboxBatchEntry(config, batch, actor, "batch-receipted");
-        receipted.outcome = "receipted";
-        receipted.reason = "receiver ledger entry " + std::to_string(outcome.receipt.ledgerIndex) +
-                           ", receiver checkpoint " + ledger::describe(*outcome.receipt.checkpoint);
-        gateway_.ledger().append(receipted);
+        gateway_.ledger().append(outboxBatchEntry(
+            config, batch, actor, ledger::Operation::BatchReceipted, ledger::Outcome::Receipted,
+            "receiver ledger entry " + std::to_string(outcome.receipt.ledgerIndex) +
+                ", receiver checkpoint " + ledger::describe(*outcome.receipt.checkpoint)));
         gateway_.store().outbox().recordReceipt(batch.batchId, signedReceipt.json, signedReceipt.signature,
                                        formatUtc(std::chrono::system_clock::now()));
         outcome.receipted = true;
@@ -173,10 +170,8 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
         const auto now = std::chrono::system_clock::now();
         const auto pause = backoffAfter(batch.attempts + 1, config.delivery);
         outcome.nextAttemptAt = unixSeconds(now + pause);
-        ledger::LedgerEntry failed = outboxBatchEntry(config, batch, actor, "delivery-failed");
-        failed.outcome = "failed";
-        failed.reason = outcome.error;
-        gateway_.ledger().append(failed);
+        gateway_.ledger().append(outboxBatchEntry(config, batch, actor, ledger::Operation::DeliveryFailed,
+                                                  ledger::Outcome::Failed, outcome.error));
         gateway_.store().outbox().recordAttemptFailure(batch.batchId, outcome.error, outcome.nextAttemptAt, formatUtc(now));
         log().warning("batch %s not delivered to %s: %s (it stays in the outbox; next attempt in %s s)",
                       batch.batchId, batch.recipient, outcome.error, std::to_string(pause.count()));

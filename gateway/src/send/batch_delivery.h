@@ -33,7 +33,8 @@ std::chrono::seconds backoffAfter(std::uint32_t failedAttempts, const config::De
 
 // A ledger entry about an outbox batch: who, why (purpose, legal basis), for whom, what.
 ledger::LedgerEntry outboxBatchEntry(const config::GatewayConfig& config, const store::OutboxBatch& batch,
-                                     const std::string& actor, const std::string& operation);
+                                     const std::string& actor, ledger::Operation operation,
+                                     ledger::Outcome outcome, std::string reason);
 
 class BatchDelivery {
 public:

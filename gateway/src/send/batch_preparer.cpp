@@ -246,36 +246,33 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     }
 
     // Every entry of this job names who, why (purpose and legal basis) and for whom.
-    auto jobEntry = [&](std::string operation, std::uint64_t count, std::string outcome, std::string reason) {
-        ledger::LedgerEntry entry;
-        entry.actor = actor;
-        entry.operation = std::move(operation);
+    auto jobEntry = [&](ledger::Operation operation, std::uint64_t count, ledger::Outcome outcome,
+                        std::string reason) {
+        ledger::LedgerEntry entry = ledger::LedgerEntry::of(operation, outcome, actor, std::move(reason));
         entry.purpose = purpose.id;
         entry.legal_basis = purpose.legalBasis;
         entry.counterpart = job.recipient;
         entry.record_count = count;
-        entry.outcome = std::move(outcome);
-        entry.reason = std::move(reason);
         return entry;
     };
     if (result.quarantined > 0) {
-        gateway_.ledger().append(jobEntry("records-quarantined", result.quarantined, "quarantined",
-                                          "job " + jobName + ": see quarantine report " +
-                                              quarantine.file().filename().string()));
+        gateway_.ledger().append(
+            jobEntry(ledger::Operation::RecordsQuarantined, result.quarantined, ledger::Outcome::Quarantined,
+                     "job " + jobName + ": see quarantine report " + quarantine.file().filename().string()));
     }
     if (result.objected > 0) {
-        gateway_.ledger().append(
-            jobEntry("records-withheld", result.objected, "withheld", "objection (GDPR art. 21)"));
+        gateway_.ledger().append(jobEntry(ledger::Operation::RecordsWithheld, result.objected,
+                                          ledger::Outcome::Withheld, "objection (GDPR art. 21)"));
     }
     // Under the current key, the objection no longer needs the retired one.
     for (const auto& [older, current] : toRekey) {
         result.objectionsRekeyed += gateway_.store().objections().rekeyObjection(purpose.id, older, current) ? 1 : 0;
     }
     if (result.objectionsRekeyed > 0) {
-        gateway_.ledger().append(
-            jobEntry("objections-rekeyed", result.objectionsRekeyed, "recorded",
-                     "objection (GDPR art. 21) recorded under an older pseudonym key epoch, moved to epoch " +
-                         std::to_string(pseudonymiser->epoch())));
+        gateway_.ledger().append(jobEntry(
+            ledger::Operation::ObjectionsRekeyed, result.objectionsRekeyed, ledger::Outcome::Recorded,
+            "objection (GDPR art. 21) recorded under an older pseudonym key epoch, moved to epoch " +
+                std::to_string(pseudonymiser->epoch())));
     }
 
     if (result.sealed == 0) {
@@ -289,10 +286,10 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
 
     std::string why = options.reason.empty() ? "job " + jobName : options.reason;
     if (incremental) why += "; incremental: " + std::to_string(result.unchanged) + " record(s) unchanged since the last batch";
-    ledger::LedgerEntry sealedEntry = jobEntry("batch-sealed", manifest.record_count, "queued", why);
-    sealedEntry.fields = manifest.fields;
-    sealedEntry.batch_id = batchId;
-    sealedEntry.payload_digest = manifest.payload_digest;
+    ledger::LedgerEntry sealedEntry =
+        ledger::LedgerEntry::aboutBatch(ledger::Operation::BatchSealed, ledger::Outcome::Queued, actor,
+                                        manifest, purpose.legalBasis, job.recipient);
+    sealedEntry.reason = why;
     gateway_.ledger().append(sealedEntry);
 
     store::OutboxBatch queued;

@@ -15,10 +15,9 @@ void requeueDeadLetter(Gateway& gateway, const std::string& batchId) {
                     ")");
     }
     gateway.store().outbox().requeue(batchId, formatUtc(std::chrono::system_clock::now()));
-    ledger::LedgerEntry entry = outboxBatchEntry(gateway.config(), *batch, "operator", "batch-requeued");
-    entry.outcome = "queued";
-    entry.reason = "dead letter since " + batch->deadLetteredAt + " put back in the outbox";
-    gateway.ledger().append(entry);
+    gateway.ledger().append(outboxBatchEntry(
+        gateway.config(), *batch, "operator", ledger::Operation::BatchRequeued, ledger::Outcome::Queued,
+        "dead letter since " + batch->deadLetteredAt + " put back in the outbox"));
 }
 
 }  // namespace passerelle::exchange

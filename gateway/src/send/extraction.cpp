@@ -16,8 +16,6 @@ using Status = Poco::Net::HTTPResponse::HTTPStatus;
 
 Poco::Logger& log() { return Poco::Logger::get("passerelle.extraction"); }
 
-constexpr const char* kOperation = "extraction-requested";
-
 const Clock& systemClock() {
     static const SystemClock clock;
     return clock;
@@ -42,20 +40,17 @@ struct ExtractionService::RequestContext {
     std::string purpose;
     std::string requestId;
 
-    ledger::LedgerEntry entry(const std::string& outcome, const std::string& reason) const {
-        ledger::LedgerEntry e;
-        e.actor = peer.subject;
-        e.operation = kOperation;
+    ledger::LedgerEntry entry(ledger::Outcome outcome, const std::string& reason) const {
+        ledger::LedgerEntry e = ledger::LedgerEntry::fromPeer(
+            ledger::Operation::ExtractionRequested, outcome, peer.subject, peer.commonName,
+            (requestId.empty() ? "" : "request " + requestId + ": ") + reason);
         e.purpose = purpose;
         if (!purpose.empty()) e.legal_basis = gateway.config().purpose(purpose).legalBasis;
-        e.counterpart = peer.commonName;
-        e.outcome = outcome;
-        e.reason = (requestId.empty() ? "" : "request " + requestId + ": ") + reason;
         return e;
     }
 
     [[noreturn]] void deny(Status status, const std::string& code, const std::string& message) const {
-        gateway.ledger().append(entry("denied", code + ": " + message));
+        gateway.ledger().append(entry(ledger::Outcome::Denied, code + ": " + message));
         throw transport::HttpError(status, code, message);
     }
 };
@@ -223,14 +218,14 @@ void ExtractionService::checkFreshness(const ExtractionRequest& req, const Reque
 void ExtractionService::serve(const ExtractionRequest& req, const config::JobSettings& job,
                               const transport::PeerIdentity& peer, Poco::Net::HTTPServerResponse& response) {
     const RequestContext ctx{gateway_, peer, req.purpose, req.requestId};
-    gateway_.ledger().append(
-        ctx.entry("served", "exit dates " + req.exitFrom + " to " + req.exitTo + ", job " + job.name));
+    gateway_.ledger().append(ctx.entry(
+        ledger::Outcome::Served, "exit dates " + req.exitFrom + " to " + req.exitTo + ", job " + job.name));
 
     PreparedBatch prepared;
     auto fail = [&](Status status, const std::string& code, const std::string& message, const Error& e) {
         log().error("extraction request %s from %s: job %s failed: %s", req.requestId, peer.commonName,
                     job.name, std::string(e.what()));
-        gateway_.ledger().append(ctx.entry("failed", "job " + job.name + ": " + e.what()));
+        gateway_.ledger().append(ctx.entry(ledger::Outcome::Failed, "job " + job.name + ": " + e.what()));
         requests_.recordOutcome(req.requestId, "failed", "");
         // The details stay here (log, ledger): they name the institution's own files.
         throw transport::HttpError(status, code, message + "; the institution's gateway log says why");

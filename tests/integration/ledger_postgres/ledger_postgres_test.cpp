@@ -242,7 +242,7 @@ TEST_F(LedgerPostgresTest, RetentionBlanksEntryBytesButProofsAndVerificationStil
     EXPECT_EQ(ledger.entry(2)->operation, "(purged)");
     EXPECT_EQ(ledger.entryBytes(2), "");
     EXPECT_EQ(ledger.entry(6)->operation, "payload-purged");
-    EXPECT_EQ(ledger.entry(7)->operation, ledger::kLedgerPurgedOperation);
+    EXPECT_EQ(ledger.entry(7)->operation, ledger::toText(ledger::Operation::LedgerPurged));
     EXPECT_EQ(
         PostgresForTest::query(conninfo, "SELECT COUNT(*) FROM ledger_entries WHERE entry IS NULL")[0][0],
         "5");

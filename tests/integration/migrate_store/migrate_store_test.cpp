@@ -235,7 +235,7 @@ protected:
                 [&](const ledger::Ledger::Blanked& b) {
                     ledger::LedgerEntry purge;
                     purge.actor = "test";
-                    purge.operation = ledger::kLedgerPurgedOperation;
+                    purge.operation = ledger::toText(ledger::Operation::LedgerPurged);
                     purge.record_count = b.count;
                     purge.outcome = "blanked";
                     purge.reason = ledger::ledgerPurgeReason(1, b.throughIndex);

@@ -419,7 +419,7 @@ TEST_F(LedgerTest, RetentionMayBlankEntriesButProofsAndVerificationStillHold) {
     EXPECT_EQ(blanked.count, 5u);
     EXPECT_EQ(blanked.throughIndex, 5u);
     EXPECT_EQ(ledger.entries(2, 1).front().operation, "(purged)");
-    EXPECT_EQ(ledger.entry(6)->operation, kLedgerPurgedOperation) << "written before the bytes went";
+    EXPECT_EQ(ledger.entry(6)->operation, toText(Operation::LedgerPurged)) << "written before the bytes went";
     EXPECT_EQ(purgeAsRetention(ledger, formatUtc(days.at - std::chrono::hours(24) * 365)).count, 0u)
         << "already blanked: no second purge entry";
     const auto v = verify(ledger);
@@ -490,7 +490,7 @@ TEST_F(LedgerTest, APurgeEntryOfAnEarlierVersionWithoutItsLastIndexAccountsForOl
     ledger.blankEntriesBefore(formatUtc(days.at - std::chrono::hours(24) * 365), [&](const Ledger::Blanked& b) {
         LedgerEntry e;
         e.actor = "operator";
-        e.operation = kLedgerPurgedOperation;
+        e.operation = toText(Operation::LedgerPurged);
         e.record_count = b.count;
         e.outcome = "blanked";
         e.reason = "entry bytes older than 365 days blanked; their hashes remain";

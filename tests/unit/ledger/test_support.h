@@ -41,7 +41,7 @@ inline Ledger::Blanked purgeAsRetention(Ledger& ledger, const std::string& cutof
     return ledger.blankEntriesBefore(cutoff, [&](const Ledger::Blanked& blanked) {
         LedgerEntry e;
         e.actor = "operator";
-        e.operation = kLedgerPurgedOperation;
+        e.operation = toText(Operation::LedgerPurged);
         e.record_count = blanked.count;
         e.outcome = "blanked";
         e.reason = ledgerPurgeReason(days, blanked.throughIndex);
