@@ -24,6 +24,14 @@ ledger::EntryFilter filterFrom(const ParsedOptions& options) {
     f.purpose = options.optional("purpose").value_or("");
     f.counterpart = options.optional("counterpart").value_or("");
     f.operation = options.optional("operation").value_or("");
+    // A misspelt operation would list nothing and read as "never happened": refused instead.
+    if (!f.operation.empty() && f.operation != ledger::kBlankedEntryOperation) {
+        try {
+            (void)ledger::parseOperation(f.operation);
+        } catch (const LedgerError& e) {
+            throw UsageError(std::string("--operation: ") + e.what());
+        }
+    }
     f.from = options.optional("from").value_or("");
     f.to = options.optional("to").value_or("");
     for (const std::string* bound : {&f.from, &f.to}) {
@@ -37,11 +45,14 @@ ledger::EntryFilter filterFrom(const ParsedOptions& options) {
 }
 
 std::vector<OptionSpec> filterOptions() {
-    return {{"purpose", true, "only entries of this purpose", "ID"},
-            {"counterpart", true, "only entries with this counterpart party", "PARTY"},
-            {"operation", true, "only this operation (e.g. batch-sealed, batch-received, request-refused)", "OP"},
-            {"from", true, "entries at or after this UTC date or time", "DATE"},
-            {"to", true, "entries at or before this UTC date or time (a date takes the whole day)", "DATE"}};
+    return {
+        {"purpose", true, "only entries of this purpose", "ID"},
+        {"counterpart", true, "only entries with this counterpart party", "PARTY"},
+        {"operation", true,
+         "only this operation (e.g. batch-sealed, batch-received, batch-refused; docs/ledger.md lists them)",
+         "OP"},
+        {"from", true, "entries at or after this UTC date or time", "DATE"},
+        {"to", true, "entries at or before this UTC date or time (a date takes the whole day)", "DATE"}};
 }
 
 std::string cell(std::string text, std::size_t width) {

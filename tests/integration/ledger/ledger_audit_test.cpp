@@ -214,6 +214,17 @@ TEST_F(LedgerAuditTest, ListFiltersByPurposeOperationAndCounterpart) {
     EXPECT_EQ(run({"audit", "list", "--from", "yesterday"}, inst_.config).exitCode, 2);
 }
 
+// A misspelt operation would list nothing, read as "it never happened": it is refused.
+TEST_F(LedgerAuditTest, ListRefusesAnOperationTheLedgerDoesNotName) {
+    ASSERT_FALSE(HasFailure());
+    const auto r = run({"audit", "list", "--operation", "batch-seal"}, inst_.config);
+    EXPECT_EQ(r.exitCode, 2) << r;
+    EXPECT_NE(r.err.find("'batch-seal' is not a ledger operation"), std::string::npos) << r;
+    // What older versions wrote, and what a blanked entry shows, still filter.
+    EXPECT_EQ(run({"audit", "list", "--operation", "connection-refused"}, inst_.config).exitCode, 0);
+    EXPECT_EQ(run({"audit", "list", "--operation", "(purged)"}, inst_.config).exitCode, 0);
+}
+
 TEST_F(LedgerAuditTest, TheInstitutionHoldsAndChecksTheRegionsCheckpoints) {
     ASSERT_FALSE(HasFailure());
     const auto r = run({"audit", "verify"}, inst_.config);
