@@ -54,13 +54,14 @@ struct StagingFolder {
 }  // namespace
 
 void BatchReceiver::refuse(const transport::PeerIdentity& peer, const std::string& purpose,
-                           const std::string& batchId, const std::string& reason, const char* code) {
-    metrics::batchRefused(code);
+                           const std::string& batchId, const std::string& reason, transport::WireError code) {
+    metrics::batchRefused(std::string(transport::codeOf(code)));
     ledger::LedgerEntry entry = ledger::LedgerEntry::fromPeer(
         ledger::Operation::BatchRefused, ledger::Outcome::Refused, peer.subject, peer.commonName, reason);
     entry.purpose = purpose;
     entry.batch_id = batchId;
     gateway_.ledger().append(entry);
+    throw transport::HttpError(code, reason);
 }
 
 void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
@@ -69,25 +70,22 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     const auto peerIt = config.peers.find(peer.commonName);
     if (peerIt == config.peers.end()) {
         const std::string reason = "certificate '" + peer.commonName + "' is not a configured peer";
-        refuse(peer, "", "", reason, "unknown_party");
-        throw transport::HttpError(Status::HTTP_FORBIDDEN, "unknown_party", reason);
+        refuse(peer, "", "", reason, transport::WireError::UnknownParty);
     }
     const config::PeerSettings& peerSettings = peerIt->second;
     if (!peerSettings.certificateSha256.empty() && peerSettings.certificateSha256 != peer.sha256) {
         const std::string reason = "certificate of '" + peer.commonName + "' (SHA-256 " + peer.sha256 +
                                    ") is not the one pinned in peer." + peer.commonName + ".certificate_sha256";
-        refuse(peer, "", "", reason, "certificate_not_pinned");
-        throw transport::HttpError(Status::HTTP_FORBIDDEN, "certificate_not_pinned", reason);
+        refuse(peer, "", "", reason, transport::WireError::CertificateNotPinned);
     }
     if (!request.hasContentLength()) {
-        throw transport::HttpError(Status::HTTP_LENGTH_REQUIRED, "length_required",
+        throw transport::HttpError(transport::WireError::LengthRequired,
                                    "a batch must be sent with a Content-Length");
     }
     if (request.getContentLength64() > static_cast<Poco::Int64>(config.maxBatchBytes)) {
         const std::string reason = "batch of " + std::to_string(request.getContentLength64()) +
                                    " bytes exceeds the limit of " + std::to_string(config.maxBatchBytes);
-        refuse(peer, "", "", reason, "batch_too_large");
-        throw transport::HttpError(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "batch_too_large", reason);
+        refuse(peer, "", "", reason, transport::WireError::BatchTooLarge);
     }
 
     StagingFolder staging{gateway_.inboxDir() / stagingName()};
@@ -98,7 +96,7 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
         receiving = FileLock::createHeld(stagingLockOf(staging.path));
     } catch (const std::exception& e) {
         log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
-        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
+        throw transport::HttpError(transport::WireError::StorageUnavailable,
                                    "the receiving gateway cannot store the batch now; retry later");
     }
     // The receiver's own policy, checked on the verified manifest before anything is
@@ -108,20 +106,17 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
         if (m.recipient != config.party || m.recipient_key_id != gateway_.keys().publicKeys().box.id()) {
             const std::string reason = "batch is sealed for '" + m.recipient + "' (key " + m.recipient_key_id +
                                        "), not for this gateway";
-            refuse(peer, m.purpose, m.batch_id, reason, "wrong_recipient");
-            throw transport::HttpError(Status::HTTP_FORBIDDEN, "wrong_recipient", reason);
+            refuse(peer, m.purpose, m.batch_id, reason, transport::WireError::WrongRecipient);
         }
         const auto& accepted = peerSettings.acceptPurposes;
         if (std::find(accepted.begin(), accepted.end(), m.purpose) == accepted.end() ||
             !config.purposes.contains(m.purpose)) {
             const std::string reason =
                 "party '" + peer.commonName + "' may not send batches for purpose '" + m.purpose + "'";
-            refuse(peer, m.purpose, m.batch_id, reason, "purpose_not_allowed");
-            throw transport::HttpError(Status::HTTP_FORBIDDEN, "purpose_not_allowed", reason);
+            refuse(peer, m.purpose, m.batch_id, reason, transport::WireError::PurposeNotAllowed);
         }
         if (const auto refusal = fieldsRefusal(m.fields, config.purpose(m.purpose))) {
-            refuse(peer, m.purpose, m.batch_id, refusal->reason, "fields_not_allowed");
-            throw transport::HttpError(Status::HTTP_FORBIDDEN, "fields_not_allowed", refusal->reason);
+            refuse(peer, m.purpose, m.batch_id, refusal->reason, transport::WireError::FieldsNotAllowed);
         }
     };
 
@@ -144,17 +139,15 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     } catch (const std::system_error& e) {
         // Our disk, not the sender's batch: it keeps the batch and retries.
         log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
-        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
+        throw transport::HttpError(transport::WireError::StorageUnavailable,
                                    std::string("the receiving gateway cannot store the batch now (") +
                                        std::strerror(e.code().value()) + "); retry later");
     } catch (const Error& e) {
         if (!senderMismatch.empty()) {
-            refuse(peer, "", "", senderMismatch, "sender_mismatch");
-            throw transport::HttpError(Status::HTTP_FORBIDDEN, "sender_mismatch", senderMismatch);
+            refuse(peer, "", "", senderMismatch, transport::WireError::SenderMismatch);
         }
         const std::string reason = std::string("invalid batch: ") + e.what();
-        refuse(peer, "", "", reason, "invalid_batch");
-        throw transport::HttpError(Status::HTTP_BAD_REQUEST, "invalid_batch", reason);
+        refuse(peer, "", "", reason, transport::WireError::InvalidBatch);
     }
 
     std::lock_guard lock(commitMutex_);
@@ -162,8 +155,9 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     const store::ExclusiveLock instances = gateway_.store().locks().exclusive("inbox " + manifest.batch_id);
     if (auto known = gateway_.store().inbox().inboxBatch(manifest.batch_id)) {
         if (known->payloadDigest != manifest.payload_digest || known->sender != manifest.sender) {
-            throw transport::HttpError(Status::HTTP_CONFLICT, "batch_id_conflict",
-                                       "batch " + manifest.batch_id + " was already received with other content");
+            throw transport::HttpError(
+                transport::WireError::BatchIdConflict,
+                "batch " + manifest.batch_id + " was already received with other content");
         }
         log().information("batch %s from %s received again: same receipt returned", manifest.batch_id,
                           manifest.sender);
@@ -180,9 +174,9 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     std::filesystem::rename(staging.path, finalDir, ec);
     if (ec) {
         log().error("cannot store batch %s in %s: %s", manifest.batch_id, finalDir.string(), ec.message());
-        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
-                                   "the receiving gateway cannot store the batch now (" + ec.message() +
-                                       "); retry later");
+        throw transport::HttpError(
+            transport::WireError::StorageUnavailable,
+            "the receiving gateway cannot store the batch now (" + ec.message() + "); retry later");
     }
 
     SignedReceipt signedReceipt;
@@ -191,9 +185,10 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     } catch (const Error& e) {
         // Our ledger or store (a full disk): the batch folder waits, unpromised; the sender retries.
         log().error("cannot record batch %s from %s: %s", manifest.batch_id, manifest.sender, std::string(e.what()));
-        throw transport::HttpError(Status::HTTP_INSUFFICIENT_STORAGE, "storage_unavailable",
-                                   "the receiving gateway cannot record the batch now (its ledger or state store "
-                                   "refused the write); retry later");
+        throw transport::HttpError(
+            transport::WireError::StorageUnavailable,
+            "the receiving gateway cannot record the batch now (its ledger or state store "
+            "refused the write); retry later");
     }
     metrics::batchReceived(manifest.sender, manifest.record_count);
     log().information("batch %s from %s stored (%s records, purpose %s)", manifest.batch_id, manifest.sender,

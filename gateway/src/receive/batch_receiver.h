@@ -8,6 +8,7 @@
 #include "party/gateway.h"
 #include "privacy/manifest.h"
 #include "transport/tls_context.h"
+#include "transport/wire_error.h"
 
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
@@ -26,8 +27,10 @@ public:
                 const transport::PeerIdentity& peer);
 
 private:
-    void refuse(const transport::PeerIdentity& peer, const std::string& purpose, const std::string& batchId,
-                const std::string& reason, const char* code);
+    // Counts the refusal, writes its batch-refused entry, then throws it as the HTTP error.
+    [[noreturn]] void refuse(const transport::PeerIdentity& peer, const std::string& purpose,
+                             const std::string& batchId, const std::string& reason,
+                             transport::WireError code);
     // Ledger entry, signed receipt and inbox row of a batch already in its folder.
     SignedReceipt commit(const privacy::Manifest& manifest, const transport::PeerIdentity& peer);
 

@@ -49,9 +49,10 @@ struct ExtractionService::RequestContext {
         return e;
     }
 
-    [[noreturn]] void deny(Status status, const std::string& code, const std::string& message) const {
-        gateway.ledger().append(entry(ledger::Outcome::Denied, code + ": " + message));
-        throw transport::HttpError(status, code, message);
+    [[noreturn]] void deny(transport::WireError code, const std::string& message) const {
+        gateway.ledger().append(
+            entry(ledger::Outcome::Denied, std::string(transport::codeOf(code)) + ": " + message));
+        throw transport::HttpError(code, message);
     }
 };
 
@@ -72,16 +73,15 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
         "an extraction request is limited to " + std::to_string(limit) + " bytes (http.max_request_bytes)";
     if (!request.hasContentLength()) {
         // A body read to the end of the connection would hold a thread until the timeout.
-        ctx.deny(Status::HTTP_LENGTH_REQUIRED, "length_required",
-                 "an extraction request is sent with a Content-Length");
+        ctx.deny(transport::WireError::LengthRequired, "an extraction request is sent with a Content-Length");
     }
     if (request.getContentLength64() > static_cast<Poco::Int64>(limit)) {
-        ctx.deny(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "request_too_large", tooLarge);
+        ctx.deny(transport::WireError::RequestTooLarge, tooLarge);
     }
     std::string body(limit + 1, '\0');
     request.stream().read(body.data(), static_cast<std::streamsize>(body.size()));
     body.resize(static_cast<std::size_t>(request.stream().gcount()));
-    if (body.size() > limit) ctx.deny(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "request_too_large", tooLarge);
+    if (body.size() > limit) ctx.deny(transport::WireError::RequestTooLarge, tooLarge);
 
     // What the request says, read strictly now but trusted only once its signature
     // is checked below: until then it only names the request and purpose in the ledger.
@@ -100,48 +100,48 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
     // 2. Who is asking: a configured peer, with the pinned certificate when one is pinned.
     const auto peerIt = config.peers.find(peer.commonName);
     if (peerIt == config.peers.end()) {
-        ctx.deny(Status::HTTP_FORBIDDEN, "unknown_party",
+        ctx.deny(transport::WireError::UnknownParty,
                  "certificate '" + peer.commonName + "' is not a configured peer");
     }
     const config::PeerSettings& peerSettings = peerIt->second;
     if (!peerSettings.certificateSha256.empty() && peerSettings.certificateSha256 != peer.sha256) {
-        ctx.deny(Status::HTTP_FORBIDDEN, "certificate_not_pinned",
+        ctx.deny(transport::WireError::CertificateNotPinned,
                  "certificate of '" + peer.commonName + "' (SHA-256 " + peer.sha256 +
                      ") is not the one pinned in peer." + peer.commonName + ".certificate_sha256");
     }
 
     // 3. A well-formed request, signed by that peer, for this institution.
     if (request.getContentType().rfind("application/json", 0) != 0) {
-        ctx.deny(Status::HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+        ctx.deny(transport::WireError::UnsupportedMediaType,
                  "an extraction request is sent as application/json");
     }
-    if (!parsed) ctx.deny(Status::HTTP_BAD_REQUEST, "invalid_request", malformed);
+    if (!parsed) ctx.deny(transport::WireError::InvalidRequest, malformed);
     const ExtractionRequest& req = *parsed;
     const privacy::SignPublicKey& peerKey = gateway_.peerKeys(peer.commonName).sign;
     if (req.requesterKeyId != peerKey.id()) {
-        ctx.deny(Status::HTTP_FORBIDDEN, "bad_signature",
+        ctx.deny(transport::WireError::BadSignature,
                  "the request names signing key " + req.requesterKeyId + " but peer." + peer.commonName +
                      ".public_keys holds key " + peerKey.id() + " (after a key rotation, update that file)");
     }
     if (!envelope->verifies(peerKey)) {
-        ctx.deny(Status::HTTP_FORBIDDEN, "bad_signature",
+        ctx.deny(transport::WireError::BadSignature,
                  "the request's signature does not verify with the key of '" + peer.commonName + "' (" +
                      peerKey.id() + "): altered, or signed by another party");
     }
     if (req.requester != peer.commonName) {
-        ctx.deny(Status::HTTP_FORBIDDEN, "requester_mismatch",
-                 "the request names requester '" + req.requester + "' but the certificate is '" +
-                     peer.commonName + "'");
+        ctx.deny(transport::WireError::RequesterMismatch, "the request names requester '" + req.requester +
+                                                              "' but the certificate is '" + peer.commonName +
+                                                              "'");
     }
     if (req.institution != config.party) {
-        ctx.deny(Status::HTTP_FORBIDDEN, "wrong_institution",
+        ctx.deny(transport::WireError::WrongInstitution,
                  "the request is addressed to '" + req.institution + "', not to '" + config.party + "'");
     }
 
     // 4. Allowed: the purpose is one this peer may ask for, and a job serves it.
     const auto& allowed = peerSettings.extractPurposes;
     if (std::find(allowed.begin(), allowed.end(), req.purpose) == allowed.end()) {
-        ctx.deny(Status::HTTP_FORBIDDEN, "purpose_not_allowed",
+        ctx.deny(transport::WireError::PurposeNotAllowed,
                  "party '" + peer.commonName + "' may not request extractions for purpose '" + req.purpose +
                      "' (peer." + peer.commonName + ".extract_purposes)");
     }
@@ -160,7 +160,7 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
                                     req.exitTo,    req.issuedAt, formatUtc(now), "admitted",  ""};
     if (!requests_.admit(row)) {
         ctx.deny(
-            Status::HTTP_CONFLICT, "replayed_request",
+            transport::WireError::ReplayedRequest,
             "this request id or nonce was already received: a request is served once; send a new request");
     }
     serve(req, job, peer, response);
@@ -173,16 +173,15 @@ const config::JobSettings& ExtractionService::jobFor(const ExtractionRequest& re
         if (job.purpose == req.purpose && job.recipient == req.requester) matching.push_back(&job);
     }
     if (matching.empty()) {
-        ctx.deny(Status::HTTP_UNPROCESSABLE_ENTITY, "no_job",
-                 "no job of '" + gateway_.config().party + "' sends purpose '" + req.purpose + "' to '" +
-                     req.requester + "'");
+        ctx.deny(transport::WireError::NoJob, "no job of '" + gateway_.config().party + "' sends purpose '" +
+                                                  req.purpose + "' to '" + req.requester + "'");
     }
     if (matching.size() > 1) {
         // Running only one of them could leave part of the cohort out without anyone noticing.
-        ctx.deny(Status::HTTP_UNPROCESSABLE_ENTITY, "ambiguous_job",
-                 "jobs '" + matching[0]->name + "' and '" + matching[1]->name + "' both send purpose '" +
-                     req.purpose + "' to '" + req.requester +
-                     "': the institution must keep one for extractions");
+        ctx.deny(transport::WireError::AmbiguousJob, "jobs '" + matching[0]->name + "' and '" +
+                                                         matching[1]->name + "' both send purpose '" +
+                                                         req.purpose + "' to '" + req.requester +
+                                                         "': the institution must keep one for extractions");
     }
     return *matching.front();
 }
@@ -191,12 +190,12 @@ void ExtractionService::checkWindow(const ExtractionRequest& req, const RequestC
     for (const auto& [key, value] :
          {std::pair{"exit_from", &req.exitFrom}, std::pair{"exit_to", &req.exitTo}}) {
         if (!isIsoDate(*value)) {
-            ctx.deny(Status::HTTP_BAD_REQUEST, "invalid_filter",
+            ctx.deny(transport::WireError::InvalidFilter,
                      std::string("key '") + key + "' is not a calendar date written yyyy-mm-dd");
         }
     }
     if (req.exitFrom > req.exitTo) {  // ISO dates compare as text
-        ctx.deny(Status::HTTP_BAD_REQUEST, "invalid_filter",
+        ctx.deny(transport::WireError::InvalidFilter,
                  "exit_from " + req.exitFrom + " is after exit_to " + req.exitTo);
     }
 }
@@ -206,7 +205,7 @@ void ExtractionService::checkFreshness(const ExtractionRequest& req, const Reque
     const auto skew = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - *issued).count();
     const auto maxAge = static_cast<long long>(gateway_.config().http.requestMaxAgeSeconds);
     if (skew > maxAge || -skew > maxAge) {
-        ctx.deny(Status::HTTP_FORBIDDEN, "request_expired",
+        ctx.deny(transport::WireError::RequestExpired,
                  "issued_at " + req.issuedAt + " is " + std::to_string(skew > 0 ? skew : -skew) + " s " +
                      (skew > 0 ? "in the past" : "in the future") + " by this gateway's clock " +
                      formatUtc(clock_.now()) + "; at most " + std::to_string(maxAge) +
@@ -222,13 +221,13 @@ void ExtractionService::serve(const ExtractionRequest& req, const config::JobSet
         ledger::Outcome::Served, "exit dates " + req.exitFrom + " to " + req.exitTo + ", job " + job.name));
 
     PreparedBatch prepared;
-    auto fail = [&](Status status, const std::string& code, const std::string& message, const Error& e) {
+    auto fail = [&](transport::WireError code, const std::string& message, const Error& e) {
         log().error("extraction request %s from %s: job %s failed: %s", req.requestId, peer.commonName,
                     job.name, std::string(e.what()));
         gateway_.ledger().append(ctx.entry(ledger::Outcome::Failed, "job " + job.name + ": " + e.what()));
         requests_.recordOutcome(req.requestId, "failed", "");
         // The details stay here (log, ledger): they name the institution's own files.
-        throw transport::HttpError(status, code, message + "; the institution's gateway log says why");
+        throw transport::HttpError(code, message + "; the institution's gateway log says why");
     };
     try {
         BatchPreparer preparer(gateway_);
@@ -239,14 +238,11 @@ void ExtractionService::serve(const ExtractionRequest& req, const config::JobSet
         options.useCursor = false;  // the whole cohort; the job's schedule keeps its own cursor
         prepared = preparer.prepare(job.name, peer.subject, options);
     } catch (const PluginError& e) {
-        fail(Status::HTTP_SERVICE_UNAVAILABLE, "source_unavailable",
-             "job '" + job.name + "' could not read its source", e);
+        fail(transport::WireError::SourceUnavailable, "job '" + job.name + "' could not read its source", e);
     } catch (const ConfigError& e) {
-        fail(Status::HTTP_INTERNAL_SERVER_ERROR, "job_misconfigured",
-             "job '" + job.name + "' is misconfigured", e);
+        fail(transport::WireError::JobMisconfigured, "job '" + job.name + "' is misconfigured", e);
     } catch (const Error& e) {
-        fail(Status::HTTP_INTERNAL_SERVER_ERROR, "extraction_failed",
-             "job '" + job.name + "' could not prepare the batch", e);
+        fail(transport::WireError::ExtractionFailed, "job '" + job.name + "' could not prepare the batch", e);
     }
     requests_.recordOutcome(req.requestId, "served", prepared.batchId.value_or(""));
     log().information("extraction request %s from %s served by job %s: batch %s, %s records", req.requestId,

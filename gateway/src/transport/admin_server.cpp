@@ -41,10 +41,10 @@ public:
         } catch (const HttpError& e) {
             log().warning("%s %s -> %d %s", request.getMethod(), path, static_cast<int>(e.status()),
                           e.code());
-            refuse(request, response, e.status(), e.code(), e.what());
+            refuse(request, response, e.error(), e.what());
         } catch (const std::exception& e) {
             log().error("%s %s failed: %s", request.getMethod(), path, std::string(e.what()));
-            refuse(request, response, Status::HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+            refuse(request, response, WireError::InternalError,
                    "the gateway could not answer; its log says why");
         }
     }
@@ -54,22 +54,20 @@ private:
                const std::string& path) {
         if (!hostIsLoopback(request)) {
             throw HttpError(
-                Status::HTTP_FORBIDDEN, "forbidden_host",
+                WireError::ForbiddenHost,
                 "the admin listener answers only requests addressed to 127.0.0.1, [::1] or localhost");
         }
         if (path != "/metrics" && path != "/status") {
-            throw HttpError(
-                Status::HTTP_NOT_FOUND, "not_found",
-                request.getMethod() + " " + path + " is not served here: GET /metrics or GET /status");
+            throw HttpError(WireError::NotFound, request.getMethod() + " " + path +
+                                                     " is not served here: GET /metrics or GET /status");
         }
         if (request.getMethod() != Poco::Net::HTTPRequest::HTTP_GET) {
             response.set("Allow", "GET");
-            throw HttpError(Status::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+            throw HttpError(WireError::MethodNotAllowed,
                             request.getMethod() + " " + path + " is not served here (allowed: GET)");
         }
         if (hasRequestBody(request)) {
-            throw HttpError(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "request_too_large",
-                            "GET " + path + " takes no request body");
+            throw HttpError(WireError::RequestTooLarge, "GET " + path + " takes no request body");
         }
         if (path == "/metrics") {
             const std::string body = routes_.registry.render();
@@ -84,11 +82,11 @@ private:
 
     // A body left unread must not be taken for the next request: the connection closes.
     static void refuse(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
-                       Status status, const std::string& code, const std::string& message) {
+                       WireError error, const std::string& message) {
         if (response.sent()) return;
         const bool body = hasRequestBody(request);
         if (body) response.setKeepAlive(false);
-        sendError(response, status, code, message);
+        sendError(response, error, message);
         if (body) discardSmallBody(request);
     }
 

@@ -400,8 +400,7 @@ struct ConnectionEngine::State {
                 // Not HTTP, or headers beyond Poco's limits: say so, then close.
                 Poco::Net::HTTPServerResponseImpl response(*c.session);
                 response.setKeepAlive(false);
-                sendError(response, Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "bad_request",
-                          "the request is not valid HTTP/1.1");
+                sendError(response, WireError::BadRequest, "the request is not valid HTTP/1.1");
             }
         } catch (const Poco::Net::NoMessageException&) {
             // The peer closed its keep-alive connection: the usual end.

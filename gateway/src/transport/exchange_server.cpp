@@ -89,7 +89,7 @@ public:
         try {
             const auto peer = peerIdentity(request);
             if (!peer) {
-                throw HttpError(Status::HTTP_UNAUTHORIZED, "no_client_certificate",
+                throw HttpError(WireError::NoClientCertificate,
                                 "a client certificate from the exchange CA is required");
             }
             checkFraming(request, path, *peer);
@@ -99,15 +99,15 @@ public:
             spec.handler(request, response, *peer);
         } catch (const HttpError& e) {
             // A flood is not logged request by request: checkRate logs it now and then.
-            if (e.status() != Status::HTTP_TOO_MANY_REQUESTS) {
+            if (e.error() != WireError::RateLimited) {
                 log().warning("%s %s -> %d %s: %s", request.getMethod(), path, static_cast<int>(e.status()),
                               e.code(), std::string(e.what()));
             }
-            if (!response.sent()) refuse(request, response, e.status(), e.code(), e.what());
+            if (!response.sent()) refuse(request, response, e.error(), e.what());
         } catch (const std::exception& e) {
             log().error("%s %s failed: %s", request.getMethod(), path, std::string(e.what()));
             if (!response.sent()) {
-                refuse(request, response, Status::HTTP_INTERNAL_SERVER_ERROR, "internal_error",
+                refuse(request, response, WireError::InternalError,
                        "the gateway could not handle the request; its log says why");
             }
         }
@@ -124,10 +124,10 @@ private:
         if (!request.has("Transfer-Encoding")) return;
         const HttpError refusal =
             request.has("Content-Length")
-                ? HttpError(Status::HTTP_BAD_REQUEST, "ambiguous_length",
+                ? HttpError(WireError::AmbiguousLength,
                             "a request may not carry both Content-Length and Transfer-Encoding "
                             "(RFC 9112 section 6.3)")
-                : HttpError(Status::HTTP_NOT_IMPLEMENTED, "transfer_encoding_not_supported",
+                : HttpError(WireError::TransferEncodingNotSupported,
                             "Transfer-Encoding is not supported: send the body with a Content-Length");
         if (const auto it = dispatch_.routes.find(Route{request.getMethod(), path}); it != dispatch_.routes.end()) {
             tell(it->second, peer, refusal, request.getMethod() + " " + path);
@@ -160,7 +160,7 @@ private:
         }
         const std::string retryAfter = retryAfterSeconds(decision.retryAfter);
         response.set("Retry-After", retryAfter);
-        throw HttpError(Status::HTTP_TOO_MANY_REQUESTS, "rate_limited",
+        throw HttpError(WireError::RateLimited,
                         "'" + peer.commonName + "' may send " + std::to_string(dispatch_.ratePerMinute) +
                             " requests per minute, " + std::to_string(dispatch_.burst) +
                             " at once (http.rate_per_minute, http.burst); retry after " + retryAfter + " s");
@@ -171,11 +171,10 @@ private:
         const auto it = dispatch_.routes.find(Route{request.getMethod(), path});
         if (it != dispatch_.routes.end()) return it->second;
         const std::string what = request.getMethod() + " " + path + " is not part of the exchange API";
-        if (!dispatch_.pathServed(path)) throw HttpError(Status::HTTP_NOT_FOUND, "not_found", what);
+        if (!dispatch_.pathServed(path)) throw HttpError(WireError::NotFound, what);
         const std::string allow = dispatch_.allowedMethods(path);
         response.set("Allow", allow);
-        throw HttpError(Status::HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-                        what + " (allowed: " + allow + ")");
+        throw HttpError(WireError::MethodNotAllowed, what + " (allowed: " + allow + ")");
     }
 
     // Decided on the headers alone: the body is not read here.
@@ -185,19 +184,18 @@ private:
         std::optional<HttpError> refusal;
         if (spec.maxBodyBytes == 0) {
             if (hasRequestBody(request)) {
-                refusal.emplace(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "request_too_large",
-                                route + " takes no request body");
+                refusal.emplace(WireError::RequestTooLarge, route + " takes no request body");
             }
         } else if (request.hasContentLength()) {
             const auto length = request.getContentLength64();
             if (length < 0 || static_cast<std::uint64_t>(length) > spec.maxBodyBytes) {
-                refusal.emplace(Status::HTTP_REQUEST_ENTITY_TOO_LARGE, "request_too_large",
-                                "the body of " + route + " is limited to " +
-                                    std::to_string(spec.maxBodyBytes) + " bytes; this one has " +
-                                    std::to_string(length));
+                refusal.emplace(WireError::RequestTooLarge, "the body of " + route + " is limited to " +
+                                                                std::to_string(spec.maxBodyBytes) +
+                                                                " bytes; this one has " +
+                                                                std::to_string(length));
             }
         } else {
-            refusal.emplace(Status::HTTP_LENGTH_REQUIRED, "length_required", route + " needs a Content-Length");
+            refusal.emplace(WireError::LengthRequired, route + " needs a Content-Length");
         }
         if (!refusal) return;
         tell(spec, peer, *refusal, route);
@@ -207,10 +205,10 @@ private:
     // A request whose body was not read by a handler closes its connection:
     // what is left of the body must not be taken for the next request.
     static void refuse(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
-                       Status status, const std::string& code, const std::string& message) {
+                       WireError error, const std::string& message) {
         const bool body = hasRequestBody(request);
         if (body) response.setKeepAlive(false);
-        sendError(response, status, code, message);
+        sendError(response, error, message);
         if (body) discardSmallBody(request);
     }
 

@@ -14,14 +14,13 @@ void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::
     response.send() << body;
 }
 
-void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
-               const std::string& code, const std::string& message) {
+void sendError(Poco::Net::HTTPServerResponse& response, WireError error, const std::string& message) {
     Poco::JSON::Object body;
-    body.set("error", code);
+    body.set("error", std::string(codeOf(error)));
     body.set("message", message);
     std::ostringstream out;
     body.stringify(out);
-    sendJson(response, status, out.str());
+    sendJson(response, statusOf(error), out.str());
 }
 
 }  // namespace passerelle::transport

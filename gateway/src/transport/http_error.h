@@ -1,31 +1,31 @@
 #pragma once
 // Errors the exchange API returns: JSON {"error": code, "message": text} with
-// the matching HTTP status. Messages name what was wrong, never a data value.
-
-#include "common/errors.h"
+// the matching HTTP status, both from the table of wire errors (wire_error.h).
+// Messages name what was wrong, never a data value.
 
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPServerResponse.h>
 
 #include <string>
 
+#include "common/errors.h"
+#include "transport/wire_error.h"
+
 namespace passerelle::transport {
 
 class HttpError : public Error {
 public:
-    HttpError(Poco::Net::HTTPResponse::HTTPStatus status, std::string code, const std::string& message)
-        : Error(message), status_(status), code_(std::move(code)) {}
-    Poco::Net::HTTPResponse::HTTPStatus status() const { return status_; }
-    const std::string& code() const { return code_; }
+    HttpError(WireError error, const std::string& message) : Error(message), error_(error) {}
+    WireError error() const { return error_; }
+    Poco::Net::HTTPResponse::HTTPStatus status() const { return statusOf(error_); }
+    std::string code() const { return std::string(codeOf(error_)); }
 
 private:
-    Poco::Net::HTTPResponse::HTTPStatus status_;
-    std::string code_;
+    WireError error_;
 };
 
 void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
               const std::string& body);
-void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
-               const std::string& code, const std::string& message);
+void sendError(Poco::Net::HTTPServerResponse& response, WireError error, const std::string& message);
 
 }  // namespace passerelle::transport
