@@ -1,0 +1,1 @@
+set(TEST_DEPS passerelle_ledger passerelle_transport)
