@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace passerelle {
@@ -27,6 +28,12 @@ std::vector<std::uint8_t> fromHex(std::string_view hex, std::size_t expectedSize
                                     std::to_string(len));
     }
     return out;
+}
+
+bool isLowerHex(std::string_view text, std::size_t size) {
+    return text.size() == size && std::all_of(text.begin(), text.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+           });
 }
 
 std::string toBase64(std::span<const std::uint8_t> bytes) {

@@ -3,6 +3,7 @@
 #include <passerelle/utf8.h>
 
 #include <cstdint>
+#include <sstream>
 
 namespace passerelle {
 
@@ -46,6 +47,17 @@ void appendJsonString(std::string& out, std::string_view s) {
         }
     }
     out += '"';
+}
+
+void appendJsonMemberName(std::string& out, std::string_view name) {
+    appendJsonString(out, name);
+    out += ':';
+}
+
+std::string compactJson(const Poco::JSON::Object& object) {
+    std::ostringstream out;
+    object.stringify(out);
+    return out.str();
 }
 
 }  // namespace passerelle
