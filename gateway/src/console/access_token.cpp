@@ -12,6 +12,7 @@
 
 #include "common/encoding.h"
 #include "common/errors.h"
+#include "common/random_id.h"
 
 namespace passerelle::console {
 
@@ -39,13 +40,6 @@ void create(const std::filesystem::path& file, const std::filesystem::path& conf
 }
 
 }  // namespace
-
-std::string randomHex(std::size_t bytes) {
-    if (sodium_init() < 0) throw std::runtime_error("libsodium cannot start");
-    std::vector<std::uint8_t> buffer(bytes);
-    randombytes_buf(buffer.data(), buffer.size());
-    return toHex(buffer);
-}
 
 AccessToken AccessToken::loadOrCreate(const std::filesystem::path& file,
                                       const std::filesystem::path& configFile) {

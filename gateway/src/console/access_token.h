@@ -25,7 +25,4 @@ private:
     std::string value_;
 };
 
-// `bytes` random bytes from libsodium, in lower-case hex.
-std::string randomHex(std::size_t bytes);
-
 }  // namespace passerelle::console

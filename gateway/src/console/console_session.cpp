@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/random_id.h"
 #include "console/access_token.h"
 
 namespace passerelle::console {

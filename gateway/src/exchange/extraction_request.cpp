@@ -1,16 +1,13 @@
 #include "exchange/extraction_request.h"
 
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-#include <sodium.h>
-
-#include <set>
-#include <sstream>
 
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/identifiers.h"
-#include "privacy/sodium_init.h"
+#include "common/json_text.h"
+#include "common/random_id.h"
+#include "common/strict_json.h"
 
 namespace passerelle::exchange {
 
@@ -18,81 +15,22 @@ namespace {
 
 constexpr const char* kBodyKey = "request";
 
-// A JSON object read key by key: a key missing or of the wrong shape is named,
-// and so is a key nobody asked for.
-class StrictObject {
-public:
-    StrictObject(const std::string& json, std::string what) : what_(std::move(what)) {
-        try {
-            object_ = Poco::JSON::Parser().parse(json).extract<Poco::JSON::Object::Ptr>();
-        } catch (const Poco::Exception& e) {
-            throw ExtractionRequestError(what_ + " is not a JSON object: " + e.displayText());
+// The wording every extraction message has used: `what` names the document.
+JsonRefuse refusal(std::string what) {
+    return [what = std::move(what)](const JsonRefusal& r) {
+        using P = JsonRefusal::Problem;
+        switch (r.problem) {
+            case P::NotJson:
+            case P::NotObject:
+                throw ExtractionRequestError(what + " is not a JSON object" +
+                                             (r.parserDisplayText.empty() ? "" : ": " + r.parserDisplayText));
+            case P::Missing: throw ExtractionRequestError(what + ": key '" + r.member + "' is missing");
+            case P::NotString: throw ExtractionRequestError(what + ": key '" + r.member + "' is not a string");
+            case P::Unknown:
+                throw ExtractionRequestError(what + ": unknown key" + (r.member.empty() ? "" : " '" + r.member + "'"));
+            default: throw ExtractionRequestError(what + ": key '" + r.member + "' is not a whole number");
         }
-        if (!object_) throw ExtractionRequestError(what_ + " is not a JSON object");
-    }
-
-    std::string text(const std::string& key) {
-        read_.insert(key);
-        if (!object_->has(key)) throw ExtractionRequestError(what_ + ": key '" + key + "' is missing");
-        if (!object_->get(key).isString())
-            throw ExtractionRequestError(what_ + ": key '" + key + "' is not a string");
-        return object_->getValue<std::string>(key);
-    }
-
-    std::optional<std::string> textOrNull(const std::string& key) {
-        if (object_->has(key) && object_->isNull(key)) {
-            read_.insert(key);
-            return std::nullopt;
-        }
-        return text(key);
-    }
-
-    std::uint64_t count(const std::string& key) {
-        read_.insert(key);
-        if (!object_->has(key)) throw ExtractionRequestError(what_ + ": key '" + key + "' is missing");
-        try {
-            if (object_->get(key).isInteger()) return object_->getValue<std::uint64_t>(key);
-        } catch (const Poco::Exception&) {
-            // negative: refused below
-        }
-        throw ExtractionRequestError(what_ + ": key '" + key + "' is not a whole number");
-    }
-
-    // The key is named only when it is a plain identifier: the message reaches the ledger.
-    void refuseOtherKeys() const {
-        for (const auto& [key, value] : *object_) {
-            if (read_.contains(key)) continue;
-            const bool plain = key.size() <= 32 && std::all_of(key.begin(), key.end(), [](char c) {
-                                   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-                               });
-            throw ExtractionRequestError(what_ + ": unknown key" + (plain ? " '" + key + "'" : ""));
-        }
-    }
-
-private:
-    std::string what_;
-    Poco::JSON::Object::Ptr object_;
-    std::set<std::string> read_;
-};
-
-std::string compactJson(const Poco::JSON::Object& object) {
-    std::ostringstream out;
-    object.stringify(out);
-    return out.str();
-}
-
-bool isLowerHex(std::string_view s, std::size_t size) {
-    return s.size() == size && std::all_of(s.begin(), s.end(), [](char c) {
-               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-           });
-}
-
-
-std::string randomHex16() {
-    privacy::ensureSodium();
-    std::uint8_t bytes[16];
-    randombytes_buf(bytes, sizeof bytes);
-    return toHex(bytes);
+    };
 }
 
 }  // namespace
@@ -102,13 +40,13 @@ ExtractionRequest ExtractionRequest::fresh(std::string requester, std::string in
                                            std::string requesterKeyId,
                                            std::chrono::system_clock::time_point now) {
     ExtractionRequest r;
-    r.requestId = randomHex16();
+    r.requestId = randomHex(16);
     r.requester = std::move(requester);
     r.institution = std::move(institution);
     r.purpose = std::move(purpose);
     r.exitFrom = std::move(exitFrom);
     r.exitTo = std::move(exitTo);
-    r.nonce = randomHex16();
+    r.nonce = randomHex(16);
     r.issuedAt = formatUtc(now);
     r.requesterKeyId = std::move(requesterKeyId);
     return r;
@@ -130,7 +68,7 @@ std::string ExtractionRequest::json() const {
 }
 
 ExtractionRequest ExtractionRequest::parse(const std::string& json) {
-    StrictObject o(json, "extraction request");
+    StrictJsonObject o(json, refusal("extraction request"));
     if (o.text("type") != kType) {
         throw ExtractionRequestError(
             std::string("extraction request: unsupported type (this gateway reads ") + kType + ")");
@@ -145,7 +83,7 @@ ExtractionRequest ExtractionRequest::parse(const std::string& json) {
     r.nonce = o.text("nonce");
     r.issuedAt = o.text("issued_at");
     r.requesterKeyId = o.text("requester_key_id");
-    o.refuseOtherKeys();
+    o.refuseOtherMembers();
     auto malformed = [](const std::string& key, const std::string& expected) {
         throw ExtractionRequestError("extraction request: key '" + key + "' must be " + expected);
     };
@@ -195,7 +133,7 @@ std::string ExtractionAnswer::json() const {
 
 ExtractionAnswer ExtractionAnswer::parse(const std::string& json) {
     // Keys added by a newer institution are ignored: the Region reads what it knows.
-    StrictObject o(json, "extraction answer");
+    StrictJsonObject o(json, refusal("extraction answer"));
     ExtractionAnswer a;
     a.requestId = o.text("request_id");
     a.batchId = o.textOrNull("batch_id");

@@ -3,48 +3,26 @@
 #include "common/encoding.h"
 #include "common/errors.h"
 #include "common/identifiers.h"
+#include "common/json_text.h"
+#include "common/strict_json.h"
 
-#include <Poco/Exception.h>
 #include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-
-#include <sstream>
 
 namespace passerelle::exchange {
 
 namespace {
 
-std::string compact(const Poco::JSON::Object& object) {
-    std::ostringstream out;
-    object.stringify(out);
-    return out.str();
-}
+constexpr const char* kWhat = "receipt";
 
-Poco::JSON::Object::Ptr parseObject(const std::string& json, const char* what) {
-    try {
-        auto value = Poco::JSON::Parser().parse(json);
-        auto object = value.extract<Poco::JSON::Object::Ptr>();
-        if (!object) throw BatchError(std::string(what) + " is not a JSON object");
-        return object;
-    } catch (const Poco::Exception& e) {
-        throw BatchError(std::string(what) + " is not valid JSON: " + e.displayText());
+void refuse(const JsonRefusal& r) {
+    const std::string what = kWhat;
+    if (r.problem == JsonRefusal::Problem::NotJson || r.problem == JsonRefusal::Problem::NotObject) {
+        // The parser's words when it had any (a top level that is not an object included).
+        if (r.parserDisplayText.empty()) throw BatchError(what + " is not a JSON object");
+        throw BatchError(what + " is not valid JSON: " + r.parserDisplayText);
     }
-}
-
-std::string text(const Poco::JSON::Object& o, const std::string& key, const char* what) {
-    if (!o.has(key) || !o.get(key).isString()) {
-        throw BatchError(std::string(what) + ": key '" + key + "' is missing or not a string");
-    }
-    return o.getValue<std::string>(key);
-}
-
-std::uint64_t count(const Poco::JSON::Object& o, const std::string& key, const char* what) {
-    try {
-        if (o.has(key) && o.get(key).isInteger()) return o.getValue<std::uint64_t>(key);
-    } catch (const Poco::Exception&) {
-        // negative: refused below, as a BatchError like every other malformed receipt
-    }
-    throw BatchError(std::string(what) + ": key '" + key + "' is missing or not a whole number");
+    throw BatchError(what + ": key '" + r.member + "' is missing or not " +
+                     (r.expected == JsonRefusal::Shape::Integer ? "a whole number" : "a string"));
 }
 
 }  // namespace
@@ -67,25 +45,24 @@ std::string Receipt::json() const {
         o.set("ledger_head", ledgerHead);
     }
     o.set("receiver_key_id", receiverKeyId);
-    return compact(o);
+    return compactJson(o);
 }
 
 Receipt Receipt::parse(const std::string& json) {
-    constexpr const char* what = "receipt";
-    auto o = parseObject(json, what);
-    if (text(*o, "type", what) != "passerelle-receipt-v1") {
+    StrictJsonObject o(json, refuse);
+    if (o.text("type") != "passerelle-receipt-v1") {
         throw BatchError("receipt: unsupported type (this gateway reads passerelle-receipt-v1)");
     }
     Receipt r;
-    r.batchId = text(*o, "batch_id", what);
-    r.sender = text(*o, "sender", what);
-    r.receiver = text(*o, "receiver", what);
-    r.purpose = text(*o, "purpose", what);
-    r.recordCount = count(*o, "record_count", what);
-    r.payloadDigest = text(*o, "payload_digest", what);
-    r.receivedAt = text(*o, "received_at", what);
-    r.ledgerIndex = count(*o, "ledger_index", what);
-    r.receiverKeyId = text(*o, "receiver_key_id", what);
+    r.batchId = o.text("batch_id");
+    r.sender = o.text("sender");
+    r.receiver = o.text("receiver");
+    r.purpose = o.text("purpose");
+    r.recordCount = o.count("record_count");
+    r.payloadDigest = o.text("payload_digest");
+    r.receivedAt = o.text("received_at");
+    r.ledgerIndex = o.count("ledger_index");
+    r.receiverKeyId = o.text("receiver_key_id");
     // Ids a receipt names are compared, stored and shown: each follows its rule.
     try {
         (void)BatchId::parse(r.batchId);
@@ -95,13 +72,13 @@ Receipt Receipt::parse(const std::string& json) {
     } catch (const IdentifierError& e) {
         throw BatchError(std::string("receipt: ") + e.what());
     }
-    if (!o->has("checkpoint") && o->has("ledger_head")) {
-        r.ledgerHead = text(*o, "ledger_head", what);  // a receipt of the earlier hash-chain ledger
+    if (!o.has("checkpoint") && o.has("ledger_head")) {
+        r.ledgerHead = o.text("ledger_head");  // a receipt of the earlier hash-chain ledger
         return r;
     }
     try {
-        const auto signature = fromBase64(text(*o, "checkpoint_signature", what));
-        r.checkpoint = ledger::parseCheckpoint(text(*o, "checkpoint", what), signature);
+        const auto signature = fromBase64(o.text("checkpoint_signature"));
+        r.checkpoint = ledger::parseCheckpoint(o.text("checkpoint"), signature);
     } catch (const std::invalid_argument&) {
         throw BatchError("receipt: key 'checkpoint_signature' is not base64");
     } catch (const LedgerError& e) {

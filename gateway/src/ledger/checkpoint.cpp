@@ -13,10 +13,6 @@ namespace {
 
 constexpr std::string_view kHeader = "passerelle-checkpoint v1\n";
 
-bool isLowerHex(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 // Reads "key: value\n" at the front of `rest`, returning the value.
 std::string_view takeLine(std::string_view& rest, std::string_view key) {
     const std::string prefix = std::string(key) + ": ";
@@ -61,12 +57,12 @@ Checkpoint parseCheckpoint(std::string_view bytes, std::span<const std::uint8_t>
         throw LedgerError("checkpoint: tree_size is not a decimal number");
     }
     const std::string_view root = takeLine(rest, "root_hash");
-    if (root.size() != 64 || !isLowerHex(root)) throw LedgerError("checkpoint: root_hash is not 64 lower-case hex");
+    if (!isLowerHex(root, 64)) throw LedgerError("checkpoint: root_hash is not 64 lower-case hex");
     const auto rootBytes = fromHex(root, 32);
     std::copy(rootBytes.begin(), rootBytes.end(), c.rootHash.begin());
     c.time = std::string(takeLine(rest, "time"));
     c.keyId = std::string(takeLine(rest, "key_id"));
-    if (c.keyId.size() != 16 || !isLowerHex(c.keyId)) throw LedgerError("checkpoint: key_id is not 16 lower-case hex");
+    if (!isLowerHex(c.keyId, 16)) throw LedgerError("checkpoint: key_id is not 16 lower-case hex");
     if (!rest.empty()) throw LedgerError("checkpoint: unexpected text after key_id");
     if (signature.size() != c.signature.size()) throw LedgerError("checkpoint: a signature has 64 bytes");
     std::copy(signature.begin(), signature.end(), c.signature.begin());

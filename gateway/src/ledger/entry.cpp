@@ -1,17 +1,12 @@
 #include "ledger/entry.h"
 
-#include <Poco/Exception.h>
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/Parser.h>
-
 #include "common/errors.h"
 #include "common/json_text.h"
+#include "common/strict_json.h"
 #include "privacy/manifest.h"
 
 namespace passerelle::ledger {
 namespace {
-
 
 void appendString(std::string& out, std::string_view key, std::string_view value) {
     if (!isValidUtf8(value)) {
@@ -23,9 +18,7 @@ void appendString(std::string& out, std::string_view key, std::string_view value
 
 void appendKey(std::string& out, std::string_view key, bool first = false) {
     if (!first) out += ',';
-    out += '"';
-    out += key;
-    out += "\":";
+    appendJsonMemberName(out, key);
 }
 
 void appendStringMember(std::string& out, std::string_view key, const std::string& value,
@@ -43,22 +36,24 @@ void appendNumberMember(std::string& out, std::string_view key, std::uint64_t va
     throw LedgerError("not a canonical ledger entry: " + why);
 }
 
-std::string stringMember(const Poco::JSON::Object& object, const std::string& key) {
-    if (!object.has(key)) refuse("key '" + key + "' is missing");
-    const Poco::Dynamic::Var value = object.get(key);
-    if (!value.isString()) refuse("key '" + key + "' is not a string");
-    return value.extract<std::string>();
-}
-
-std::uint64_t numberMember(const Poco::JSON::Object& object, const std::string& key) {
-    if (!object.has(key)) refuse("key '" + key + "' is missing");
-    const Poco::Dynamic::Var value = object.get(key);
-    if (!value.isInteger() || value.isBoolean()) refuse("key '" + key + "' is not an integer");
-    try {
-        return value.convert<std::uint64_t>();
-    } catch (const Poco::Exception&) {
-        refuse("key '" + key + "' is not an unsigned 64-bit integer");
+void refuse(const JsonRefusal& r) {
+    using P = JsonRefusal::Problem;
+    const std::string key = "key '" + r.member + "'";
+    switch (r.problem) {
+        case P::NotJson: refuse("not valid JSON (" + r.parserMessage + ")");
+        case P::NotObject: refuse("not a JSON object");
+        case P::Missing:
+        case P::NotArray:
+            if (r.member == "fields") refuse("key 'fields' is missing or not an array");
+            if (r.problem == P::Missing) refuse(key + " is missing");
+            break;
+        case P::NotString: refuse(key + " is not a string");
+        case P::NotInteger: refuse(key + " is not an integer");
+        case P::OutOfRange: refuse(key + " is not an unsigned 64-bit integer");
+        case P::NotStringArray: refuse("an element of '" + r.member + "' is not a string");
+        case P::Unknown: break;
     }
+    refuse("bytes differ from the canonical form of their content");
 }
 
 constexpr std::size_t kMemberCount = 13;
@@ -94,41 +89,24 @@ std::string canonicalBytes(const LedgerEntry& e) {
 }
 
 LedgerEntry parseEntry(std::string_view bytes) {
-    Poco::JSON::Object::Ptr object;
-    try {
-        Poco::JSON::Parser parser;
-        const Poco::Dynamic::Var parsed = parser.parse(std::string(bytes));
-        if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) refuse("not a JSON object");
-        object = parsed.extract<Poco::JSON::Object::Ptr>();
-    } catch (const LedgerError&) {
-        throw;
-    } catch (const Poco::Exception& ex) {
-        refuse("not valid JSON (" + ex.message() + ")");
-    }
-    if (object->size() != kMemberCount)
+    StrictJsonObject object(bytes, [](const JsonRefusal& r) { refuse(r); });
+    if (object.size() != kMemberCount)
         refuse("it does not have exactly " + std::to_string(kMemberCount) + " keys");
 
     LedgerEntry e;
-    e.actor = stringMember(*object, "actor");
-    e.batch_id = stringMember(*object, "batch_id");
-    e.counterpart = stringMember(*object, "counterpart");
-    e.index = numberMember(*object, "index");
-    e.legal_basis = stringMember(*object, "legal_basis");
-    e.operation = stringMember(*object, "operation");
-    e.outcome = stringMember(*object, "outcome");
-    e.payload_digest = stringMember(*object, "payload_digest");
-    e.purpose = stringMember(*object, "purpose");
-    e.reason = stringMember(*object, "reason");
-    e.record_count = numberMember(*object, "record_count");
-    e.time = stringMember(*object, "time");
-
-    const Poco::JSON::Array::Ptr fields = object->getArray("fields");
-    if (fields.isNull()) refuse("key 'fields' is missing or not an array");
-    for (std::size_t i = 0; i < fields->size(); ++i) {
-        const Poco::Dynamic::Var field = fields->get(static_cast<unsigned>(i));
-        if (!field.isString()) refuse("an element of 'fields' is not a string");
-        e.fields.push_back(field.extract<std::string>());
-    }
+    e.actor = object.text("actor");
+    e.batch_id = object.text("batch_id");
+    e.counterpart = object.text("counterpart");
+    e.index = object.count("index");
+    e.legal_basis = object.text("legal_basis");
+    e.operation = object.text("operation");
+    e.outcome = object.text("outcome");
+    e.payload_digest = object.text("payload_digest");
+    e.purpose = object.text("purpose");
+    e.reason = object.text("reason");
+    e.record_count = object.count("record_count");
+    e.time = object.text("time");
+    e.fields = object.texts("fields");
 
     // Same value, different spelling (spacing, escapes, key order, duplicate
     // keys) is refused: only one byte string may stand for an entry.

@@ -1,13 +1,11 @@
 #include "party/gateway.h"
 
-#include "common/encoding.h"
 #include "common/errors.h"
+#include "common/random_id.h"
 
-#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -15,13 +13,6 @@
 
 namespace passerelle::exchange {
 namespace {
-
-// Reads `<state>/.folder-id`, making it (16 random bytes, hex) the first time.
-std::string newFolderId() {
-    std::array<std::uint8_t, 16> bytes{};
-    randombytes_buf(bytes.data(), bytes.size());
-    return toHex(bytes);
-}
 
 // The id in the file, or "" when there is none yet.
 std::string readFolderId(const std::filesystem::path& file) {
@@ -35,7 +26,7 @@ std::string readFolderId(const std::filesystem::path& file) {
 std::string readOrMakeFolderId(const std::filesystem::path& stateDir) {
     const auto file = stateDir / ".folder-id";
     if (std::string id = readFolderId(file); !id.empty()) return id;
-    const std::string fresh = newFolderId();
+    const std::string fresh = randomHex(16);
     const auto tmp = stateDir / (".folder-id.new-" + std::to_string(::getpid()));
     {
         std::ofstream out(tmp, std::ios::trunc);

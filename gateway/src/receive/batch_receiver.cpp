@@ -4,6 +4,7 @@
 #include "common/errors.h"
 #include "common/file_lock.h"
 #include "common/identifiers.h"
+#include "common/random_id.h"
 #include "exchange/receipt.h"
 #include "party/exchange_metrics.h"
 #include "party/outbox_recovery.h"
@@ -14,8 +15,6 @@
 #include "transport/http_error.h"
 
 #include <Poco/Logger.h>
-
-#include <sodium.h>
 
 #include <algorithm>
 #include <cstring>
@@ -29,17 +28,7 @@ using Status = Poco::Net::HTTPResponse::HTTPStatus;
 
 Poco::Logger& log() { return Poco::Logger::get("passerelle.receiver"); }
 
-std::string stagingName() {
-    unsigned char random[8];
-    randombytes_buf(random, sizeof random);
-    static const char* hex = "0123456789abcdef";
-    std::string name = ".incoming-";
-    for (unsigned char b : random) {
-        name += hex[b >> 4];
-        name += hex[b & 15];
-    }
-    return name;
-}
+std::string stagingName() { return ".incoming-" + randomHex(8); }
 
 // Removes a staging folder and its lock on every path out of the handler.
 struct StagingFolder {
