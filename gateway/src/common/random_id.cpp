@@ -1,12 +1,12 @@
 #include "common/random_id.h"
 
-#include "common/encoding.h"
-
 #include <sodium.h>
 
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
+
+#include "common/encoding.h"
 
 namespace passerelle {
 

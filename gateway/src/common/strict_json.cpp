@@ -71,7 +71,8 @@ std::optional<std::string> StrictJsonObject::textOrNull(const std::string& membe
 std::int64_t StrictJsonObject::integer(const std::string& member) {
     const Poco::Dynamic::Var& value = present(member, Shape::Integer);
     // Poco counts a boolean as an integer; JSON does not.
-    if (!value.isInteger() || value.isBoolean()) refuse({Problem::NotInteger, Shape::Integer, member, "", ""});
+    if (!value.isInteger() || value.isBoolean())
+        refuse({Problem::NotInteger, Shape::Integer, member, "", ""});
     try {
         return value.convert<std::int64_t>();
     } catch (const Poco::Exception&) {
@@ -81,7 +82,8 @@ std::int64_t StrictJsonObject::integer(const std::string& member) {
 
 std::uint64_t StrictJsonObject::count(const std::string& member) {
     const Poco::Dynamic::Var& value = present(member, Shape::Integer);
-    if (!value.isInteger() || value.isBoolean()) refuse({Problem::NotInteger, Shape::Integer, member, "", ""});
+    if (!value.isInteger() || value.isBoolean())
+        refuse({Problem::NotInteger, Shape::Integer, member, "", ""});
     try {
         return value.convert<std::uint64_t>();
     } catch (const Poco::Exception&) {
@@ -105,7 +107,8 @@ std::vector<std::string> StrictJsonObject::texts(const std::string& member) {
 
 void StrictJsonObject::refuseOtherMembers() const {
     for (const auto& [name, value] : *object_) {
-        if (!read_.contains(name)) refuse({Problem::Unknown, Shape::Object, isPlainName(name) ? name : "", "", ""});
+        if (!read_.contains(name))
+            refuse({Problem::Unknown, Shape::Object, isPlainName(name) ? name : "", "", ""});
     }
 }
 

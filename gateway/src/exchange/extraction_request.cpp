@@ -24,11 +24,15 @@ JsonRefuse refusal(std::string what) {
             case P::NotObject:
                 throw ExtractionRequestError(what + " is not a JSON object" +
                                              (r.parserDisplayText.empty() ? "" : ": " + r.parserDisplayText));
-            case P::Missing: throw ExtractionRequestError(what + ": key '" + r.member + "' is missing");
-            case P::NotString: throw ExtractionRequestError(what + ": key '" + r.member + "' is not a string");
+            case P::Missing:
+                throw ExtractionRequestError(what + ": key '" + r.member + "' is missing");
+            case P::NotString:
+                throw ExtractionRequestError(what + ": key '" + r.member + "' is not a string");
             case P::Unknown:
-                throw ExtractionRequestError(what + ": unknown key" + (r.member.empty() ? "" : " '" + r.member + "'"));
-            default: throw ExtractionRequestError(what + ": key '" + r.member + "' is not a whole number");
+                throw ExtractionRequestError(what + ": unknown key" +
+                                             (r.member.empty() ? "" : " '" + r.member + "'"));
+            default:
+                throw ExtractionRequestError(what + ": key '" + r.member + "' is not a whole number");
         }
     };
 }

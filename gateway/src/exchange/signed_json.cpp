@@ -24,10 +24,13 @@ SignedJson SignedJson::fromBody(const std::string& body, const std::string& key,
             case P::NotObject:
                 throw SignedJsonError(what + " is not a JSON object" +
                                       (r.parserDisplayText.empty() ? "" : ": " + r.parserDisplayText));
-            case P::Missing: throw SignedJsonError(what + ": key '" + r.member + "' is missing");
+            case P::Missing:
+                throw SignedJsonError(what + ": key '" + r.member + "' is missing");
             case P::Unknown:
-                throw SignedJsonError(what + ": unknown key" + (r.member.empty() ? "" : " '" + r.member + "'"));
-            default: throw SignedJsonError(what + ": key '" + r.member + "' is not a string");
+                throw SignedJsonError(what + ": unknown key" +
+                                      (r.member.empty() ? "" : " '" + r.member + "'"));
+            default:
+                throw SignedJsonError(what + ": key '" + r.member + "' is not a string");
         }
     });
     const std::string document = o.text(key);
