@@ -12,6 +12,7 @@
 #include "privacy/envelope.h"
 #include "privacy/manifest.h"
 #include "receive/purpose_fields.h"
+#include "transport/admission.h"
 #include "transport/http_error.h"
 
 #include <Poco/Logger.h>
@@ -56,22 +57,16 @@ void BatchReceiver::refuse(const transport::PeerIdentity& peer, const std::strin
 void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                            const transport::PeerIdentity& peer) {
     const config::GatewayConfig& config = gateway_.config();
-    const auto peerIt = config.peers.find(peer.commonName);
-    if (peerIt == config.peers.end()) {
-        const std::string reason = "certificate '" + peer.commonName + "' is not a configured peer";
-        refuse(peer, "", "", reason, transport::WireError::UnknownParty);
+    const transport::Admission admission = transport::admit(config, peer, request, config.maxBatchBytes);
+    if (const auto& refusal = admission.peerRefusal) {
+        refuse(peer, "", "", refusal->message, refusal->code);
     }
-    const config::PeerSettings& peerSettings = peerIt->second;
-    if (!peerSettings.certificateSha256.empty() && peerSettings.certificateSha256 != peer.sha256) {
-        const std::string reason = "certificate of '" + peer.commonName + "' (SHA-256 " + peer.sha256 +
-                                   ") is not the one pinned in peer." + peer.commonName + ".certificate_sha256";
-        refuse(peer, "", "", reason, transport::WireError::CertificateNotPinned);
-    }
-    if (!request.hasContentLength()) {
+    const config::PeerSettings& peerSettings = *admission.peer;
+    if (admission.body == transport::BodyCheck::LengthRequired) {
         throw transport::HttpError(transport::WireError::LengthRequired,
                                    "a batch must be sent with a Content-Length");
     }
-    if (request.getContentLength64() > static_cast<Poco::Int64>(config.maxBatchBytes)) {
+    if (admission.body != transport::BodyCheck::Fits) {
         const std::string reason = "batch of " + std::to_string(request.getContentLength64()) +
                                    " bytes exceeds the limit of " + std::to_string(config.maxBatchBytes);
         refuse(peer, "", "", reason, transport::WireError::BatchTooLarge);

@@ -6,6 +6,7 @@
 
 #include "record/field_syntax.h"
 #include "send/batch_preparer.h"
+#include "transport/admission.h"
 #include "transport/http_error.h"
 
 namespace passerelle::exchange {
@@ -71,11 +72,12 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
     const std::uint64_t limit = config.http.maxRequestBytes;
     const std::string tooLarge =
         "an extraction request is limited to " + std::to_string(limit) + " bytes (http.max_request_bytes)";
-    if (!request.hasContentLength()) {
+    const transport::Admission admission = transport::admit(config, peer, request, limit);
+    if (admission.body == transport::BodyCheck::LengthRequired) {
         // A body read to the end of the connection would hold a thread until the timeout.
         ctx.deny(transport::WireError::LengthRequired, "an extraction request is sent with a Content-Length");
     }
-    if (request.getContentLength64() > static_cast<Poco::Int64>(limit)) {
+    if (admission.body != transport::BodyCheck::Fits) {
         ctx.deny(transport::WireError::RequestTooLarge, tooLarge);
     }
     std::string body(limit + 1, '\0');
@@ -98,17 +100,10 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
     }
 
     // 2. Who is asking: a configured peer, with the pinned certificate when one is pinned.
-    const auto peerIt = config.peers.find(peer.commonName);
-    if (peerIt == config.peers.end()) {
-        ctx.deny(transport::WireError::UnknownParty,
-                 "certificate '" + peer.commonName + "' is not a configured peer");
+    if (const auto& refusal = admission.peerRefusal) {
+        ctx.deny(refusal->code, refusal->message);
     }
-    const config::PeerSettings& peerSettings = peerIt->second;
-    if (!peerSettings.certificateSha256.empty() && peerSettings.certificateSha256 != peer.sha256) {
-        ctx.deny(transport::WireError::CertificateNotPinned,
-                 "certificate of '" + peer.commonName + "' (SHA-256 " + peer.sha256 +
-                     ") is not the one pinned in peer." + peer.commonName + ".certificate_sha256");
-    }
+    const config::PeerSettings& peerSettings = *admission.peer;
 
     // 3. A well-formed request, signed by that peer, for this institution.
     if (request.getContentType().rfind("application/json", 0) != 0) {

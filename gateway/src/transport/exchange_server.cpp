@@ -9,6 +9,7 @@
 #include <set>
 
 #include "metrics/registry.h"
+#include "transport/admission.h"
 #include "transport/connection_engine.h"
 #include "transport/http_error.h"
 #include "transport/rate_limiter.h"
@@ -182,20 +183,21 @@ private:
                           const RouteSpec& spec, const PeerIdentity& peer) {
         const std::string route = request.getMethod() + " " + path;
         std::optional<HttpError> refusal;
-        if (spec.maxBodyBytes == 0) {
-            if (hasRequestBody(request)) {
+        switch (transport::checkBody(request, spec.maxBodyBytes)) {
+            case BodyCheck::Fits:
+                break;
+            case BodyCheck::NotExpected:
                 refusal.emplace(WireError::RequestTooLarge, route + " takes no request body");
-            }
-        } else if (request.hasContentLength()) {
-            const auto length = request.getContentLength64();
-            if (length < 0 || static_cast<std::uint64_t>(length) > spec.maxBodyBytes) {
-                refusal.emplace(WireError::RequestTooLarge, "the body of " + route + " is limited to " +
-                                                                std::to_string(spec.maxBodyBytes) +
-                                                                " bytes; this one has " +
-                                                                std::to_string(length));
-            }
-        } else {
-            refusal.emplace(WireError::LengthRequired, route + " needs a Content-Length");
+                break;
+            case BodyCheck::TooLarge:
+                refusal.emplace(WireError::RequestTooLarge,
+                                "the body of " + route + " is limited to " +
+                                    std::to_string(spec.maxBodyBytes) + " bytes; this one has " +
+                                    std::to_string(request.getContentLength64()));
+                break;
+            case BodyCheck::LengthRequired:
+                refusal.emplace(WireError::LengthRequired, route + " needs a Content-Length");
+                break;
         }
         if (!refusal) return;
         tell(spec, peer, *refusal, route);
