@@ -111,6 +111,164 @@ PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::stri
     }
 }
 
+namespace {
+
+// What each record of one batch goes through after validation, in order: the
+// exit-date window, its identity and pseudonym, objections (GDPR art. 21, under
+// every held key epoch), minimisation to the purpose's fields, and, for an
+// incremental job, whether it changed since the last batch.
+struct RecordSieve {
+    RecordSieve(const config::GatewayConfig& c, const config::PurposeSettings& p, const PrepareOptions& o)
+        : config(c), purpose(p), options(o) {}
+
+    const config::GatewayConfig& config;
+    const config::PurposeSettings& purpose;
+    const PrepareOptions& options;
+    bool filtered = false;
+    std::optional<privacy::Pseudonymiser> pseudonymiser;
+    store::PseudonymSet objections;  // loaded once per batch; probed per record
+    std::vector<std::unique_ptr<privacy::Pseudonymiser>> olderEpochs;
+    bool incremental = false;
+    std::vector<store::CursorEntry> previous;  // the job's cursor, sorted
+    std::vector<store::CursorEntry> advanced;  // what this batch moves it to
+    std::string identity;        // reused row to row, like the record
+    std::string pseudonym;       // reused too: pseudonymOf writes into it without allocating
+    std::string olderPseudonym;  // the same under an older epoch's key
+    // (older, current) pseudonyms of the objections found under an older epoch.
+    std::vector<std::pair<std::string, std::string>> toRekey;
+    std::vector<std::string_view> values;  // the record's purpose fields, once kept
+
+    bool objected() {
+        if (objections.contains(pseudonym)) return true;
+        for (const auto& older : olderEpochs) {
+            older->pseudonymOf(identity, olderPseudonym);
+            if (objections.contains(olderPseudonym)) {
+                toRekey.emplace_back(olderPseudonym, pseudonym);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // True when the record goes into the batch, its purpose fields then in `values`;
+    // otherwise it is counted in `result` (and quarantined when it cannot be pseudonymised).
+    bool keep(const record::TraineeRecord& record, PreparedBatch& result, QuarantineReport& quarantine) {
+        if (filtered) {  // validated dates are ISO, so they compare as strings
+            const std::string_view exit = record.get(record::Field::exit_date);
+            if ((!options.exitFrom.empty() && exit < options.exitFrom) ||
+                (!options.exitTo.empty() && exit > options.exitTo)) {
+                ++result.outsideFilter;
+                return false;
+            }
+        }
+        if (pseudonymiser) {
+            try {
+                record::identityKey(record, config.uai, identity);
+            } catch (const record::IdentityError&) {
+                quarantine.add(record.sourceLine, "pseudonym", "the record carries no identity to pseudonymise");
+                ++result.quarantined;
+                return false;
+            }
+            pseudonymiser->pseudonymOf(identity, pseudonym);
+            if (!objections.empty() && objected()) {
+                ++result.objected;  // GDPR art. 21: never leaves, counted in the ledger
+                return false;
+            }
+        }
+        // Minimisation: only the purpose's fields, in its order, leave the sieve.
+        for (std::size_t i = 0; i < purpose.fields.size(); ++i) {
+            values[i] = purpose.fields[i] == record::Field::pseudonym ? std::string_view(pseudonym)
+                                                                      : record.get(purpose.fields[i]);
+        }
+        if (incremental) {
+            const store::CursorEntry entry{cursorKey(pseudonym, record), recordDigest(values)};
+            const auto it = std::lower_bound(previous.begin(), previous.end(), entry);
+            if (it != previous.end() && it->key == entry.key && it->digest == entry.digest) {
+                ++result.unchanged;
+                return false;
+            }
+            advanced.push_back(entry);
+        }
+        return true;
+    }
+};
+
+// The batch's folder appears under its name with its sealing lock already held
+// inside: it is made under a temporary name that says which process makes it.
+// Held until the batch is in the outbox: a folder whose lock is free and that
+// has no outbox row was left by a killed process (party/outbox_recovery.h).
+FileLock openBatchFolder(const std::filesystem::path& batchDir) {
+    const std::filesystem::path making = sealingFolderOf(batchDir);
+    std::filesystem::create_directories(making);
+    FileLock sealing = FileLock::createHeld(making / kSealingLock);
+    std::filesystem::rename(making, batchDir);
+    return sealing;
+}
+
+// The job's ledger entries besides the sealed batch: records quarantined, withheld
+// by objection, and objections moved to the current pseudonym key epoch. Every
+// entry names who, why (purpose and legal basis) and for whom.
+void recordJobOutcomes(Gateway& gateway, const config::JobSettings& job, const config::PurposeSettings& purpose,
+                       const std::string& actor, const std::filesystem::path& quarantineFile, RecordSieve& sieve,
+                       PreparedBatch& result) {
+    auto jobEntry = [&](ledger::Operation operation, std::uint64_t count, ledger::Outcome outcome,
+                        std::string reason) {
+        ledger::LedgerEntry entry = ledger::LedgerEntry::of(operation, outcome, actor, std::move(reason));
+        entry.purpose = purpose.id;
+        entry.legal_basis = purpose.legalBasis;
+        entry.counterpart = job.recipient;
+        entry.record_count = count;
+        return entry;
+    };
+    if (result.quarantined > 0) {
+        gateway.ledger().append(
+            jobEntry(ledger::Operation::RecordsQuarantined, result.quarantined, ledger::Outcome::Quarantined,
+                     "job " + result.job + ": see quarantine report " + quarantineFile.filename().string()));
+    }
+    if (result.objected > 0) {
+        gateway.ledger().append(jobEntry(ledger::Operation::RecordsWithheld, result.objected,
+                                         ledger::Outcome::Withheld, "objection (GDPR art. 21)"));
+    }
+    // Under the current key, the objection no longer needs the retired one.
+    for (const auto& [older, current] : sieve.toRekey) {
+        result.objectionsRekeyed += gateway.store().objections().rekeyObjection(purpose.id, older, current) ? 1 : 0;
+    }
+    if (result.objectionsRekeyed > 0) {
+        gateway.ledger().append(jobEntry(
+            ledger::Operation::ObjectionsRekeyed, result.objectionsRekeyed, ledger::Outcome::Recorded,
+            "objection (GDPR art. 21) recorded under an older pseudonym key epoch, moved to epoch " +
+                std::to_string(sieve.pseudonymiser->epoch())));
+    }
+}
+
+// The sealed batch: ledgered (batch-sealed), then queued in the outbox with the
+// job's advanced cursor, in one transaction.
+void queueSealed(Gateway& gateway, const config::JobSettings& job, const config::PurposeSettings& purpose,
+                 const std::string& actor, const PrepareOptions& options, const privacy::Manifest& manifest,
+                 const RecordSieve& sieve, const PreparedBatch& result) {
+    std::string why = options.reason.empty() ? "job " + result.job : options.reason;
+    if (sieve.incremental) {
+        why += "; incremental: " + std::to_string(result.unchanged) + " record(s) unchanged since the last batch";
+    }
+    ledger::LedgerEntry sealedEntry = ledger::LedgerEntry::aboutBatch(
+        ledger::Operation::BatchSealed, ledger::Outcome::Queued, actor, manifest, purpose.legalBasis, job.recipient);
+    sealedEntry.reason = why;
+    gateway.ledger().append(sealedEntry);
+
+    store::OutboxBatch queued;
+    queued.batchId = manifest.batch_id;
+    queued.recipient = job.recipient;
+    queued.purpose = purpose.id;
+    queued.job = result.job;
+    queued.recordCount = manifest.record_count;
+    queued.payloadDigest = manifest.payload_digest;
+    queued.createdAt = manifest.created_at;
+    queued.filesFolderId = gateway.folderId();
+    gateway.store().outbox().addToOutbox(queued, sieve.advanced);
+}
+
+}  // namespace
+
 PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std::string& actor,
                                           const std::string& batchId, const PrepareOptions& options) {
     const config::GatewayConfig& config = gateway_.config();
@@ -119,38 +277,28 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     const privacy::PublicKeys& recipient = gateway_.peerKeys(job.recipient);
 
     SourceRecords source(config, job, purpose.required, {options.exitFrom, options.exitTo, ""});
-    const bool filtered = !options.exitFrom.empty() || !options.exitTo.empty();
-
+    RecordSieve sieve(config, purpose, options);
+    sieve.filtered = !options.exitFrom.empty() || !options.exitTo.empty();
     const bool wantsPseudonym =
         std::find(purpose.fields.begin(), purpose.fields.end(), record::Field::pseudonym) != purpose.fields.end();
-    std::optional<privacy::Pseudonymiser> pseudonymiser;
     // Computed even when the batch does not carry it: objections are kept, and
     // access requests answered, by pseudonym (docs/privacy.md).
     if (wantsPseudonym || !purpose.pseudonymDomain.empty()) {
-        pseudonymiser.emplace(gateway_.keys(), purpose.pseudonymDomain);
+        sieve.pseudonymiser.emplace(gateway_.keys(), purpose.pseudonymDomain);
     }
-    // Loaded once per batch; probed per record.
-    const store::PseudonymSet objections = gateway_.store().objections().objectionSet(purpose.id);
-    std::vector<std::unique_ptr<privacy::Pseudonymiser>> olderEpochs;
-    if (pseudonymiser) olderEpochs = olderEpochPseudonymisers(objections, gateway_.keys(), config, purpose);
+    sieve.objections = gateway_.store().objections().objectionSet(purpose.id);
+    if (sieve.pseudonymiser) {
+        sieve.olderEpochs = olderEpochPseudonymisers(sieve.objections, gateway_.keys(), config, purpose);
+    }
+    // An incremental job sends only records new or changed since its last batch.
+    sieve.incremental = job.incremental && options.useCursor;
+    if (sieve.incremental) sieve.previous = gateway_.store().jobs().cursor(jobName);
+    sieve.values.resize(purpose.fields.size());
 
     PreparedBatch result;
     result.job = jobName;
     const std::filesystem::path batchDir = gateway_.outboxDir() / batchId;
-    // Held until the batch is in the outbox: a folder whose lock is free and
-    // that has no outbox row was left by a killed process (outbox_recovery.h).
-    // The folder appears under its name with the lock already held inside: it
-    // is made under a temporary name that says which process makes it.
-    const std::filesystem::path making = sealingFolderOf(batchDir);
-    std::filesystem::create_directories(making);
-    const FileLock sealing = FileLock::createHeld(making / kSealingLock);
-    std::filesystem::rename(making, batchDir);
-
-    // An incremental job sends only records new or changed since its last batch.
-    const bool incremental = job.incremental && options.useCursor;
-    const std::vector<store::CursorEntry> previous =
-        incremental ? gateway_.store().jobs().cursor(jobName) : std::vector<store::CursorEntry>{};
-    std::vector<store::CursorEntry> advanced;
+    const FileLock sealing = openBatchFolder(batchDir);
 
     privacy::Manifest draft;
     draft.batch_id = batchId;
@@ -165,23 +313,6 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     });
 
     record::TraineeRecord record;
-    std::string identity;  // reused row to row, like the record
-    std::string pseudonym;  // reused too: pseudonymOf writes into it without allocating
-    std::string olderPseudonym;  // the same under an older epoch's key
-    // (older, current) pseudonyms of the objections found under an older epoch.
-    std::vector<std::pair<std::string, std::string>> toRekey;
-    auto objected = [&] {
-        if (objections.contains(pseudonym)) return true;
-        for (const auto& older : olderEpochs) {
-            older->pseudonymOf(identity, olderPseudonym);
-            if (objections.contains(olderPseudonym)) {
-                toRekey.emplace_back(olderPseudonym, pseudonym);
-                return true;
-            }
-        }
-        return false;
-    };
-    std::vector<std::string_view> values(purpose.fields.size());
     // The batch's pseudonyms go to the state store in chunks, so memory stays flat.
     store::CarriedPseudonymsWriter carried(gateway_.carriedDir(), batchId);
     auto lastProgress = std::chrono::steady_clock::now();
@@ -200,80 +331,14 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
             ++result.quarantined;
             continue;
         }
-        if (filtered) {  // validated dates are ISO, so they compare as strings
-            const std::string_view exit = record.get(record::Field::exit_date);
-            if ((!options.exitFrom.empty() && exit < options.exitFrom) ||
-                (!options.exitTo.empty() && exit > options.exitTo)) {
-                ++result.outsideFilter;
-                continue;
-            }
-        }
-        if (pseudonymiser) {
-            try {
-                record::identityKey(record, config.uai, identity);
-            } catch (const record::IdentityError&) {
-                quarantine.add(record.sourceLine, "pseudonym", "the record carries no identity to pseudonymise");
-                ++result.quarantined;
-                continue;
-            }
-            pseudonymiser->pseudonymOf(identity, pseudonym);
-            if (!objections.empty() && objected()) {
-                ++result.objected;  // GDPR art. 21: never leaves, counted in the ledger
-                continue;
-            }
-        }
-        // Minimisation: only the purpose's fields, in its order, leave this loop.
-        for (std::size_t i = 0; i < purpose.fields.size(); ++i) {
-            values[i] = purpose.fields[i] == record::Field::pseudonym ? std::string_view(pseudonym)
-                                                                      : record.get(purpose.fields[i]);
-        }
-        if (incremental) {
-            const store::CursorEntry entry{cursorKey(pseudonym, record), recordDigest(values)};
-            const auto it = std::lower_bound(previous.begin(), previous.end(), entry);
-            if (it != previous.end() && it->key == entry.key && it->digest == entry.digest) {
-                ++result.unchanged;
-                continue;
-            }
-            advanced.push_back(entry);
-        }
-        if (pseudonymiser) carried.add(pseudonym);
-        writer.addRecord(values);
+        if (!sieve.keep(record, result, quarantine)) continue;
+        if (sieve.pseudonymiser) carried.add(sieve.pseudonym);
+        writer.addRecord(sieve.values);
         ++result.sealed;
     }
     quarantine.close();
-    if (result.quarantined > 0) {
-        result.quarantineReport = quarantine.file();
-    }
-
-    // Every entry of this job names who, why (purpose and legal basis) and for whom.
-    auto jobEntry = [&](ledger::Operation operation, std::uint64_t count, ledger::Outcome outcome,
-                        std::string reason) {
-        ledger::LedgerEntry entry = ledger::LedgerEntry::of(operation, outcome, actor, std::move(reason));
-        entry.purpose = purpose.id;
-        entry.legal_basis = purpose.legalBasis;
-        entry.counterpart = job.recipient;
-        entry.record_count = count;
-        return entry;
-    };
-    if (result.quarantined > 0) {
-        gateway_.ledger().append(
-            jobEntry(ledger::Operation::RecordsQuarantined, result.quarantined, ledger::Outcome::Quarantined,
-                     "job " + jobName + ": see quarantine report " + quarantine.file().filename().string()));
-    }
-    if (result.objected > 0) {
-        gateway_.ledger().append(jobEntry(ledger::Operation::RecordsWithheld, result.objected,
-                                          ledger::Outcome::Withheld, "objection (GDPR art. 21)"));
-    }
-    // Under the current key, the objection no longer needs the retired one.
-    for (const auto& [older, current] : toRekey) {
-        result.objectionsRekeyed += gateway_.store().objections().rekeyObjection(purpose.id, older, current) ? 1 : 0;
-    }
-    if (result.objectionsRekeyed > 0) {
-        gateway_.ledger().append(jobEntry(
-            ledger::Operation::ObjectionsRekeyed, result.objectionsRekeyed, ledger::Outcome::Recorded,
-            "objection (GDPR art. 21) recorded under an older pseudonym key epoch, moved to epoch " +
-                std::to_string(pseudonymiser->epoch())));
-    }
+    if (result.quarantined > 0) result.quarantineReport = quarantine.file();
+    recordJobOutcomes(gateway_, job, purpose, actor, quarantine.file(), sieve, result);
 
     if (result.sealed == 0) {
         std::filesystem::remove_all(batchDir);
@@ -283,25 +348,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     carried.commit();
     result.batchId = batchId;
     result.payloadDigest = manifest.payload_digest;
-
-    std::string why = options.reason.empty() ? "job " + jobName : options.reason;
-    if (incremental) why += "; incremental: " + std::to_string(result.unchanged) + " record(s) unchanged since the last batch";
-    ledger::LedgerEntry sealedEntry =
-        ledger::LedgerEntry::aboutBatch(ledger::Operation::BatchSealed, ledger::Outcome::Queued, actor,
-                                        manifest, purpose.legalBasis, job.recipient);
-    sealedEntry.reason = why;
-    gateway_.ledger().append(sealedEntry);
-
-    store::OutboxBatch queued;
-    queued.batchId = batchId;
-    queued.recipient = job.recipient;
-    queued.purpose = purpose.id;
-    queued.job = jobName;
-    queued.recordCount = manifest.record_count;
-    queued.payloadDigest = manifest.payload_digest;
-    queued.createdAt = manifest.created_at;
-    queued.filesFolderId = gateway_.folderId();
-    gateway_.store().outbox().addToOutbox(queued, advanced);
+    queueSealed(gateway_, job, purpose, actor, options, manifest, sieve, result);
     std::error_code ec;
     std::filesystem::remove(batchDir / kSealingLock, ec);
     return result;
