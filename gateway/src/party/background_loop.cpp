@@ -28,8 +28,8 @@ void BackgroundLoop::notify() {
 void BackgroundLoop::stop() {
     if (stopping_.exchange(true) || !thread_.joinable()) return;
     boost::asio::post(io_, [this] { timer_.cancel(); });
-    io_.stop();  // returns once the handler in progress, if any, has ended
-    thread_.join();
+    io_.stop();      // no new handler starts; one in progress runs to its end
+    thread_.join();  // which this waits for
 }
 
 void BackgroundLoop::armTimer(std::chrono::steady_clock::duration wait) {
