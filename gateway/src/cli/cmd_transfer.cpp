@@ -113,7 +113,13 @@ int transfer(const ParsedOptions& options) {
             if (tty) std::cerr << "\r  reading: " << rows << " rows" << std::flush;
         });
     } catch (const exchange::JobAlreadyRunning&) {
-        if (json) std::cout << "{\"job\":\"" << jobName << "\",\"error\":\"already_running\"}" << std::endl;
+        if (json) {
+            Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+            o.set("job", jobName);
+            o.set("error", "already_running");
+            o.stringify(std::cout);
+            std::cout << std::endl;
+        }
         throw;
     }
     if (tty) std::cerr << "\r";

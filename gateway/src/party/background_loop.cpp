@@ -27,8 +27,7 @@ void BackgroundLoop::notify() {
 
 void BackgroundLoop::stop() {
     if (stopping_.exchange(true) || !thread_.joinable()) return;
-    boost::asio::post(io_, [this] { timer_.cancel(); });
-    io_.stop();      // no new handler starts; one in progress runs to its end
+    io_.stop();      // no new handler starts (the armed wait is dropped with io_); one in progress runs to its end
     thread_.join();  // which this waits for
 }
 
