@@ -12,8 +12,6 @@
 #include "ledger/merkle.h"
 #include "ledger/storage.h"
 
-using Poco::Data::BLOB;
-using Poco::Data::Session;
 using namespace Poco::Data::Keywords;
 using namespace passerelle::ledger::tables;
 
@@ -44,6 +42,14 @@ bool matches(const EntryFilter& filter, const LedgerEntry& e) {
     if (!filter.from.empty() && e.time.compare(0, filter.from.size(), filter.from) < 0) return false;
     if (!filter.to.empty() && e.time.compare(0, filter.to.size(), filter.to) > 0) return false;
     return true;
+}
+
+// Every checkpoint of `table`; LedgerError naming the ledger (and `whose`) when one is malformed.
+std::vector<Checkpoint> heldCheckpoints(const LedgerStorage& storage, const std::string& table, const char* whose) {
+    std::string problem;
+    auto out = storage.reading("read", [&](Session& session) { return readCheckpoints(session, table, problem); });
+    if (!problem.empty()) throw LedgerError("ledger " + storage.name() + ": " + whose + problem);
+    return out;
 }
 
 }  // namespace
@@ -180,11 +186,7 @@ std::uint64_t LedgerReader::size() const {
 }
 
 std::vector<Checkpoint> LedgerReader::checkpoints() const {
-    std::string problem;
-    auto out = storage_->reading(
-        "read", [&](Session& session) { return readCheckpoints(session, "ledger_checkpoints", problem); });
-    if (!problem.empty()) throw LedgerError("ledger " + name() + ": " + problem);
-    return out;
+    return heldCheckpoints(*storage_, "ledger_checkpoints", "");
 }
 
 std::optional<Checkpoint> LedgerReader::latestCheckpoint() const {
@@ -205,11 +207,7 @@ std::uint64_t LedgerReader::uncheckpointed() const {
 }
 
 std::vector<Checkpoint> LedgerReader::peerCheckpoints() const {
-    std::string problem;
-    auto out = storage_->reading(
-        "read", [&](Session& session) { return readCheckpoints(session, "peer_checkpoints", problem); });
-    if (!problem.empty()) throw LedgerError("ledger " + name() + ": counterpart " + problem);
-    return out;
+    return heldCheckpoints(*storage_, "peer_checkpoints", "counterpart ");
 }
 
 }  // namespace passerelle::ledger

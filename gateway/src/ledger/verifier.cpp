@@ -21,8 +21,6 @@
 #include "ledger/purge_record.h"
 #include "ledger/storage.h"
 
-using Poco::Data::BLOB;
-using Poco::Data::Session;
 using namespace Poco::Data::Keywords;
 using namespace passerelle::ledger::tables;
 
