@@ -102,8 +102,8 @@ void generateExport(const fs::path& csv, std::uint64_t rows) {
 
 // The shape of config/demo/univ-montpellier.ini, with every path in the folder.
 fs::path writeInstitutionConfig(const fs::path& root, const fs::path& csv, bool incremental) {
-    privacy::PartyKeys::generate(root / "keys", "univ-bench");
-    privacy::PartyKeys::generate(root / "region-keys", "region-occitanie");
+    privacy::KeyFolder::generate(root / "keys", "univ-bench");
+    privacy::KeyFolder::generate(root / "region-keys", "region-occitanie");
     for (const char* name : {"tls.crt", "tls.key", "ca.crt"}) {
         std::ofstream(root / name) << "# GatewayConfig::load does not read TLS files\n";
     }

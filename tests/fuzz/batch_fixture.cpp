@@ -66,10 +66,10 @@ PartyKeys makeParty(const fs::path& dir, const char* party, std::uint8_t tag) {
     crypto_sign_seed_keypair(pub.sign.bytes.data(), signSecret, fixedSeed(tag).data());
     crypto_box_seed_keypair(pub.box.bytes.data(), boxSecret, fixedSeed(tag + 1).data());
     const auto pseudonym = fixedSeed(tag + 2);
-    writeFile(dir / PartyKeys::kSignFile, std::span<const std::uint8_t>(signSecret));
-    writeFile(dir / PartyKeys::kBoxFile, std::span<const std::uint8_t>(boxSecret));
-    writeFile(dir / PartyKeys::kPseudonymFile, std::span<const std::uint8_t>(pseudonym));
-    writePublicKeysFile(dir / PartyKeys::kPublicFile, pub);
+    writeFile(dir / KeyFolder::kSignFile, std::span<const std::uint8_t>(signSecret));
+    writeFile(dir / KeyFolder::kBoxFile, std::span<const std::uint8_t>(boxSecret));
+    writeFile(dir / KeyFolder::kPseudonymFile, std::span<const std::uint8_t>(pseudonym));
+    writePublicKeysFile(dir / KeyFolder::kPublicFile, pub);
     return PartyKeys::load(dir);
 }
 

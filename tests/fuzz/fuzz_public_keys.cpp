@@ -1,5 +1,5 @@
 // libFuzzer target for a peer's public keys file, the `public.keys` it shares and the
-// gateway reads at start (readPublicKeysFile in gateway/src/privacy/party_keys.cpp,
+// gateway reads at start (readPublicKeysFile in gateway/src/privacy/public_keys.cpp,
 // docs/fuzzing.md). The input is the file. Accepted: the keys, written back with
 // publicKeysText (when the writer takes that party name), read back the same; the key
 // ids are computed without fault.
@@ -11,7 +11,7 @@
 
 #include "common/errors.h"
 #include "fuzz_support.h"
-#include "privacy/party_keys.h"
+#include "privacy/public_keys.h"
 
 using namespace passerelle;
 using namespace passerelle::privacy;

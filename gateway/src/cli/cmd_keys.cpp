@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "config/gateway_config.h"
 #include "party/key_rotation.h"
+#include "privacy/key_folder.h"
 #include "privacy/party_keys.h"
 
 namespace passerelle::cli {
@@ -23,7 +24,7 @@ Command keysInitCommand() {
         "Refuses to overwrite existing keys: losing them makes older batches unreadable.";
     return {spec, [](const ParsedOptions& options) {
                 const auto config = config::GatewayConfig::load(options.value("config"));
-                privacy::PartyKeys::generate(config.keysDir, config.party);
+                privacy::KeyFolder::generate(config.keysDir, config.party);
                 const auto keys = privacy::PartyKeys::load(config.keysDir);
                 std::cout << "keys created in " << config.keysDir.string() << "\n"
                           << "  signing key id " << keys.publicKeys().sign.id() << "\n"
@@ -104,7 +105,7 @@ Command keysShowCommand() {
     return {
         spec, [](const ParsedOptions& options) {
             const auto config = config::GatewayConfig::load(options.value("config"));
-            const auto info = privacy::PartyKeys::inspect(config.keysDir);
+            const auto info = privacy::KeyFolder::inspect(config.keysDir);
             std::cout << "party            " << info.party << "\n"
                       << "key folder       " << config.keysDir.string() << "\n"
                       << "signing key id   " << info.signId << "\n"

@@ -1,6 +1,6 @@
 #include "migration/store_move.h"
 
-#include "privacy/party_keys.h"
+#include "privacy/key_folder.h"
 
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/Range.h>
@@ -525,12 +525,12 @@ bool gatewayRoleExists(db::Database& target) {
 
 ledger::KeyResolver checkpointKeysOf(const config::GatewayConfig& config) {
     std::map<std::string, ledger::SignKey> own;
-    const auto current = privacy::readPublicKeysFile(config.keysDir / privacy::PartyKeys::kPublicFile);
+    const auto current = privacy::readPublicKeysFile(config.keysDir / privacy::KeyFolder::kPublicFile);
     own.emplace(current.sign.id(), current.sign.bytes);
     std::error_code ec;
     for (const auto& dir :
-         std::filesystem::directory_iterator(config.keysDir / privacy::PartyKeys::kPreviousDir, ec)) {
-        const auto file = dir.path() / privacy::PartyKeys::kPublicFile;
+         std::filesystem::directory_iterator(config.keysDir / privacy::KeyFolder::kPreviousDir, ec)) {
+        const auto file = dir.path() / privacy::KeyFolder::kPublicFile;
         if (std::filesystem::exists(file)) {
             const auto retired = privacy::readPublicKeysFile(file);
             own.emplace(retired.sign.id(), retired.sign.bytes);

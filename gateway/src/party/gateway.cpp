@@ -103,9 +103,9 @@ Gateway::Gateway(config::GatewayConfig config) : config_(std::move(config)) {
         [&keys](std::span<const std::uint8_t> bytes) { return keys.sign(bytes); }, config_.ledger.checkpointEvery);
     ownSignKeys_.emplace(keys.publicKeys().sign.id(), keys.publicKeys().sign.bytes);
     // Retired signing keys still verify the checkpoints they signed.
-    const auto previous = config_.keysDir / privacy::PartyKeys::kPreviousDir;
+    const auto previous = config_.keysDir / privacy::KeyFolder::kPreviousDir;
     for (const auto& dir : std::filesystem::directory_iterator(previous, ec)) {
-        const auto file = dir.path() / privacy::PartyKeys::kPublicFile;
+        const auto file = dir.path() / privacy::KeyFolder::kPublicFile;
         if (std::filesystem::exists(file)) {
             const privacy::PublicKeys retired = privacy::readPublicKeysFile(file);
             ownSignKeys_.emplace(retired.sign.id(), retired.sign.bytes);

@@ -15,16 +15,16 @@ void recordRotation(const config::GatewayConfig& config, ledger::Operation opera
 
 }  // namespace
 
-privacy::PartyKeys::SealingRotation rotateSealingKeys(const config::GatewayConfig& config) {
-    const auto r = privacy::PartyKeys::rotateSealingKeys(config.keysDir);
+privacy::KeyFolder::SealingRotation rotateSealingKeys(const config::GatewayConfig& config) {
+    const auto r = privacy::KeyFolder::rotateSealingKeys(config.keysDir);
     recordRotation(config, ledger::Operation::KeysRotated,
                    "signing key " + r.retiredSignId + " -> " + r.signId + ", sealing key " + r.retiredBoxId +
                        " -> " + r.boxId);
     return r;
 }
 
-privacy::PartyKeys::PseudonymRotation rotatePseudonymKey(const config::GatewayConfig& config) {
-    const auto r = privacy::PartyKeys::rotatePseudonymKey(config.keysDir);
+privacy::KeyFolder::PseudonymRotation rotatePseudonymKey(const config::GatewayConfig& config) {
+    const auto r = privacy::KeyFolder::rotatePseudonymKey(config.keysDir);
     recordRotation(config, ledger::Operation::PseudonymKeyRotated,
                    "pseudonym key epoch " + std::to_string(r.retiredEpoch) + " -> " + std::to_string(r.epoch));
     return r;

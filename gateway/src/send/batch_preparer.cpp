@@ -57,7 +57,7 @@ std::vector<std::unique_ptr<privacy::Pseudonymiser>> olderEpochPseudonymisers(
             throw KeyError(
                 std::to_string(count) + " objection(s) to purpose '" + purpose.id +
                 "' were recorded under pseudonym key epoch " + e + ", whose key " +
-                (config.keysDir / privacy::PartyKeys::kPreviousPseudonymDir / (e + ".key")).string() +
+                (config.keysDir / privacy::KeyFolder::kPreviousPseudonymDir / (e + ".key")).string() +
                 " is not held: those trainees cannot be recognised, so no batch of the purpose is "
                 "prepared; restore that key from a backup of the key folder (docs/privacy.md)");
         }

@@ -99,12 +99,12 @@ PartyKeys seededParty(const fs::path& dir, const std::string& party, std::uint8_
     std::uint8_t boxSk[crypto_box_SECRETKEYBYTES];
     crypto_sign_seed_keypair(pub.sign.bytes.data(), signSk, filled(signSeed).data());
     crypto_box_seed_keypair(pub.box.bytes.data(), boxSk, filled(boxSeed).data());
-    writeKeyFile(dir / PartyKeys::kSignFile, signSk, sizeof signSk);
-    writeKeyFile(dir / PartyKeys::kBoxFile, boxSk, sizeof boxSk);
-    writeKeyFile(dir / PartyKeys::kPseudonymFile, filled(pseudonymKey).data(), 32);
+    writeKeyFile(dir / KeyFolder::kSignFile, signSk, sizeof signSk);
+    writeKeyFile(dir / KeyFolder::kBoxFile, boxSk, sizeof boxSk);
+    writeKeyFile(dir / KeyFolder::kPseudonymFile, filled(pseudonymKey).data(), 32);
     sodium_memzero(signSk, sizeof signSk);
     sodium_memzero(boxSk, sizeof boxSk);
-    writePublicKeysFile(dir / PartyKeys::kPublicFile, pub);
+    writePublicKeysFile(dir / KeyFolder::kPublicFile, pub);
     return PartyKeys::load(dir);
 }
 

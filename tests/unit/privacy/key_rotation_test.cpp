@@ -38,7 +38,7 @@ TEST_F(KeyRotation, OlderBatchesStillOpenAfterRotation) {
     const std::string oldBoxId = recipient.publicKeys().box.id();
     const auto before = writeBatch(50, "before");
 
-    const auto r = PartyKeys::rotateSealingKeys(recipientDir());
+    const auto r = KeyFolder::rotateSealingKeys(recipientDir());
     EXPECT_EQ(r.retiredBoxId, oldBoxId);
     EXPECT_NE(r.boxId, oldBoxId);
     recipient = PartyKeys::load(recipientDir());
@@ -55,7 +55,7 @@ TEST_F(KeyRotation, OlderBatchesStillOpenAfterRotation) {
     EXPECT_EQ(values, recordOf(0));
 
     // A second rotation keeps both older keys.
-    PartyKeys::rotateSealingKeys(recipientDir());
+    KeyFolder::rotateSealingKeys(recipientDir());
     recipient = PartyKeys::load(recipientDir());
     EXPECT_EQ(recipient.retiredBoxKeyIds().size(), 2u);
     EXPECT_EQ(problemOpening(before, recipient), std::nullopt);
@@ -64,7 +64,7 @@ TEST_F(KeyRotation, OlderBatchesStillOpenAfterRotation) {
 
 TEST_F(KeyRotation, RetiredKeysAreKeptWithMode0600InA0700Folder) {
     const auto oldBox = readFile(recipientDir() / "box.key");
-    const auto r = PartyKeys::rotateSealingKeys(recipientDir());
+    const auto r = KeyFolder::rotateSealingKeys(recipientDir());
     const fs::path kept = recipientDir() / "previous" / r.retiredBoxId;
     EXPECT_EQ(modeOf(recipientDir() / "previous"), 0700u);
     EXPECT_EQ(modeOf(kept), 0700u);
@@ -80,7 +80,7 @@ TEST_F(KeyRotation, RetiredKeysAreKeptWithMode0600InA0700Folder) {
 }
 
 TEST_F(KeyRotation, LoadRefusesARetiredKeyReadableByOthersAndNamesIt) {
-    const auto r = PartyKeys::rotateSealingKeys(recipientDir());
+    const auto r = KeyFolder::rotateSealingKeys(recipientDir());
     for (const char* name : {"box.key", "sign.key"}) {
         const fs::path file = recipientDir() / "previous" / r.retiredBoxId / name;
         fs::permissions(file, fs::perms::group_read, fs::perm_options::add);
@@ -94,7 +94,7 @@ TEST_F(KeyRotation, LoadRefusesARetiredKeyReadableByOthersAndNamesIt) {
 
 TEST_F(KeyRotation, BatchForAKeyWeNoLongerHoldIsWrongRecipient) {
     const auto before = writeBatch(5, "before");
-    const auto r = PartyKeys::rotateSealingKeys(recipientDir());
+    const auto r = KeyFolder::rotateSealingKeys(recipientDir());
     fs::remove_all(recipientDir() / "previous" / r.retiredBoxId);  // the old key is destroyed
     recipient = PartyKeys::load(recipientDir());
     std::string msg;
@@ -106,7 +106,7 @@ TEST_F(KeyRotation, InterruptedRotationIsResumed) {
     // A crash after the copy was staged but before it was renamed leaves "<id>.tmp".
     const std::string id = recipient.publicKeys().box.id();
     fs::create_directories(recipientDir() / "previous" / (id + ".tmp"));
-    const auto r = PartyKeys::rotateSealingKeys(recipientDir());
+    const auto r = KeyFolder::rotateSealingKeys(recipientDir());
     EXPECT_FALSE(fs::exists(recipientDir() / "previous" / (id + ".tmp")));
     recipient = PartyKeys::load(recipientDir());
     EXPECT_EQ(recipient.retiredBoxKeyIds(), std::vector<std::string>{r.retiredBoxId});
@@ -116,7 +116,7 @@ TEST_F(KeyRotation, PseudonymKeyRotationBumpsTheEpochAndKeepsTheOldKey) {
     const auto oldKey = readFile(recipientDir() / "pseudonym.key");
     const std::string oldBox = recipient.publicKeys().box.id();
     EXPECT_EQ(recipient.pseudonymEpoch(), 1u);
-    const auto r = PartyKeys::rotatePseudonymKey(recipientDir());
+    const auto r = KeyFolder::rotatePseudonymKey(recipientDir());
     EXPECT_EQ(r.epoch, 2u);
     const fs::path kept = recipientDir() / "previous-pseudonym" / "1.key";
     EXPECT_EQ(readFile(kept), oldKey);
@@ -128,7 +128,7 @@ TEST_F(KeyRotation, PseudonymKeyRotationBumpsTheEpochAndKeepsTheOldKey) {
     recipient = PartyKeys::load(recipientDir());
     EXPECT_EQ(recipient.pseudonymEpoch(), 2u);
     EXPECT_EQ(recipient.publicKeys().box.id(), oldBox) << "sealing keys are not touched";
-    EXPECT_EQ(PartyKeys::rotatePseudonymKey(recipientDir()).epoch, 3u);
+    EXPECT_EQ(KeyFolder::rotatePseudonymKey(recipientDir()).epoch, 3u);
 }
 
 TEST_F(KeyRotation, InterruptedPseudonymRotationIsRefusedWithTheFix) {
@@ -145,7 +145,7 @@ TEST_F(KeyRotation, InterruptedPseudonymRotationIsRefusedWithTheFix) {
 }
 
 TEST_F(KeyRotation, RetiredPseudonymKeyReadableByOthersIsRefused) {
-    PartyKeys::rotatePseudonymKey(recipientDir());
+    KeyFolder::rotatePseudonymKey(recipientDir());
     const fs::path kept = recipientDir() / "previous-pseudonym" / "1.key";
     fs::permissions(kept, fs::perms::others_read, fs::perm_options::add);
     const std::string msg = keyErrorOf([&] { (void)PartyKeys::load(recipientDir()); });
@@ -155,7 +155,7 @@ TEST_F(KeyRotation, RetiredPseudonymKeyReadableByOthersIsRefused) {
 TEST_F(KeyRotation, RetiredPseudonymKeysAreLoadedAndSurviveAMove) {
     std::array<std::uint8_t, 32> before{};
     recipient.deriveSubkey(pseudonymDomainId("d"), "pslpseud", before);
-    PartyKeys::rotatePseudonymKey(recipientDir());
+    KeyFolder::rotatePseudonymKey(recipientDir());
     PartyKeys loaded = PartyKeys::load(recipientDir());
     const PartyKeys moved = std::move(loaded);
     EXPECT_EQ(moved.pseudonymEpochs(), (std::vector<std::uint32_t>{2, 1}));
@@ -168,7 +168,7 @@ TEST_F(KeyRotation, RetiredPseudonymKeysAreLoadedAndSurviveAMove) {
 }
 
 TEST_F(KeyRotation, DamagedOrTooNewRetiredPseudonymKeyIsRefusedNamingIt) {
-    PartyKeys::rotatePseudonymKey(recipientDir());
+    KeyFolder::rotatePseudonymKey(recipientDir());
     const fs::path kept = recipientDir() / "previous-pseudonym" / "1.key";
     auto bytes = readFile(kept);
     bytes.pop_back();
@@ -192,9 +192,9 @@ TEST_F(KeyRotation, BadEpochFileIsRefusedNamingIt) {
 }
 
 TEST_F(KeyRotation, InspectShowsIdsEpochsAndModesNeverSecrets) {
-    const auto r1 = PartyKeys::rotateSealingKeys(recipientDir());
-    PartyKeys::rotatePseudonymKey(recipientDir());
-    const KeyFolderInfo info = PartyKeys::inspect(recipientDir());
+    const auto r1 = KeyFolder::rotateSealingKeys(recipientDir());
+    KeyFolder::rotatePseudonymKey(recipientDir());
+    const KeyFolderInfo info = KeyFolder::inspect(recipientDir());
     EXPECT_EQ(info.party, "region");
     EXPECT_EQ(info.boxId, r1.boxId);
     EXPECT_EQ(info.signId, r1.signId);

@@ -33,7 +33,7 @@ std::string errorOf(const std::function<void()>& f) {
 TEST(PartyKeys, GenerateWritesSecretsWithMode0600AndFolder0700) {
     TempDir tmp;
     const auto dir = tmp / "keys";
-    PartyKeys::generate(dir, "region");
+    KeyFolder::generate(dir, "region");
     EXPECT_EQ(modeOf(dir), 0700u);
     for (const char* name : {"sign.key", "box.key", "pseudonym.key"}) {
         EXPECT_EQ(modeOf(dir / name), 0600u) << name;
@@ -51,9 +51,9 @@ TEST(PartyKeys, GenerateWritesSecretsWithMode0600AndFolder0700) {
 TEST(PartyKeys, GenerateRefusesToOverwriteAndNamesTheFile) {
     TempDir tmp;
     const auto dir = tmp / "keys";
-    PartyKeys::generate(dir, "region");
+    KeyFolder::generate(dir, "region");
     const auto before = testing::readFile(dir / "sign.key");
-    const std::string msg = errorOf([&] { PartyKeys::generate(dir, "region"); });
+    const std::string msg = errorOf([&] { KeyFolder::generate(dir, "region"); });
     EXPECT_NE(msg.find("sign.key"), std::string::npos) << msg;
     EXPECT_EQ(testing::readFile(dir / "sign.key"), before);
 
@@ -61,7 +61,7 @@ TEST(PartyKeys, GenerateRefusesToOverwriteAndNamesTheFile) {
     const auto dir2 = tmp / "keys2";
     std::filesystem::create_directories(dir2);
     testing::writeFile(dir2 / "pseudonym.key", std::vector<std::uint8_t>(32, 1));
-    const std::string msg2 = errorOf([&] { PartyKeys::generate(dir2, "region"); });
+    const std::string msg2 = errorOf([&] { KeyFolder::generate(dir2, "region"); });
     EXPECT_NE(msg2.find("pseudonym.key"), std::string::npos) << msg2;
     EXPECT_FALSE(std::filesystem::exists(dir2 / "sign.key"));
 }
@@ -69,7 +69,7 @@ TEST(PartyKeys, GenerateRefusesToOverwriteAndNamesTheFile) {
 TEST(PartyKeys, LoadRefusesAKeyReadableByOthersNamingFileAndMode) {
     TempDir tmp;
     const auto dir = tmp / "keys";
-    PartyKeys::generate(dir, "region");
+    KeyFolder::generate(dir, "region");
     ASSERT_EQ(::chmod((dir / "sign.key").c_str(), 0644), 0);
     const std::string msg = errorOf([&] { (void)PartyKeys::load(dir); });
     EXPECT_NE(msg.find((dir / "sign.key").string()), std::string::npos) << msg;
@@ -85,12 +85,12 @@ TEST(PartyKeys, LoadRefusesAKeyReadableByOthersNamingFileAndMode) {
 TEST(PartyKeys, LoadRefusesMissingOrWrongSizeKeys) {
     TempDir tmp;
     const auto dir = tmp / "keys";
-    PartyKeys::generate(dir, "region");
+    KeyFolder::generate(dir, "region");
     std::filesystem::remove(dir / "pseudonym.key");
     EXPECT_NE(errorOf([&] { (void)PartyKeys::load(dir); }).find("pseudonym.key"), std::string::npos);
 
     const auto dir2 = tmp / "keys2";
-    PartyKeys::generate(dir2, "region");
+    KeyFolder::generate(dir2, "region");
     std::filesystem::resize_file(dir2 / "box.key", 31);
     const std::string msg = errorOf([&] { (void)PartyKeys::load(dir2); });
     EXPECT_NE(msg.find("box.key"), std::string::npos) << msg;
@@ -99,8 +99,8 @@ TEST(PartyKeys, LoadRefusesMissingOrWrongSizeKeys) {
 
 TEST(PartyKeys, LoadRefusesPublicFileThatDoesNotMatchSecrets) {
     TempDir tmp;
-    PartyKeys::generate(tmp / "a", "a");
-    PartyKeys::generate(tmp / "b", "b");
+    KeyFolder::generate(tmp / "a", "a");
+    KeyFolder::generate(tmp / "b", "b");
     std::filesystem::copy_file(tmp / "b" / "public.keys", tmp / "a" / "public.keys",
                                std::filesystem::copy_options::overwrite_existing);
     const std::string msg = errorOf([&] { (void)PartyKeys::load(tmp / "a"); });

@@ -93,7 +93,7 @@ TEST(Pseudonymiser, DomainsGiveUnrelatedValuesForTheSameIdentity) {
 TEST(Pseudonymiser, CarriesTheEpochOfThePseudonymKey) {
     TempDir tmp;
     const auto dir = tmp / "keys";
-    PartyKeys::generate(dir, "ft");
+    KeyFolder::generate(dir, "ft");
     const std::string identity = "v2|ine|123456789AB";
     std::string before;
     {
@@ -103,7 +103,7 @@ TEST(Pseudonymiser, CarriesTheEpochOfThePseudonymKey) {
         EXPECT_EQ(p.epochPrefix(), "1:");
         before = p.pseudonymOf(identity);
     }
-    const auto r = PartyKeys::rotatePseudonymKey(dir);
+    const auto r = KeyFolder::rotatePseudonymKey(dir);
     EXPECT_EQ(r.retiredEpoch, 1u);
     EXPECT_EQ(r.epoch, 2u);
     const PartyKeys keys = PartyKeys::load(dir);
@@ -117,11 +117,11 @@ TEST(Pseudonymiser, CarriesTheEpochOfThePseudonymKey) {
 TEST(Pseudonymiser, RecomputesThePseudonymsOfRetiredEpochs) {
     TempDir tmp;
     const auto dir = tmp / "keys";
-    PartyKeys::generate(dir, "ft");
+    KeyFolder::generate(dir, "ft");
     const std::string identity = "v2|ine|123456789AB";
     const std::string epoch1 = Pseudonymiser(PartyKeys::load(dir), "d").pseudonymOf(identity);
-    PartyKeys::rotatePseudonymKey(dir);
-    PartyKeys::rotatePseudonymKey(dir);
+    KeyFolder::rotatePseudonymKey(dir);
+    KeyFolder::rotatePseudonymKey(dir);
 
     const PartyKeys keys = PartyKeys::load(dir);
     EXPECT_EQ(keys.pseudonymEpochs(), (std::vector<std::uint32_t>{3, 2, 1})) << "newest first";
@@ -141,8 +141,8 @@ TEST(Pseudonymiser, RecomputesThePseudonymsOfRetiredEpochs) {
 TEST(Pseudonymiser, AnEpochWhoseKeyIsNotHeldIsAKeyErrorNamingIt) {
     TempDir tmp;
     const auto dir = tmp / "keys";
-    PartyKeys::generate(dir, "ft");
-    PartyKeys::rotatePseudonymKey(dir);
+    KeyFolder::generate(dir, "ft");
+    KeyFolder::rotatePseudonymKey(dir);
     std::filesystem::remove(dir / "previous-pseudonym" / "1.key");  // the operator deleted it
     const PartyKeys keys = PartyKeys::load(dir);
     EXPECT_EQ(keys.pseudonymEpochs(), std::vector<std::uint32_t>{2});

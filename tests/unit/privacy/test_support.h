@@ -38,7 +38,7 @@ private:
 
 inline PartyKeys makeParty(const TempDir& tmp, const std::string& party) {
     const auto dir = tmp / ("keys-" + party);
-    PartyKeys::generate(dir, party);
+    KeyFolder::generate(dir, party);
     return PartyKeys::load(dir);
 }
 
