@@ -110,8 +110,9 @@ struct SideListeners {
 };
 
 void serveRegion(Gateway& gateway, const DaemonHooks& hooks) {
-    exchange::SinkDispatcher sink(gateway);
-    exchange::BatchReceiver receiver(gateway, [&sink] { sink.notify(); });
+    const exchange::ReceivingParts parts = exchange::receivingParts(gateway);
+    exchange::SinkDispatcher sink(parts);
+    exchange::BatchReceiver receiver(parts, gateway.store().locks(), [&sink] { sink.notify(); });
     // A connection refused in the handshake never becomes a request and never
     // reaches the ledger: transport/tls_context.cpp counts it and logs it, sampled.
     transport::ExchangeServer server(gateway.config(), exchange::regionRoutes(gateway, receiver));

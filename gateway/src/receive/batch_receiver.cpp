@@ -50,13 +50,13 @@ void BatchReceiver::refuse(const transport::PeerIdentity& peer, const std::strin
         ledger::Operation::BatchRefused, ledger::Outcome::Refused, peer.subject, peer.commonName, reason);
     entry.purpose = purpose;
     entry.batch_id = batchId;
-    gateway_.ledger().append(entry);
+    parts_.ledger.append(entry);
     throw transport::HttpError(code, reason);
 }
 
 void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                            const transport::PeerIdentity& peer) {
-    const config::GatewayConfig& config = gateway_.config();
+    const config::GatewayConfig& config = parts_.config;
     const transport::Admission admission = transport::admit(config, peer, request, config.maxBatchBytes);
     if (const auto& refusal = admission.peerRefusal) {
         refuse(peer, "", "", refusal->message, refusal->code);
@@ -72,11 +72,11 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
         refuse(peer, "", "", reason, transport::WireError::BatchTooLarge);
     }
 
-    StagingFolder staging{gateway_.inboxDir() / stagingName()};
+    StagingFolder staging{parts_.folders.inbox / stagingName()};
     std::optional<FileLock> receiving;  // tells this live transfer from one a killed process left (outbox_recovery.h)
     try {
         // Beside the folder, which receiveEnvelope creates.
-        std::filesystem::create_directories(gateway_.inboxDir());
+        std::filesystem::create_directories(parts_.folders.inbox);
         receiving = FileLock::createHeld(stagingLockOf(staging.path));
     } catch (const std::exception& e) {
         log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
@@ -87,7 +87,7 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     // written: the batch is for us, for a purpose this peer may use, and carries
     // exactly the fields the Region's definition of that purpose allows.
     auto addressedToUs = [&](const privacy::Manifest& m) {
-        if (m.recipient != config.party || m.recipient_key_id != gateway_.keys().publicKeys().box.id()) {
+        if (m.recipient != config.party || m.recipient_key_id != parts_.keys.publicKeys().box.id()) {
             const std::string reason = "batch is sealed for '" + m.recipient + "' (key " + m.recipient_key_id +
                                        "), not for this gateway";
             refuse(peer, m.purpose, m.batch_id, reason, transport::WireError::WrongRecipient);
@@ -115,7 +115,7 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
                                      peer.commonName + "'";
                     throw BatchError(senderMismatch);
                 }
-                return gateway_.peerKeys(sender).sign;
+                return parts_.peers.of(sender).sign;
             },
             config.maxBatchBytes, addressedToUs);
     } catch (const transport::HttpError&) {
@@ -136,8 +136,8 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
 
     std::lock_guard lock(commitMutex_);
     // Another instance on the same PostgreSQL database may be storing the same batch.
-    const store::ExclusiveLock instances = gateway_.store().locks().exclusive("inbox " + manifest.batch_id);
-    if (auto known = gateway_.store().inbox().inboxBatch(manifest.batch_id)) {
+    const store::ExclusiveLock instances = locks_.exclusive("inbox " + manifest.batch_id);
+    if (auto known = parts_.inbox.inboxBatch(manifest.batch_id)) {
         if (known->payloadDigest != manifest.payload_digest || known->sender != manifest.sender) {
             throw transport::HttpError(
                 transport::WireError::BatchIdConflict,
@@ -152,7 +152,7 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     // Durable first: the batch folder is in place before anything is promised. Its
     // path comes from the batch id Manifest::parse validated, and is checked once more
     // to be inside the inbox before anything there is removed or replaced.
-    const std::filesystem::path finalDir = childPath(gateway_.inboxDir(), BatchId::parse(manifest.batch_id));
+    const std::filesystem::path finalDir = childPath(parts_.folders.inbox, BatchId::parse(manifest.batch_id));
     std::error_code ec;
     std::filesystem::remove_all(finalDir, ec);  // left by a crash before the inbox row was written
     std::filesystem::rename(staging.path, finalDir, ec);
@@ -182,10 +182,10 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
 }
 
 SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const transport::PeerIdentity& peer) {
-    const config::GatewayConfig& config = gateway_.config();
+    const config::GatewayConfig& config = parts_.config;
     const std::string receivedAt = formatUtc(std::chrono::system_clock::now());
     const config::PurposeSettings& purpose = config.purpose(manifest.purpose);
-    const std::uint64_t index = gateway_.ledger().append(
+    const std::uint64_t index = parts_.ledger.append(
         ledger::LedgerEntry::aboutBatch(ledger::Operation::BatchReceived, ledger::Outcome::Stored,
                                         peer.subject, manifest, purpose.legalBasis, manifest.sender));
 
@@ -198,9 +198,9 @@ SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const tra
     receipt.payloadDigest = manifest.payload_digest;
     receipt.receivedAt = receivedAt;
     receipt.ledgerIndex = index;
-    receipt.checkpoint = gateway_.ledger().checkpoint();
-    receipt.receiverKeyId = gateway_.keys().publicKeys().sign.id();
-    const SignedReceipt signedReceipt = signReceipt(receipt, gateway_.keys());
+    receipt.checkpoint = parts_.ledger.checkpoint();
+    receipt.receiverKeyId = parts_.keys.publicKeys().sign.id();
+    const SignedReceipt signedReceipt = signReceipt(receipt, parts_.keys);
 
     store::InboxBatch row;
     row.batchId = manifest.batch_id;
@@ -211,8 +211,8 @@ SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const tra
     row.receivedAt = receivedAt;
     row.receipt = signedReceipt.json;
     row.receiptSignature = signedReceipt.signature;
-    row.filesFolderId = gateway_.folderId();
-    const store::InboxBatch stored = gateway_.store().inbox().addToInbox(row);
+    row.filesFolderId = parts_.folders.folderId;
+    const store::InboxBatch stored = parts_.inbox.addToInbox(row);
     // Stored once: should it be there already, its own receipt is the one that holds.
     return SignedReceipt{stored.receipt, stored.receiptSignature};
 }

@@ -5,7 +5,8 @@
 // A batch id seen before gets the receipt it got the first time.
 
 #include "exchange/receipt.h"
-#include "party/gateway.h"
+#include "receive/receiving_parts.h"
+#include "store/instance_locks.h"
 #include "privacy/manifest.h"
 #include "transport/tls_context.h"
 #include "transport/wire_error.h"
@@ -20,8 +21,9 @@ namespace passerelle::exchange {
 
 class BatchReceiver {
 public:
-    BatchReceiver(Gateway& gateway, std::function<void()> onStored)
-        : gateway_(gateway), onStored_(std::move(onStored)) {}
+    // locks: another instance on the same PostgreSQL database may be storing the same batch.
+    BatchReceiver(ReceivingParts parts, store::InstanceLocks& locks, std::function<void()> onStored)
+        : parts_(parts), locks_(locks), onStored_(std::move(onStored)) {}
 
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                 const transport::PeerIdentity& peer);
@@ -34,7 +36,8 @@ private:
     // Ledger entry, signed receipt and inbox row of a batch already in its folder.
     SignedReceipt commit(const privacy::Manifest& manifest, const transport::PeerIdentity& peer);
 
-    Gateway& gateway_;
+    ReceivingParts parts_;
+    store::InstanceLocks& locks_;
     std::function<void()> onStored_;
     std::mutex commitMutex_;
 };

@@ -121,7 +121,7 @@ TEST_F(OpenApiRoutesTest, EveryServedRouteOfBothRolesIsDocumentedAndNothingElse)
     ASSERT_FALSE(HasFailure());
 
     auto region = exchange::Gateway::open(regionConfig());
-    exchange::BatchReceiver receiver(*region, {});
+    exchange::BatchReceiver receiver(exchange::receivingParts(*region), region->store().locks(), {});
     const transport::ExchangeServer regionServer(region->config(), exchange::regionRoutes(*region, receiver));
     EXPECT_EQ(served(regionServer), documentedFor(operations_, "region"))
         << "the Region serves:" << describe(served(regionServer))
