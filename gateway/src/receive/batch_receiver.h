@@ -29,6 +29,21 @@ public:
                 const transport::PeerIdentity& peer);
 
 private:
+    // The sending peer, once its certificate is allowed and the batch's announced size fits.
+    const config::PeerSettings& admitBatch(const Poco::Net::HTTPServerRequest& request,
+                                           const transport::PeerIdentity& peer);
+    // Streams the envelope into the staging folder, its signature checked with the
+    // peer's key; returns its manifest. Every refusal is in the ledger.
+    privacy::Manifest receiveInto(const std::filesystem::path& staging, Poco::Net::HTTPServerRequest& request,
+                                  const transport::PeerIdentity& peer,
+                                  const config::PeerSettings& peerSettings);
+    // The receiver's own policy: the batch is for us, for a purpose this peer may use,
+    // and carries exactly the fields the Region's definition of that purpose allows.
+    void checkAddressedToUs(const privacy::Manifest& manifest, const transport::PeerIdentity& peer,
+                            const config::PeerSettings& peerSettings);
+    // A batch id seen before: answered with its first receipt (true), or refused when
+    // its content differs.
+    bool answeredBefore(const privacy::Manifest& manifest, Poco::Net::HTTPServerResponse& response);
     // Counts the refusal, writes its batch-refused entry, then throws it as the HTTP error.
     [[noreturn]] void refuse(const transport::PeerIdentity& peer, const std::string& purpose,
                              const std::string& batchId, const std::string& reason,
