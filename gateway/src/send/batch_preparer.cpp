@@ -104,9 +104,9 @@ PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::stri
     } catch (...) {
         // A job that stops half-way leaves no half-written batch or report behind.
         std::error_code ec;
-        std::filesystem::remove_all(gateway_.outboxDir() / batchId, ec);
-        std::filesystem::remove_all(sealingFolderOf(gateway_.outboxDir() / batchId), ec);
-        std::filesystem::remove(gateway_.quarantineDir() / (batchId + ".csv"), ec);
+        std::filesystem::remove_all(parts_.folders.outbox / batchId, ec);
+        std::filesystem::remove_all(sealingFolderOf(parts_.folders.outbox / batchId), ec);
+        std::filesystem::remove(parts_.folders.quarantine / (batchId + ".csv"), ec);
         throw;
     }
 }
@@ -208,7 +208,7 @@ FileLock openBatchFolder(const std::filesystem::path& batchDir) {
 // The job's ledger entries besides the sealed batch: records quarantined, withheld
 // by objection, and objections moved to the current pseudonym key epoch. Every
 // entry names who, why (purpose and legal basis) and for whom.
-void recordJobOutcomes(Gateway& gateway, const config::JobSettings& job, const config::PurposeSettings& purpose,
+void recordJobOutcomes(const SendingParts& parts, const config::JobSettings& job, const config::PurposeSettings& purpose,
                        const std::string& actor, const std::filesystem::path& quarantineFile, RecordSieve& sieve,
                        PreparedBatch& result) {
     auto jobEntry = [&](ledger::Operation operation, std::uint64_t count, ledger::Outcome outcome,
@@ -221,20 +221,20 @@ void recordJobOutcomes(Gateway& gateway, const config::JobSettings& job, const c
         return entry;
     };
     if (result.quarantined > 0) {
-        gateway.ledger().append(
+        parts.ledger.append(
             jobEntry(ledger::Operation::RecordsQuarantined, result.quarantined, ledger::Outcome::Quarantined,
                      "job " + result.job + ": see quarantine report " + quarantineFile.filename().string()));
     }
     if (result.objected > 0) {
-        gateway.ledger().append(jobEntry(ledger::Operation::RecordsWithheld, result.objected,
-                                         ledger::Outcome::Withheld, "objection (GDPR art. 21)"));
+        parts.ledger.append(jobEntry(ledger::Operation::RecordsWithheld, result.objected,
+                                     ledger::Outcome::Withheld, "objection (GDPR art. 21)"));
     }
     // Under the current key, the objection no longer needs the retired one.
     for (const auto& [older, current] : sieve.toRekey) {
-        result.objectionsRekeyed += gateway.store().objections().rekeyObjection(purpose.id, older, current) ? 1 : 0;
+        result.objectionsRekeyed += parts.objections.rekeyObjection(purpose.id, older, current) ? 1 : 0;
     }
     if (result.objectionsRekeyed > 0) {
-        gateway.ledger().append(jobEntry(
+        parts.ledger.append(jobEntry(
             ledger::Operation::ObjectionsRekeyed, result.objectionsRekeyed, ledger::Outcome::Recorded,
             "objection (GDPR art. 21) recorded under an older pseudonym key epoch, moved to epoch " +
                 std::to_string(sieve.pseudonymiser->epoch())));
@@ -243,7 +243,7 @@ void recordJobOutcomes(Gateway& gateway, const config::JobSettings& job, const c
 
 // The sealed batch: ledgered (batch-sealed), then queued in the outbox with the
 // job's advanced cursor, in one transaction.
-void queueSealed(Gateway& gateway, const config::JobSettings& job, const config::PurposeSettings& purpose,
+void queueSealed(const SendingParts& parts, const config::JobSettings& job, const config::PurposeSettings& purpose,
                  const std::string& actor, const PrepareOptions& options, const privacy::Manifest& manifest,
                  const RecordSieve& sieve, const PreparedBatch& result) {
     std::string why = options.reason.empty() ? "job " + result.job : options.reason;
@@ -253,7 +253,7 @@ void queueSealed(Gateway& gateway, const config::JobSettings& job, const config:
     ledger::LedgerEntry sealedEntry = ledger::LedgerEntry::aboutBatch(
         ledger::Operation::BatchSealed, ledger::Outcome::Queued, actor, manifest, purpose.legalBasis, job.recipient);
     sealedEntry.reason = why;
-    gateway.ledger().append(sealedEntry);
+    parts.ledger.append(sealedEntry);
 
     store::OutboxBatch queued;
     queued.batchId = manifest.batch_id;
@@ -263,18 +263,18 @@ void queueSealed(Gateway& gateway, const config::JobSettings& job, const config:
     queued.recordCount = manifest.record_count;
     queued.payloadDigest = manifest.payload_digest;
     queued.createdAt = manifest.created_at;
-    queued.filesFolderId = gateway.folderId();
-    gateway.store().outbox().addToOutbox(queued, sieve.advanced);
+    queued.filesFolderId = parts.folders.folderId;
+    parts.outbox.addToOutbox(queued, sieve.advanced);
 }
 
 }  // namespace
 
 PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std::string& actor,
                                           const std::string& batchId, const PrepareOptions& options) {
-    const config::GatewayConfig& config = gateway_.config();
+    const config::GatewayConfig& config = parts_.config;
     const config::JobSettings& job = config.job(jobName);
     const config::PurposeSettings& purpose = config.purpose(job.purpose);
-    const privacy::PublicKeys& recipient = gateway_.peerKeys(job.recipient);
+    const privacy::PublicKeys& recipient = parts_.peers.of(job.recipient);
 
     SourceRecords source(config, job, purpose.required, {options.exitFrom, options.exitTo, ""});
     RecordSieve sieve(config, purpose, options);
@@ -284,20 +284,20 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     // Computed even when the batch does not carry it: objections are kept, and
     // access requests answered, by pseudonym (docs/privacy.md).
     if (wantsPseudonym || !purpose.pseudonymDomain.empty()) {
-        sieve.pseudonymiser.emplace(gateway_.keys(), purpose.pseudonymDomain);
+        sieve.pseudonymiser.emplace(parts_.keys, purpose.pseudonymDomain);
     }
-    sieve.objections = gateway_.store().objections().objectionSet(purpose.id);
+    sieve.objections = parts_.objections.objectionSet(purpose.id);
     if (sieve.pseudonymiser) {
-        sieve.olderEpochs = olderEpochPseudonymisers(sieve.objections, gateway_.keys(), config, purpose);
+        sieve.olderEpochs = olderEpochPseudonymisers(sieve.objections, parts_.keys, config, purpose);
     }
     // An incremental job sends only records new or changed since its last batch.
     sieve.incremental = job.incremental && options.useCursor;
-    if (sieve.incremental) sieve.previous = gateway_.store().jobs().cursor(jobName);
+    if (sieve.incremental) sieve.previous = parts_.jobs.cursor(jobName);
     sieve.values.resize(purpose.fields.size());
 
     PreparedBatch result;
     result.job = jobName;
-    const std::filesystem::path batchDir = gateway_.outboxDir() / batchId;
+    const std::filesystem::path batchDir = parts_.folders.outbox / batchId;
     const FileLock sealing = openBatchFolder(batchDir);
 
     privacy::Manifest draft;
@@ -306,15 +306,15 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     draft.recipient = job.recipient;
     draft.purpose = purpose.id;
     draft.fields = fieldNames(purpose.fields);
-    privacy::BatchWriter writer(batchDir, draft, gateway_.keys(), recipient.box);
-    QuarantineReport quarantine(gateway_.quarantineDir() / (batchId + ".csv"));
+    privacy::BatchWriter writer(batchDir, draft, parts_.keys, recipient.box);
+    QuarantineReport quarantine(parts_.folders.quarantine / (batchId + ".csv"));
     source.onRefused([&quarantine](std::uint64_t line, std::string_view where, std::string_view reason) {
         quarantine.add(line, where, reason);
     });
 
     record::TraineeRecord record;
     // The batch's pseudonyms go to the state store in chunks, so memory stays flat.
-    store::CarriedPseudonymsWriter carried(gateway_.carriedDir(), batchId);
+    store::CarriedPseudonymsWriter carried(parts_.folders.carried, batchId);
     auto lastProgress = std::chrono::steady_clock::now();
     for (;;) {
         const auto step = source.next(record);
@@ -338,7 +338,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     }
     quarantine.close();
     if (result.quarantined > 0) result.quarantineReport = quarantine.file();
-    recordJobOutcomes(gateway_, job, purpose, actor, quarantine.file(), sieve, result);
+    recordJobOutcomes(parts_, job, purpose, actor, quarantine.file(), sieve, result);
 
     if (result.sealed == 0) {
         std::filesystem::remove_all(batchDir);
@@ -348,7 +348,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     carried.commit();
     result.batchId = batchId;
     result.payloadDigest = manifest.payload_digest;
-    queueSealed(gateway_, job, purpose, actor, options, manifest, sieve, result);
+    queueSealed(parts_, job, purpose, actor, options, manifest, sieve, result);
     std::error_code ec;
     std::filesystem::remove(batchDir / kSealingLock, ec);
     return result;

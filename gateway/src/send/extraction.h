@@ -17,8 +17,8 @@
 #include "common/errors.h"
 #include "exchange/extraction_request.h"
 #include "exchange/signed_json.h"
-#include "party/gateway.h"
 #include "privacy/party_keys.h"
+#include "send/sending_parts.h"
 #include "store/extraction_requests.h"
 #include "transport/tls_context.h"
 
@@ -27,9 +27,12 @@ namespace passerelle::exchange {
 // The institution's side of POST /v1/extractions.
 class ExtractionService {
 public:
-    // onQueued: called after a batch entered the outbox, to wake the delivery workers.
-    ExtractionService(Gateway& gateway, std::function<void()> onQueued);
-    ExtractionService(Gateway& gateway, std::function<void()> onQueued, const Clock& clock);
+    // Runs the job's BatchPreparer on `parts`; `requests` remembers the requests
+    // received (replays are refused). onQueued: called after a batch entered the
+    // outbox, to wake the delivery workers.
+    ExtractionService(SendingParts parts, store::ExtractionRequests requests, std::function<void()> onQueued);
+    ExtractionService(SendingParts parts, store::ExtractionRequests requests, std::function<void()> onQueued,
+                      const Clock& clock);
 
     // Answers 202 with an ExtractionAnswer, or throws transport::HttpError after
     // recording the denial in the ledger.
@@ -44,7 +47,7 @@ private:
     void serve(const ExtractionRequest& request, const config::JobSettings& job,
                const transport::PeerIdentity& peer, Poco::Net::HTTPServerResponse& response);
 
-    Gateway& gateway_;
+    SendingParts parts_;
     std::function<void()> onQueued_;
     const Clock& clock_;
     store::ExtractionRequests requests_;

@@ -129,7 +129,9 @@ TEST_F(OpenApiRoutesTest, EveryServedRouteOfBothRolesIsDocumentedAndNothingElse)
         << describe(documentedFor(operations_, "region"));
 
     auto institution = exchange::Gateway::open(inst.config);
-    exchange::ExtractionService extractions(*institution, {});
+    exchange::ExtractionService extractions(exchange::sendingParts(*institution),
+                                            store::ExtractionRequests(institution->store().sharedDatabase()),
+                                            {});
     const transport::ExchangeServer institutionServer(institution->config(),
                                                       exchange::institutionRoutes(*institution, extractions));
     EXPECT_EQ(served(institutionServer), documentedFor(operations_, "institution"))
