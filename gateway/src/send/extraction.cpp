@@ -71,21 +71,9 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
     RequestContext ctx{config, parts_.ledger, peer, "", ""};
 
     // 1. Size, before anything is read: a request is a few hundred bytes.
-    const std::uint64_t limit = config.http.maxRequestBytes;
-    const std::string tooLarge =
-        "an extraction request is limited to " + std::to_string(limit) + " bytes (http.max_request_bytes)";
-    const transport::Admission admission = transport::admit(config, peer, request, limit);
-    if (admission.body == transport::BodyCheck::LengthRequired) {
-        // A body read to the end of the connection would hold a thread until the timeout.
-        ctx.deny(transport::WireError::LengthRequired, "an extraction request is sent with a Content-Length");
-    }
-    if (admission.body != transport::BodyCheck::Fits) {
-        ctx.deny(transport::WireError::RequestTooLarge, tooLarge);
-    }
-    std::string body(limit + 1, '\0');
-    request.stream().read(body.data(), static_cast<std::streamsize>(body.size()));
-    body.resize(static_cast<std::size_t>(request.stream().gcount()));
-    if (body.size() > limit) ctx.deny(transport::WireError::RequestTooLarge, tooLarge);
+    const transport::Admission admission =
+        transport::admit(config, peer, request, config.http.maxRequestBytes);
+    const std::string body = readBody(request, admission.body, ctx);
 
     // What the request says, read strictly now but trusted only once its signature
     // is checked below: until then it only names the request and purpose in the ledger.
@@ -114,26 +102,7 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
     }
     if (!parsed) ctx.deny(transport::WireError::InvalidRequest, malformed);
     const ExtractionRequest& req = *parsed;
-    const privacy::SignPublicKey& peerKey = parts_.peers.of(peer.commonName).sign;
-    if (req.requesterKeyId != peerKey.id()) {
-        ctx.deny(transport::WireError::BadSignature,
-                 "the request names signing key " + req.requesterKeyId + " but peer." + peer.commonName +
-                     ".public_keys holds key " + peerKey.id() + " (after a key rotation, update that file)");
-    }
-    if (!envelope->verifies(peerKey)) {
-        ctx.deny(transport::WireError::BadSignature,
-                 "the request's signature does not verify with the key of '" + peer.commonName + "' (" +
-                     peerKey.id() + "): altered, or signed by another party");
-    }
-    if (req.requester != peer.commonName) {
-        ctx.deny(transport::WireError::RequesterMismatch, "the request names requester '" + req.requester +
-                                                              "' but the certificate is '" + peer.commonName +
-                                                              "'");
-    }
-    if (req.institution != config.party) {
-        ctx.deny(transport::WireError::WrongInstitution,
-                 "the request is addressed to '" + req.institution + "', not to '" + config.party + "'");
-    }
+    checkSigned(req, *envelope, ctx);
 
     // 4. Allowed: the purpose is one this peer may ask for, and a job serves it.
     const auto& allowed = peerSettings.extractPurposes;
@@ -147,8 +116,56 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
 
     // 5. Fresh, and never seen: the time window bounds how long a nonce must be remembered.
     checkFreshness(req, ctx);
+    admitOnce(req, ctx);
+    serve(req, job, peer, response);
+}
+
+std::string ExtractionService::readBody(Poco::Net::HTTPServerRequest& request, transport::BodyCheck size,
+                                        const RequestContext& ctx) const {
+    const std::uint64_t limit = parts_.config.http.maxRequestBytes;
+    const std::string tooLarge =
+        "an extraction request is limited to " + std::to_string(limit) + " bytes (http.max_request_bytes)";
+    if (size == transport::BodyCheck::LengthRequired) {
+        // A body read to the end of the connection would hold a thread until the timeout.
+        ctx.deny(transport::WireError::LengthRequired, "an extraction request is sent with a Content-Length");
+    }
+    if (size != transport::BodyCheck::Fits) {
+        ctx.deny(transport::WireError::RequestTooLarge, tooLarge);
+    }
+    std::string body(limit + 1, '\0');
+    request.stream().read(body.data(), static_cast<std::streamsize>(body.size()));
+    body.resize(static_cast<std::size_t>(request.stream().gcount()));
+    if (body.size() > limit) ctx.deny(transport::WireError::RequestTooLarge, tooLarge);
+    return body;
+}
+
+void ExtractionService::checkSigned(const ExtractionRequest& req, const SignedExtractionRequest& envelope,
+                                    const RequestContext& ctx) const {
+    const std::string& peer = ctx.peer.commonName;
+    const privacy::SignPublicKey& peerKey = parts_.peers.of(peer).sign;
+    if (req.requesterKeyId != peerKey.id()) {
+        ctx.deny(transport::WireError::BadSignature,
+                 "the request names signing key " + req.requesterKeyId + " but peer." + peer +
+                     ".public_keys holds key " + peerKey.id() + " (after a key rotation, update that file)");
+    }
+    if (!envelope.verifies(peerKey)) {
+        ctx.deny(transport::WireError::BadSignature,
+                 "the request's signature does not verify with the key of '" + peer + "' (" + peerKey.id() +
+                     "): altered, or signed by another party");
+    }
+    if (req.requester != peer) {
+        ctx.deny(transport::WireError::RequesterMismatch,
+                 "the request names requester '" + req.requester + "' but the certificate is '" + peer + "'");
+    }
+    if (req.institution != parts_.config.party) {
+        ctx.deny(transport::WireError::WrongInstitution, "the request is addressed to '" + req.institution +
+                                                             "', not to '" + parts_.config.party + "'");
+    }
+}
+
+void ExtractionService::admitOnce(const ExtractionRequest& req, const RequestContext& ctx) {
     const auto now = clock_.now();
-    const auto window = std::chrono::seconds(config.http.requestMaxAgeSeconds);
+    const auto window = std::chrono::seconds(parts_.config.http.requestMaxAgeSeconds);
     // Kept at least a day, so raising request_max_age_seconds (at most an hour) never
     // makes a forgotten request acceptable again.
     requests_.forgetReceivedBefore(
@@ -160,7 +177,6 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
             transport::WireError::ReplayedRequest,
             "this request id or nonce was already received: a request is served once; send a new request");
     }
-    serve(req, job, peer, response);
 }
 
 const config::JobSettings& ExtractionService::jobFor(const ExtractionRequest& req,

@@ -20,6 +20,7 @@
 #include "privacy/party_keys.h"
 #include "send/sending_parts.h"
 #include "store/extraction_requests.h"
+#include "transport/admission.h"
 #include "transport/tls_context.h"
 
 namespace passerelle::exchange {
@@ -41,9 +42,17 @@ public:
 
 private:
     struct RequestContext;
+    // The body, once its size is known to fit (http.max_request_bytes).
+    std::string readBody(Poco::Net::HTTPServerRequest& request, transport::BodyCheck size,
+                         const RequestContext& context) const;
+    // Signed by the peer of the certificate, naming it as requester and us as institution.
+    void checkSigned(const ExtractionRequest& request, const SignedExtractionRequest& envelope,
+                     const RequestContext& context) const;
     const config::JobSettings& jobFor(const ExtractionRequest& request, const RequestContext& context) const;
     void checkWindow(const ExtractionRequest& request, const RequestContext& context) const;
     void checkFreshness(const ExtractionRequest& request, const RequestContext& context) const;
+    // Records the request as admitted unless its id or nonce was seen before.
+    void admitOnce(const ExtractionRequest& request, const RequestContext& context);
     void serve(const ExtractionRequest& request, const config::JobSettings& job,
                const transport::PeerIdentity& peer, Poco::Net::HTTPServerResponse& response);
 
