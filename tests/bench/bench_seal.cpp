@@ -231,7 +231,7 @@ Counts runPartial(exchange::Gateway& gateway, Stage stage) {
 }
 
 Counts runSeal(exchange::Gateway& gateway, std::optional<std::string>& batchId) {
-    exchange::BatchPreparer preparer(gateway);
+    exchange::BatchPreparer preparer(exchange::sendingParts(gateway));
     const exchange::PreparedBatch batch = preparer.prepare(std::string(kJob), "bench");
     batchId = batch.batchId;
     return {batch.rowsRead, batch.sealed};

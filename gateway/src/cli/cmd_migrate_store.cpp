@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "common/errors.h"
 #include "config/gateway_config.h"
+#include "migration/state_move.h"
 #include "migration/store_move.h"
 #include "party/gateway.h"
 
@@ -70,58 +71,55 @@ std::string seconds(std::chrono::milliseconds took) {
     return out.str();
 }
 
-int moveState(const ParsedOptions& options) {
-    const auto config = config::GatewayConfig::load(options.value("config"));
-    const auto passwordFile = options.optional("password-file");
-
-    std::filesystem::path sourcePath = config.stateDir;
-    if (const auto from = options.optional("from")) {
-        db::Location source;
-        try {
-            source = db::Location::parse(*from);
-        } catch (const std::invalid_argument& e) {
-            throw UsageError("--from " + std::string(e.what()));
-        }
-        if (source.engine != db::Engine::SQLite) {
-            throw UsageError("--from must be sqlite:PATH, the state folder (or its state.db) to move");
-        }
-        sourcePath = source.target;
+// The state to move: --from, else the configuration's gateway.state_dir.
+std::filesystem::path sourceOption(const ParsedOptions& options, const config::GatewayConfig& config) {
+    const auto from = options.optional("from");
+    if (!from) return config.stateDir;
+    db::Location source;
+    try {
+        source = db::Location::parse(*from);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError("--from " + std::string(e.what()));
     }
-    const migration::SqliteState source = migration::SqliteState::at(sourcePath);
+    if (source.engine != db::Engine::SQLite) {
+        throw UsageError("--from must be sqlite:PATH, the state folder (or its state.db) to move");
+    }
+    return source.target;
+}
 
-    // The target: --to, else the configuration's [storage] database.
-    db::Location target;
+// Where the state goes: --to, else the configuration's [storage] database.
+struct MoveTarget {
+    db::Location location;
     std::string configLine;  // what [storage] database should say, without a password
     bool configNamesTarget = false;
+};
+
+MoveTarget targetOption(const ParsedOptions& options, const config::GatewayConfig& config) {
+    const auto passwordFile = options.optional("password-file");
+    MoveTarget target;
     if (const auto to = options.optional("to")) {
-        target = targetLocation(*to, passwordFile);
+        target.location = targetLocation(*to, passwordFile);
         const db::Location given = db::Location::parse(*to);
-        configLine = given.display();
+        target.configLine = given.display();
         if (passwordFile || given.target.find("password") != std::string::npos) {
-            configLine += " (without the password: put it in the file named by storage.password_file)";
+            target.configLine += " (without the password: put it in the file named by storage.password_file)";
         }
-        configNamesTarget = given.target == config.storage.postgresql;
+        target.configNamesTarget = given.target == config.storage.postgresql;
     } else if (!config.storage.postgresql.empty()) {
-        target = passwordFile ? targetLocation("postgresql:" + config.storage.postgresql, passwordFile)
+        target.location = passwordFile
+                              ? targetLocation("postgresql:" + config.storage.postgresql, passwordFile)
                               : *exchange::Gateway::postgresLocation(config);
-        configNamesTarget = true;
+        target.configNamesTarget = true;
     } else {
         throw UsageError("--to postgresql:CONNINFO is needed: " + config.file.string() +
                          " keeps its state in SQLite ([storage] database)");
     }
-    const ledger::KeyResolver keys = migration::checkpointKeysOf(config);
+    return target;
+}
 
-    std::cout << "moving the state of " << config.party << " from sqlite:" << source.folder.string()
-              << " (state.db, ledger.db) to " << target.display() << std::endl;
-    const bool terminal = ::isatty(STDERR_FILENO) == 1;
-    const migration::StoreMoveReport report =
-        migration::moveStore(source, target, keys,
-                  [terminal](const std::string& table, std::uint64_t copied, std::uint64_t total) {
-                      if (!terminal || total < kProgressFromRows) return;
-                      std::cerr << "\r  copying " << table << ": " << copied << " of " << total << " rows"
-                                << (copied >= total ? "\r\033[K" : "") << std::flush;
-                  });
-
+void printMove(const config::GatewayConfig& config, const migration::SqliteState& source,
+               const MoveTarget& target, const migration::StateMove& move) {
+    const migration::StoreMoveReport& report = move.report;
     std::cout << "source ledger: intact, " << report.before.entries << " entries, root "
               << report.before.rootHash << ", " << report.before.checkpoints << " checkpoint(s), "
               << report.before.peerCheckpoints << " counterpart checkpoint(s)\n"
@@ -135,20 +133,39 @@ int moveState(const ParsedOptions& options) {
               << report.after.rootHash << " (the same), " << report.after.checkpoints << " checkpoint(s), "
               << report.after.peerCheckpoints << " counterpart checkpoint(s)\n"
               << "moved in " << seconds(report.took) << "; the SQLite files are left as they were.\n";
-    if (std::error_code ec; !std::filesystem::equivalent(source.folder, config.stateDir, ec)) {
+    if (move.filesOutsideStateDir) {
         std::cout << "note: the batch files are in " << source.folder.string() << ", not in "
                   << config.file.string() << "'s gateway.state_dir " << config.stateDir.string()
                   << ": make gateway.state_dir that folder\n";
     }
-    if (configNamesTarget) {
+    if (target.configNamesTarget) {
         std::cout << "next: " << config.file.string()
                   << " already names this database: start the gateway; batch files stay in the state folder "
                   << config.stateDir.string() << "\n";
     } else {
-        std::cout << "next: set [storage] database = " << configLine << " in " << config.file.string()
+        std::cout << "next: set [storage] database = " << target.configLine << " in " << config.file.string()
                   << " and start the gateway; batch files stay in the state folder "
                   << config.stateDir.string() << "\n";
     }
+}
+
+int moveState(const ParsedOptions& options) {
+    const auto config = config::GatewayConfig::load(options.value("config"));
+    const migration::SqliteState source = migration::SqliteState::at(sourceOption(options, config));
+    const MoveTarget target = targetOption(options, config);
+    const bool terminal = ::isatty(STDERR_FILENO) == 1;
+    const migration::StateMove move = migration::moveState(
+        config, source, target.location,
+        [&] {
+            std::cout << "moving the state of " << config.party << " from sqlite:" << source.folder.string()
+                      << " (state.db, ledger.db) to " << target.location.display() << std::endl;
+        },
+        [terminal](const std::string& table, std::uint64_t copied, std::uint64_t total) {
+            if (!terminal || total < kProgressFromRows) return;
+            std::cerr << "\r  copying " << table << ": " << copied << " of " << total << " rows"
+                      << (copied >= total ? "\r\033[K" : "") << std::flush;
+        });
+    printMove(config, source, target, move);
     return kExitOk;
 }
 

@@ -110,8 +110,9 @@ struct SideListeners {
 };
 
 void serveRegion(Gateway& gateway, const DaemonHooks& hooks) {
-    exchange::SinkDispatcher sink(gateway);
-    exchange::BatchReceiver receiver(gateway, [&sink] { sink.notify(); });
+    const exchange::ReceivingParts parts = exchange::receivingParts(gateway);
+    exchange::SinkDispatcher sink(parts);
+    exchange::BatchReceiver receiver(parts, gateway.store().locks(), [&sink] { sink.notify(); });
     // A connection refused in the handshake never becomes a request and never
     // reaches the ledger: transport/tls_context.cpp counts it and logs it, sampled.
     transport::ExchangeServer server(gateway.config(), exchange::regionRoutes(gateway, receiver));
@@ -152,9 +153,14 @@ void serveInstitution(Gateway& gateway, const DaemonHooks& hooks, std::chrono::s
                   " batch(es) being sealed when the gateway last stopped were discarded (never sent; see the "
                   "ledger's batch-discarded entries)");
     }
-    exchange::DeliveryEngine delivery(gateway, outboxPoll);
-    exchange::ExtractionService extractions(gateway, [&delivery] { delivery.notify(); });
-    exchange::JobScheduler scheduler(gateway, [&delivery] { delivery.notify(); });
+    const exchange::SendingParts parts = exchange::sendingParts(gateway);
+    exchange::DeliveryEngine delivery(
+        exchange::BatchDelivery(parts.config, parts.peers, parts.ledger, parts.outbox, parts.folders),
+        parts.config.delivery, parts.outbox, outboxPoll);
+    exchange::ExtractionService extractions(parts,
+                                            store::ExtractionRequests(gateway.store().sharedDatabase()),
+                                            [&delivery] { delivery.notify(); });
+    exchange::JobScheduler scheduler(parts, gateway.store().locks(), [&delivery] { delivery.notify(); });
     delivery.start();
     const auto listener = startExtractionListener(gateway, extractions, hooks);
     scheduler.start();

@@ -60,7 +60,8 @@ std::unique_ptr<Gateway> Gateway::open(const std::filesystem::path& configFile) 
     return std::make_unique<Gateway>(config::GatewayConfig::load(configFile));
 }
 
-Gateway::Gateway(config::GatewayConfig config) : config_(std::move(config)) {
+Gateway::Gateway(config::GatewayConfig config)
+    : config_(std::move(config)), folders_(StateFolders::in(config_.stateDir, "")) {
     std::error_code ec;
     std::filesystem::create_directories(config_.stateDir, ec);
     if (ec) {
@@ -69,27 +70,14 @@ Gateway::Gateway(config::GatewayConfig config) : config_(std::move(config)) {
     }
     ::chmod(config_.stateDir.c_str(), 0700);
     keys_ = std::make_unique<privacy::PartyKeys>(privacy::PartyKeys::load(config_.keysDir));
-    for (const auto& [party, peer] : config_.peers) {
-        privacy::PublicKeys keys;
-        try {
-            keys = privacy::readPublicKeysFile(peer.publicKeysFile);
-        } catch (const Error& e) {
-            throw ConfigError(config_.file.string() + ": key 'peer." + party + ".public_keys': " + e.what());
-        }
-        if (keys.party != party) {
-            throw ConfigError(config_.file.string() + ": key 'peer." + party + ".public_keys': " +
-                              peer.publicKeysFile.string() + " holds the keys of '" + keys.party + "', not '" +
-                              party + "'");
-        }
-        peerKeys_.emplace(party, std::move(keys));
-    }
+    peers_ = PeerKeys::load(config_);
     for (const auto& dir : {outboxDir(), inboxDir(), quarantineDir()}) {
         std::filesystem::create_directories(dir, ec);
         if (ec) {
             throw StoreError("cannot create " + dir.string() + ": " + ec.message());
         }
     }
-    folderId_ = readOrMakeFolderId(config_.stateDir);
+    folders_.folderId = readOrMakeFolderId(config_.stateDir);
     std::shared_ptr<db::Database> shared;
     if (const auto location = postgresLocation(config_)) {
         shared = std::make_shared<db::Database>(*location, config_.storage.poolSize);
@@ -130,30 +118,8 @@ ledger::KeyResolver Gateway::checkpointKeys() const {
             if (it != ownSignKeys_.end()) return it->second;
             return std::nullopt;
         }
-        const auto peer = peerKeys_.find(party);
-        if (peer != peerKeys_.end() && peer->second.sign.id() == keyId) return peer->second.sign.bytes;
-        return std::nullopt;
+        return peers_.currentSignKey(party, keyId);
     };
-}
-
-void Gateway::keepPeerCheckpoint(const ledger::Checkpoint& checkpoint) {
-    const auto key = checkpointKeys()(checkpoint.origin, checkpoint.keyId);
-    if (checkpoint.origin == config_.party || !key) {
-        throw BatchError("checkpoint of '" + checkpoint.origin + "' signed with key " + checkpoint.keyId +
-                         ": not a configured peer's current key");
-    }
-    if (!checkpoint.signatureVerifies(*key)) {
-        throw BatchError("checkpoint of '" + checkpoint.origin + "' does not verify with its key " + checkpoint.keyId);
-    }
-    ledger_->storePeerCheckpoint(checkpoint);
-}
-
-const privacy::PublicKeys& Gateway::peerKeys(const std::string& party) const {
-    auto it = peerKeys_.find(party);
-    if (it == peerKeys_.end()) {
-        throw ConfigError(config_.file.string() + ": party '" + party + "' is not a configured peer");
-    }
-    return it->second;
 }
 
 }  // namespace passerelle::exchange

@@ -1,9 +1,12 @@
 #pragma once
 // One party's gateway, opened from its configuration: keys, ledger, state
 // store and the public keys of its peers. Everything a command needs.
+// Only use cases (serve, transferOnce, audit, console…) take it; a service gets parts (party/party_parts.h).
 
 #include "config/gateway_config.h"
 #include "ledger/ledger.h"
+#include "party/peer_keys.h"
+#include "party/state_folders.h"
 #include "privacy/party_keys.h"
 #include "store/state_store.h"
 
@@ -32,7 +35,8 @@ public:
     store::StateStore& store() { return *store_; }
 
     // The peer's published keys; throws ConfigError when the party is unknown.
-    const privacy::PublicKeys& peerKeys(const std::string& party) const;
+    const privacy::PublicKeys& peerKeys(const std::string& party) const { return peers_.of(party); }
+    const PeerKeys& peers() const { return peers_; }
     // The Ed25519 keys that may have signed checkpoints: ours (current and
     // retired) and each peer's current one.
     ledger::KeyResolver checkpointKeys() const;
@@ -40,20 +44,22 @@ public:
     const std::map<std::string, ledger::SignKey>& ownSignKeys() const { return ownSignKeys_; }
     // Checks a counterpart's checkpoint (origin a configured peer, signed by its
     // key) and keeps it in the ledger. Throws BatchError when it does not verify.
-    void keepPeerCheckpoint(const ledger::Checkpoint& checkpoint);
+    void keepPeerCheckpoint(const ledger::Checkpoint& checkpoint) {
+        peers_.keepCheckpoint(*ledger_, checkpoint);
+    }
 
-    std::filesystem::path outboxDir() const { return config_.stateDir / "outbox"; }
-    std::filesystem::path inboxDir() const { return config_.stateDir / "inbox"; }
-    std::filesystem::path quarantineDir() const { return config_.stateDir / "quarantine"; }
+    // The state folder's batch folders and identity (party/state_folders.h).
+    const StateFolders& folders() const { return folders_; }
+    const std::filesystem::path& outboxDir() const { return folders_.outbox; }
+    const std::filesystem::path& inboxDir() const { return folders_.inbox; }
+    const std::filesystem::path& quarantineDir() const { return folders_.quarantine; }
     // Which batch carried which pseudonym (store/carried_pseudonyms.h).
-    std::filesystem::path carriedDir() const { return config_.stateDir / "carried"; }
+    const std::filesystem::path& carriedDir() const { return folders_.carried; }
     std::filesystem::path ledgerFile() const { return config_.stateDir / "ledger.db"; }
     // What messages name for the ledger: its SQLite file or the PostgreSQL database.
     const std::string& ledgerName() const { return ledger_->name(); }
-    // This state folder's identity (a random id kept in `.folder-id`): where a batch's
-    // files are, so an instance claims only batches whose files it can read (instances
-    // sharing one folder share its id).
-    const std::string& folderId() const { return folderId_; }
+    // This state folder's identity (party/state_folders.h).
+    const std::string& folderId() const { return folders_.folderId; }
 
     // The PostgreSQL database of [storage], password included (from its password_file);
     // nullopt for the SQLite default. Throws ConfigError naming the key.
@@ -61,12 +67,12 @@ public:
 
 private:
     config::GatewayConfig config_;
+    StateFolders folders_;
     std::unique_ptr<privacy::PartyKeys> keys_;
     std::unique_ptr<ledger::Ledger> ledger_;
     std::unique_ptr<store::StateStore> store_;
-    std::map<std::string, privacy::PublicKeys> peerKeys_;
+    PeerKeys peers_;
     std::map<std::string, ledger::SignKey> ownSignKeys_;  // by key id: current and retired
-    std::string folderId_;
 };
 
 }  // namespace passerelle::exchange

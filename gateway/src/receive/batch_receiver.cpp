@@ -41,6 +41,37 @@ struct StagingFolder {
     }
 };
 
+// The staging folder's lock, held while the batch is received.
+FileLock holdStaging(const std::filesystem::path& inbox, const std::filesystem::path& staging,
+                     const transport::PeerIdentity& peer) {
+    try {
+        // Beside the folder, which receiveEnvelope creates.
+        std::filesystem::create_directories(inbox);
+        return FileLock::createHeld(stagingLockOf(staging));
+    } catch (const std::exception& e) {
+        log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
+        throw transport::HttpError(transport::WireError::StorageUnavailable,
+                                   "the receiving gateway cannot store the batch now; retry later");
+    }
+}
+
+// Durable first: the batch folder is in place before anything is promised. Its
+// path comes from the batch id Manifest::parse validated, and is checked once more
+// to be inside the inbox before anything there is removed or replaced.
+void moveIntoInbox(const std::filesystem::path& inbox, const std::filesystem::path& staging,
+                   const privacy::Manifest& manifest) {
+    const std::filesystem::path finalDir = childPath(inbox, BatchId::parse(manifest.batch_id));
+    std::error_code ec;
+    std::filesystem::remove_all(finalDir, ec);  // left by a crash before the inbox row was written
+    std::filesystem::rename(staging, finalDir, ec);
+    if (ec) {
+        log().error("cannot store batch %s in %s: %s", manifest.batch_id, finalDir.string(), ec.message());
+        throw transport::HttpError(
+            transport::WireError::StorageUnavailable,
+            "the receiving gateway cannot store the batch now (" + ec.message() + "); retry later");
+    }
+}
+
 }  // namespace
 
 void BatchReceiver::refuse(const transport::PeerIdentity& peer, const std::string& purpose,
@@ -50,18 +81,17 @@ void BatchReceiver::refuse(const transport::PeerIdentity& peer, const std::strin
         ledger::Operation::BatchRefused, ledger::Outcome::Refused, peer.subject, peer.commonName, reason);
     entry.purpose = purpose;
     entry.batch_id = batchId;
-    gateway_.ledger().append(entry);
+    parts_.ledger.append(entry);
     throw transport::HttpError(code, reason);
 }
 
-void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
-                           const transport::PeerIdentity& peer) {
-    const config::GatewayConfig& config = gateway_.config();
+const config::PeerSettings& BatchReceiver::admitBatch(const Poco::Net::HTTPServerRequest& request,
+                                                      const transport::PeerIdentity& peer) {
+    const config::GatewayConfig& config = parts_.config;
     const transport::Admission admission = transport::admit(config, peer, request, config.maxBatchBytes);
     if (const auto& refusal = admission.peerRefusal) {
         refuse(peer, "", "", refusal->message, refusal->code);
     }
-    const config::PeerSettings& peerSettings = *admission.peer;
     if (admission.body == transport::BodyCheck::LengthRequired) {
         throw transport::HttpError(transport::WireError::LengthRequired,
                                    "a batch must be sent with a Content-Length");
@@ -71,55 +101,50 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
                                    " bytes exceeds the limit of " + std::to_string(config.maxBatchBytes);
         refuse(peer, "", "", reason, transport::WireError::BatchTooLarge);
     }
+    return *admission.peer;
+}
 
-    StagingFolder staging{gateway_.inboxDir() / stagingName()};
-    std::optional<FileLock> receiving;  // tells this live transfer from one a killed process left (outbox_recovery.h)
-    try {
-        // Beside the folder, which receiveEnvelope creates.
-        std::filesystem::create_directories(gateway_.inboxDir());
-        receiving = FileLock::createHeld(stagingLockOf(staging.path));
-    } catch (const std::exception& e) {
-        log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
-        throw transport::HttpError(transport::WireError::StorageUnavailable,
-                                   "the receiving gateway cannot store the batch now; retry later");
+void BatchReceiver::checkAddressedToUs(const privacy::Manifest& m, const transport::PeerIdentity& peer,
+                                       const config::PeerSettings& peerSettings) {
+    const config::GatewayConfig& config = parts_.config;
+    if (m.recipient != config.party || m.recipient_key_id != parts_.keys.publicKeys().box.id()) {
+        const std::string reason = "batch is sealed for '" + m.recipient + "' (key " + m.recipient_key_id +
+                                   "), not for this gateway";
+        refuse(peer, m.purpose, m.batch_id, reason, transport::WireError::WrongRecipient);
     }
-    // The receiver's own policy, checked on the verified manifest before anything is
-    // written: the batch is for us, for a purpose this peer may use, and carries
-    // exactly the fields the Region's definition of that purpose allows.
-    auto addressedToUs = [&](const privacy::Manifest& m) {
-        if (m.recipient != config.party || m.recipient_key_id != gateway_.keys().publicKeys().box.id()) {
-            const std::string reason = "batch is sealed for '" + m.recipient + "' (key " + m.recipient_key_id +
-                                       "), not for this gateway";
-            refuse(peer, m.purpose, m.batch_id, reason, transport::WireError::WrongRecipient);
-        }
-        const auto& accepted = peerSettings.acceptPurposes;
-        if (std::find(accepted.begin(), accepted.end(), m.purpose) == accepted.end() ||
-            !config.purposes.contains(m.purpose)) {
-            const std::string reason =
-                "party '" + peer.commonName + "' may not send batches for purpose '" + m.purpose + "'";
-            refuse(peer, m.purpose, m.batch_id, reason, transport::WireError::PurposeNotAllowed);
-        }
-        if (const auto refusal = fieldsRefusal(m.fields, config.purpose(m.purpose))) {
-            refuse(peer, m.purpose, m.batch_id, refusal->reason, transport::WireError::FieldsNotAllowed);
-        }
-    };
+    const auto& accepted = peerSettings.acceptPurposes;
+    if (std::find(accepted.begin(), accepted.end(), m.purpose) == accepted.end() ||
+        !config.purposes.contains(m.purpose)) {
+        const std::string reason =
+            "party '" + peer.commonName + "' may not send batches for purpose '" + m.purpose + "'";
+        refuse(peer, m.purpose, m.batch_id, reason, transport::WireError::PurposeNotAllowed);
+    }
+    if (const auto refusal = fieldsRefusal(m.fields, config.purpose(m.purpose))) {
+        refuse(peer, m.purpose, m.batch_id, refusal->reason, transport::WireError::FieldsNotAllowed);
+    }
+}
 
-    privacy::Manifest manifest;
+privacy::Manifest BatchReceiver::receiveInto(const std::filesystem::path& staging,
+                                             Poco::Net::HTTPServerRequest& request,
+                                             const transport::PeerIdentity& peer,
+                                             const config::PeerSettings& peerSettings) {
     std::string senderMismatch;
     try {
-        manifest = privacy::receiveEnvelope(
-            request.stream(), staging.path,
+        // The receiver's policy is checked on the verified manifest before anything is written.
+        return privacy::receiveEnvelope(
+            request.stream(), staging,
             [&](const std::string& sender) -> privacy::SignPublicKey {
                 if (sender != peer.commonName) {
                     senderMismatch = "the manifest names a sender that is not the certificate's party '" +
                                      peer.commonName + "'";
                     throw BatchError(senderMismatch);
                 }
-                return gateway_.peerKeys(sender).sign;
+                return parts_.peers.of(sender).sign;
             },
-            config.maxBatchBytes, addressedToUs);
+            parts_.config.maxBatchBytes,
+            [&](const privacy::Manifest& m) { checkAddressedToUs(m, peer, peerSettings); });
     } catch (const transport::HttpError&) {
-        throw;  // refused by addressedToUs, already in the ledger
+        throw;  // refused by checkAddressedToUs, already in the ledger
     } catch (const std::system_error& e) {
         // Our disk, not the sender's batch: it keeps the batch and retries.
         log().error("cannot store an incoming batch from %s: %s", peer.commonName, std::string(e.what()));
@@ -133,35 +158,36 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
         const std::string reason = std::string("invalid batch: ") + e.what();
         refuse(peer, "", "", reason, transport::WireError::InvalidBatch);
     }
+}
+
+bool BatchReceiver::answeredBefore(const privacy::Manifest& manifest,
+                                   Poco::Net::HTTPServerResponse& response) {
+    const auto known = parts_.inbox.inboxBatch(manifest.batch_id);
+    if (!known) return false;
+    if (known->payloadDigest != manifest.payload_digest || known->sender != manifest.sender) {
+        throw transport::HttpError(transport::WireError::BatchIdConflict,
+                                   "batch " + manifest.batch_id + " was already received with other content");
+    }
+    log().information("batch %s from %s received again: same receipt returned", manifest.batch_id,
+                      manifest.sender);
+    transport::sendJson(response, Status::HTTP_OK,
+                        SignedReceipt{known->receipt, known->receiptSignature}.body());
+    return true;
+}
+
+void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                           const transport::PeerIdentity& peer) {
+    const config::PeerSettings& peerSettings = admitBatch(request, peer);
+    StagingFolder staging{parts_.folders.inbox / stagingName()};
+    // Tells this live transfer from one a killed process left (outbox_recovery.h).
+    const FileLock receiving = holdStaging(parts_.folders.inbox, staging.path, peer);
+    const privacy::Manifest manifest = receiveInto(staging.path, request, peer, peerSettings);
 
     std::lock_guard lock(commitMutex_);
     // Another instance on the same PostgreSQL database may be storing the same batch.
-    const store::ExclusiveLock instances = gateway_.store().locks().exclusive("inbox " + manifest.batch_id);
-    if (auto known = gateway_.store().inbox().inboxBatch(manifest.batch_id)) {
-        if (known->payloadDigest != manifest.payload_digest || known->sender != manifest.sender) {
-            throw transport::HttpError(
-                transport::WireError::BatchIdConflict,
-                "batch " + manifest.batch_id + " was already received with other content");
-        }
-        log().information("batch %s from %s received again: same receipt returned", manifest.batch_id,
-                          manifest.sender);
-        transport::sendJson(response, Status::HTTP_OK, SignedReceipt{known->receipt, known->receiptSignature}.body());
-        return;
-    }
-
-    // Durable first: the batch folder is in place before anything is promised. Its
-    // path comes from the batch id Manifest::parse validated, and is checked once more
-    // to be inside the inbox before anything there is removed or replaced.
-    const std::filesystem::path finalDir = childPath(gateway_.inboxDir(), BatchId::parse(manifest.batch_id));
-    std::error_code ec;
-    std::filesystem::remove_all(finalDir, ec);  // left by a crash before the inbox row was written
-    std::filesystem::rename(staging.path, finalDir, ec);
-    if (ec) {
-        log().error("cannot store batch %s in %s: %s", manifest.batch_id, finalDir.string(), ec.message());
-        throw transport::HttpError(
-            transport::WireError::StorageUnavailable,
-            "the receiving gateway cannot store the batch now (" + ec.message() + "); retry later");
-    }
+    const store::ExclusiveLock instances = locks_.exclusive("inbox " + manifest.batch_id);
+    if (answeredBefore(manifest, response)) return;
+    moveIntoInbox(parts_.folders.inbox, staging.path, manifest);
 
     SignedReceipt signedReceipt;
     try {
@@ -182,10 +208,10 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
 }
 
 SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const transport::PeerIdentity& peer) {
-    const config::GatewayConfig& config = gateway_.config();
+    const config::GatewayConfig& config = parts_.config;
     const std::string receivedAt = formatUtc(std::chrono::system_clock::now());
     const config::PurposeSettings& purpose = config.purpose(manifest.purpose);
-    const std::uint64_t index = gateway_.ledger().append(
+    const std::uint64_t index = parts_.ledger.append(
         ledger::LedgerEntry::aboutBatch(ledger::Operation::BatchReceived, ledger::Outcome::Stored,
                                         peer.subject, manifest, purpose.legalBasis, manifest.sender));
 
@@ -198,9 +224,9 @@ SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const tra
     receipt.payloadDigest = manifest.payload_digest;
     receipt.receivedAt = receivedAt;
     receipt.ledgerIndex = index;
-    receipt.checkpoint = gateway_.ledger().checkpoint();
-    receipt.receiverKeyId = gateway_.keys().publicKeys().sign.id();
-    const SignedReceipt signedReceipt = signReceipt(receipt, gateway_.keys());
+    receipt.checkpoint = parts_.ledger.checkpoint();
+    receipt.receiverKeyId = parts_.keys.publicKeys().sign.id();
+    const SignedReceipt signedReceipt = signReceipt(receipt, parts_.keys);
 
     store::InboxBatch row;
     row.batchId = manifest.batch_id;
@@ -211,8 +237,8 @@ SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const tra
     row.receivedAt = receivedAt;
     row.receipt = signedReceipt.json;
     row.receiptSignature = signedReceipt.signature;
-    row.filesFolderId = gateway_.folderId();
-    const store::InboxBatch stored = gateway_.store().inbox().addToInbox(row);
+    row.filesFolderId = parts_.folders.folderId;
+    const store::InboxBatch stored = parts_.inbox.addToInbox(row);
     // Stored once: should it be there already, its own receipt is the one that holds.
     return SignedReceipt{stored.receipt, stored.receiptSignature};
 }

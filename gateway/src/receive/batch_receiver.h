@@ -5,7 +5,8 @@
 // A batch id seen before gets the receipt it got the first time.
 
 #include "exchange/receipt.h"
-#include "party/gateway.h"
+#include "receive/receiving_parts.h"
+#include "store/instance_locks.h"
 #include "privacy/manifest.h"
 #include "transport/tls_context.h"
 #include "transport/wire_error.h"
@@ -20,13 +21,29 @@ namespace passerelle::exchange {
 
 class BatchReceiver {
 public:
-    BatchReceiver(Gateway& gateway, std::function<void()> onStored)
-        : gateway_(gateway), onStored_(std::move(onStored)) {}
+    // locks: another instance on the same PostgreSQL database may be storing the same batch.
+    BatchReceiver(ReceivingParts parts, store::InstanceLocks& locks, std::function<void()> onStored)
+        : parts_(parts), locks_(locks), onStored_(std::move(onStored)) {}
 
     void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                 const transport::PeerIdentity& peer);
 
 private:
+    // The sending peer, once its certificate is allowed and the batch's announced size fits.
+    const config::PeerSettings& admitBatch(const Poco::Net::HTTPServerRequest& request,
+                                           const transport::PeerIdentity& peer);
+    // Streams the envelope into the staging folder, its signature checked with the
+    // peer's key; returns its manifest. Every refusal is in the ledger.
+    privacy::Manifest receiveInto(const std::filesystem::path& staging, Poco::Net::HTTPServerRequest& request,
+                                  const transport::PeerIdentity& peer,
+                                  const config::PeerSettings& peerSettings);
+    // The receiver's own policy: the batch is for us, for a purpose this peer may use,
+    // and carries exactly the fields the Region's definition of that purpose allows.
+    void checkAddressedToUs(const privacy::Manifest& manifest, const transport::PeerIdentity& peer,
+                            const config::PeerSettings& peerSettings);
+    // A batch id seen before: answered with its first receipt (true), or refused when
+    // its content differs.
+    bool answeredBefore(const privacy::Manifest& manifest, Poco::Net::HTTPServerResponse& response);
     // Counts the refusal, writes its batch-refused entry, then throws it as the HTTP error.
     [[noreturn]] void refuse(const transport::PeerIdentity& peer, const std::string& purpose,
                              const std::string& batchId, const std::string& reason,
@@ -34,7 +51,8 @@ private:
     // Ledger entry, signed receipt and inbox row of a batch already in its folder.
     SignedReceipt commit(const privacy::Manifest& manifest, const transport::PeerIdentity& peer);
 
-    Gateway& gateway_;
+    ReceivingParts parts_;
+    store::InstanceLocks& locks_;
     std::function<void()> onStored_;
     std::mutex commitMutex_;
 };

@@ -22,24 +22,24 @@ Poco::Logger& log() { return Poco::Logger::get("passerelle.sink"); }
 
 }  // namespace
 
-SinkDispatcher::SinkDispatcher(Gateway& gateway)
-    : gateway_(gateway), loop_([this]() -> std::chrono::steady_clock::duration {
+SinkDispatcher::SinkDispatcher(ReceivingParts parts)
+    : parts_(parts), loop_([this]() -> std::chrono::steady_clock::duration {
           const std::size_t waiting = drain();
           pause_ = waiting == 0 ? std::chrono::seconds(2) : std::min(pause_ * 2, std::chrono::seconds(300));
           return pause_;
       }) {
-    if (!gateway_.config().sink) {
-        throw ConfigError(gateway_.config().file.string() + ": key 'sink.plugin': no sink configured");
+    if (!parts_.config.sink) {
+        throw ConfigError(parts_.config.file.string() + ": key 'sink.plugin': no sink configured");
     }
 }
 
 SinkDispatcher::~SinkDispatcher() { stop(); }
 
 void SinkDispatcher::deliver(const store::InboxBatch& batch) {
-    const config::SinkSettings& settings = *gateway_.config().sink;
-    auto plugin = plugin::SinkPlugin::load(gateway_.config().pluginsDir, settings.plugin);
-    privacy::BatchReader reader(childPath(gateway_.inboxDir(), BatchId::parse(batch.batchId)), gateway_.keys(),
-                                [&](const std::string& sender) { return gateway_.peerKeys(sender).sign; });
+    const config::SinkSettings& settings = *parts_.config.sink;
+    auto plugin = plugin::SinkPlugin::load(parts_.config.pluginsDir, settings.plugin);
+    privacy::BatchReader reader(childPath(parts_.folders.inbox, BatchId::parse(batch.batchId)), parts_.keys,
+                                [&](const std::string& sender) { return parts_.peers.of(sender).sign; });
     const privacy::Manifest& manifest = reader.manifest();
     // Strict on this side too: the batch must be the one its row describes, and carry
     // exactly the fields of the purpose as this gateway defines it now (a batch stored by
@@ -47,10 +47,10 @@ void SinkDispatcher::deliver(const store::InboxBatch& batch) {
     if (manifest.batch_id != batch.batchId || manifest.sender != batch.sender || manifest.purpose != batch.purpose) {
         throw BatchError("the batch in inbox folder " + batch.batchId + " is not the one its inbox row describes");
     }
-    if (!gateway_.config().purposes.contains(manifest.purpose)) {
+    if (!parts_.config.purposes.contains(manifest.purpose)) {
         throw BatchError("purpose '" + manifest.purpose + "' is no longer configured: its fields are unknown");
     }
-    if (const auto refusal = fieldsRefusal(manifest.fields, gateway_.config().purpose(manifest.purpose))) {
+    if (const auto refusal = fieldsRefusal(manifest.fields, parts_.config.purpose(manifest.purpose))) {
         throw BatchError(refusal->reason);
     }
 
@@ -94,14 +94,14 @@ std::size_t SinkDispatcher::drain() {
     for (bool progress = true; progress;) {
         progress = false;
         const store::Claim claim{store::processOwner(), unixSeconds(std::chrono::system_clock::now()),
-                                 static_cast<std::int64_t>(gateway_.config().delivery.leaseSeconds),
-                                 gateway_.folderId()};
-        const auto round = gateway_.store().inbox().claimAwaitingSink(claim, kRound);
+                                 static_cast<std::int64_t>(parts_.config.delivery.leaseSeconds),
+                                 parts_.folders.folderId};
+        const auto round = parts_.inbox.claimAwaitingSink(claim, kRound);
         for (const store::InboxBatch& batch : round) {
             ledger::LedgerEntry entry = ledger::LedgerEntry::of(ledger::Operation::BatchHandedToSink,
                                                                 ledger::Outcome::Delivered, "gateway");
             entry.purpose = batch.purpose;
-            entry.counterpart = gateway_.config().sink->plugin;
+            entry.counterpart = parts_.config.sink->plugin;
             entry.record_count = batch.recordCount;
             entry.batch_id = batch.batchId;
             entry.payload_digest = batch.payloadDigest;
@@ -109,21 +109,21 @@ std::size_t SinkDispatcher::drain() {
                 deliver(batch);
                 // The ledger first, then the state: killed in between, the batch is handed over
                 // again (a sink commits a batch id once) and logged twice, never unlogged.
-                gateway_.ledger().append(entry);
-                gateway_.store().inbox().recordSinkDelivery(batch.batchId, formatUtc(std::chrono::system_clock::now()));
+                parts_.ledger.append(entry);
+                parts_.inbox.recordSinkDelivery(batch.batchId, formatUtc(std::chrono::system_clock::now()));
                 metrics::sinkHandOff(true);
                 log().information("batch %s from %s handed to %s", batch.batchId, batch.sender, entry.counterpart);
                 progress = true;
                 failed.erase(batch.batchId);  // failed in an earlier round of this drain
             } catch (const std::exception& e) {
                 failed.insert(batch.batchId);
-                gateway_.store().inbox().recordSinkFailure(batch.batchId, e.what());
+                parts_.inbox.recordSinkFailure(batch.batchId, e.what());
                 metrics::sinkHandOff(false);
                 // One ledger entry for the first failure, not one per retry.
                 if (batch.sinkAttempts == 0) {
                     entry.set(ledger::Operation::SinkFailed, ledger::Outcome::Retrying);
                     entry.reason = e.what();
-                    gateway_.ledger().append(entry);
+                    parts_.ledger.append(entry);
                 }
                 log().error("batch %s could not be handed to %s (attempt %s, it stays stored and is retried): %s",
                             batch.batchId, entry.counterpart, std::to_string(batch.sinkAttempts + 1),

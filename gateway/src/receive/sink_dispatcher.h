@@ -4,7 +4,7 @@
 // nothing: the batch stays 'stored' and is retried, with growing pauses.
 
 #include "party/background_loop.h"
-#include "party/gateway.h"
+#include "receive/receiving_parts.h"
 
 #include <chrono>
 #include <cstdint>
@@ -14,7 +14,7 @@ namespace passerelle::exchange {
 
 class SinkDispatcher {
 public:
-    explicit SinkDispatcher(Gateway& gateway);
+    explicit SinkDispatcher(ReceivingParts parts);
     ~SinkDispatcher();
     SinkDispatcher(const SinkDispatcher&) = delete;
     SinkDispatcher& operator=(const SinkDispatcher&) = delete;
@@ -31,7 +31,7 @@ public:
 private:
     void deliver(const store::InboxBatch& batch);
 
-    Gateway& gateway_;
+    ReceivingParts parts_;
     std::mutex drainMutex_;
     std::chrono::seconds pause_{2};
     BackgroundLoop loop_;

@@ -72,37 +72,37 @@ ledger::LedgerEntry outboxBatchEntry(const config::GatewayConfig& config, const 
 
 store::Claim BatchDelivery::claimNow() const {
     return {owner_, unixSeconds(std::chrono::system_clock::now()),
-            static_cast<std::int64_t>(gateway_.config().delivery.leaseSeconds), gateway_.folderId()};
+            static_cast<std::int64_t>(config_.delivery.leaseSeconds), folders_.folderId};
 }
 
 std::optional<DeliveryOutcome> BatchDelivery::deliverNow(const std::string& batchId, const std::string& actor) {
-    auto claimed = gateway_.store().outbox().claim(batchId, claimNow());
+    auto claimed = outbox_.claim(batchId, claimNow());
     if (!claimed) return std::nullopt;
     return deliver(*claimed, actor);
 }
 
 std::vector<DeliveryOutcome> BatchDelivery::deliverDue(const std::string& recipient, const std::string& actor) {
     std::vector<DeliveryOutcome> outcomes;
-    for (const store::OutboxBatch& batch : gateway_.store().outbox().claimDue(claimNow(), SIZE_MAX, recipient)) {
+    for (const store::OutboxBatch& batch : outbox_.claimDue(claimNow(), SIZE_MAX, recipient)) {
         outcomes.push_back(deliver(batch, actor));
     }
     return outcomes;
 }
 
 std::vector<store::OutboxBatch> BatchDelivery::claimDue(std::size_t max) {
-    return gateway_.store().outbox().claimDue(claimNow(), max);
+    return outbox_.claimDue(claimNow(), max);
 }
 
 void BatchDelivery::deadLetter(const store::OutboxBatch& batch, const std::string& actor,
                                const std::string& lastError) {
-    const config::GatewayConfig& config = gateway_.config();
-    gateway_.store().outbox().deadLetter(batch.batchId, formatUtc(std::chrono::system_clock::now()));
+    const config::GatewayConfig& config = config_;
+    outbox_.deadLetter(batch.batchId, formatUtc(std::chrono::system_clock::now()));
     metrics::batchDeadLettered(batch.recipient);
-    gateway_.ledger().append(outboxBatchEntry(
-        config, batch, actor, ledger::Operation::BatchDeadLettered, ledger::Outcome::DeadLetter,
-        "undelivered since " + batch.queuedSince() + " (over " +
-            std::to_string(config.delivery.deadLetterAfterHours) +
-            " h); kept in the outbox until requeued; last error: " + lastError));
+    ledger_.append(outboxBatchEntry(config, batch, actor, ledger::Operation::BatchDeadLettered,
+                                    ledger::Outcome::DeadLetter,
+                                    "undelivered since " + batch.queuedSince() + " (over " +
+                                        std::to_string(config.delivery.deadLetterAfterHours) +
+                                        " h); kept in the outbox until requeued; last error: " + lastError));
     // The alert: an operator must act (passerelle status lists it; passerelle outbox requeue sends it again).
     log().critical("ALERT: batch %s for %s dead-lettered after %s attempts since %s: %s "
                    "(kept in the outbox; 'passerelle outbox requeue --batch %s' sends it again)",
@@ -112,11 +112,11 @@ void BatchDelivery::deadLetter(const store::OutboxBatch& batch, const std::strin
 
 std::size_t BatchDelivery::deadLetterExpired(const std::string& actor) {
     const auto now = std::chrono::system_clock::now();
-    const std::string cutoff = formatUtc(now - std::chrono::hours(gateway_.config().delivery.deadLetterAfterHours));
+    const std::string cutoff = formatUtc(now - std::chrono::hours(config_.delivery.deadLetterAfterHours));
     std::size_t count = 0;
-    for (const store::OutboxBatch& batch : gateway_.store().outbox().pendingQueuedBefore(cutoff)) {
+    for (const store::OutboxBatch& batch : outbox_.pendingQueuedBefore(cutoff)) {
         // Not while a live process is sending it: that attempt decides.
-        if (!gateway_.store().outbox().claim(batch.batchId, claimNow())) continue;
+        if (!outbox_.claim(batch.batchId, claimNow())) continue;
         deadLetter(batch, actor, batch.lastError.empty() ? "never attempted" : batch.lastError);
         ++count;
     }
@@ -124,9 +124,9 @@ std::size_t BatchDelivery::deadLetterExpired(const std::string& actor) {
 }
 
 DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const std::string& actor) {
-    const config::GatewayConfig& config = gateway_.config();
+    const config::GatewayConfig& config = config_;
     const config::PeerSettings& peer = config.peer(batch.recipient);
-    const std::filesystem::path dir = gateway_.outboxDir() / batch.batchId;
+    const std::filesystem::path dir = folders_.outbox / batch.batchId;
 
     DeliveryOutcome outcome;
     outcome.batchId = batch.batchId;
@@ -139,21 +139,21 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
             throw TransportError(peer.url + " refused batch " + batch.batchId + ": " + describeRefusal(result));
         }
         const SignedReceipt signedReceipt = SignedReceipt::fromBody(result.body);
-        outcome.receipt = verifyReceipt(signedReceipt, gateway_.peerKeys(batch.recipient).sign);
+        outcome.receipt = verifyReceipt(signedReceipt, peers_.of(batch.recipient).sign);
         checkReceiptMatches(outcome.receipt, batch, config.party);
         if (!outcome.receipt.checkpoint) {
             throw BatchError(peer.url + " answered batch " + batch.batchId +
                              " with a receipt carrying no ledger checkpoint (a receiver of an earlier version)");
         }
-        gateway_.keepPeerCheckpoint(*outcome.receipt.checkpoint);
+        peers_.keepCheckpoint(ledger_, *outcome.receipt.checkpoint);
         // The ledger first, then the state: a process killed in between leaves the batch
         // pending, sent again and answered with the same receipt; never receipted unlogged.
-        gateway_.ledger().append(outboxBatchEntry(
+        ledger_.append(outboxBatchEntry(
             config, batch, actor, ledger::Operation::BatchReceipted, ledger::Outcome::Receipted,
             "receiver ledger entry " + std::to_string(outcome.receipt.ledgerIndex) +
                 ", receiver checkpoint " + ledger::describe(*outcome.receipt.checkpoint)));
-        gateway_.store().outbox().recordReceipt(batch.batchId, signedReceipt.json, signedReceipt.signature,
-                                       formatUtc(std::chrono::system_clock::now()));
+        outbox_.recordReceipt(batch.batchId, signedReceipt.json, signedReceipt.signature,
+                              formatUtc(std::chrono::system_clock::now()));
         outcome.receipted = true;
     } catch (const Error& e) {
         outcome.error = e.what();
@@ -170,9 +170,9 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
         const auto now = std::chrono::system_clock::now();
         const auto pause = backoffAfter(batch.attempts + 1, config.delivery);
         outcome.nextAttemptAt = unixSeconds(now + pause);
-        gateway_.ledger().append(outboxBatchEntry(config, batch, actor, ledger::Operation::DeliveryFailed,
-                                                  ledger::Outcome::Failed, outcome.error));
-        gateway_.store().outbox().recordAttemptFailure(batch.batchId, outcome.error, outcome.nextAttemptAt, formatUtc(now));
+        ledger_.append(outboxBatchEntry(config, batch, actor, ledger::Operation::DeliveryFailed,
+                                        ledger::Outcome::Failed, outcome.error));
+        outbox_.recordAttemptFailure(batch.batchId, outcome.error, outcome.nextAttemptAt, formatUtc(now));
         log().warning("batch %s not delivered to %s: %s (it stays in the outbox; next attempt in %s s)",
                       batch.batchId, batch.recipient, outcome.error, std::to_string(pause.count()));
     }

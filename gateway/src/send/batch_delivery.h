@@ -9,7 +9,11 @@
 // each batch is claimed before it is sent, so only one sends it at a time.
 
 #include "exchange/receipt.h"
-#include "party/gateway.h"
+#include "config/gateway_config.h"
+#include "ledger/ledger.h"
+#include "party/peer_keys.h"
+#include "party/state_folders.h"
+#include "store/outbox.h"
 
 #include <chrono>
 #include <string>
@@ -38,7 +42,14 @@ ledger::LedgerEntry outboxBatchEntry(const config::GatewayConfig& config, const 
 
 class BatchDelivery {
 public:
-    explicit BatchDelivery(Gateway& gateway) : gateway_(gateway), owner_(store::processOwner()) {}
+    BatchDelivery(const config::GatewayConfig& config, const PeerKeys& peers, ledger::Ledger& ledger,
+                  store::Outbox& outbox, StateFolders folders)
+        : config_(config),
+          peers_(peers),
+          ledger_(ledger),
+          outbox_(outbox),
+          folders_(std::move(folders)),
+          owner_(store::processOwner()) {}
 
     // One attempt for one outbox batch this process has claimed.
     DeliveryOutcome deliver(const store::OutboxBatch& batch, const std::string& actor);
@@ -61,7 +72,11 @@ private:
     store::Claim claimNow() const;
     void deadLetter(const store::OutboxBatch& batch, const std::string& actor, const std::string& lastError);
 
-    Gateway& gateway_;
+    const config::GatewayConfig& config_;
+    const PeerKeys& peers_;
+    ledger::Ledger& ledger_;
+    store::Outbox& outbox_;
+    StateFolders folders_;  // the outbox folder and the state folder's identity
     std::string owner_;
 };
 

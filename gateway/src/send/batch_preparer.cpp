@@ -104,9 +104,9 @@ PreparedBatch BatchPreparer::prepare(const std::string& jobName, const std::stri
     } catch (...) {
         // A job that stops half-way leaves no half-written batch or report behind.
         std::error_code ec;
-        std::filesystem::remove_all(gateway_.outboxDir() / batchId, ec);
-        std::filesystem::remove_all(sealingFolderOf(gateway_.outboxDir() / batchId), ec);
-        std::filesystem::remove(gateway_.quarantineDir() / (batchId + ".csv"), ec);
+        std::filesystem::remove_all(parts_.folders.outbox / batchId, ec);
+        std::filesystem::remove_all(sealingFolderOf(parts_.folders.outbox / batchId), ec);
+        std::filesystem::remove(parts_.folders.quarantine / (batchId + ".csv"), ec);
         throw;
     }
 }
@@ -137,6 +137,26 @@ struct RecordSieve {
     // (older, current) pseudonyms of the objections found under an older epoch.
     std::vector<std::pair<std::string, std::string>> toRekey;
     std::vector<std::string_view> values;  // the record's purpose fields, once kept
+
+    // Loads what each record is checked against: the pseudonym keys (the current
+    // epoch's and older ones objections still name), the purpose's objections and,
+    // for an incremental job, its cursor.
+    void load(const SendingParts& parts, const config::JobSettings& job, const std::string& jobName) {
+        filtered = !options.exitFrom.empty() || !options.exitTo.empty();
+        const bool wantsPseudonym = std::find(purpose.fields.begin(), purpose.fields.end(),
+                                              record::Field::pseudonym) != purpose.fields.end();
+        // Computed even when the batch does not carry it: objections are kept, and
+        // access requests answered, by pseudonym (docs/privacy.md).
+        if (wantsPseudonym || !purpose.pseudonymDomain.empty()) {
+            pseudonymiser.emplace(parts.keys, purpose.pseudonymDomain);
+        }
+        objections = parts.objections.objectionSet(purpose.id);
+        if (pseudonymiser) olderEpochs = olderEpochPseudonymisers(objections, parts.keys, config, purpose);
+        // An incremental job sends only records new or changed since its last batch.
+        incremental = job.incremental && options.useCursor;
+        if (incremental) previous = parts.jobs.cursor(jobName);
+        values.resize(purpose.fields.size());
+    }
 
     bool objected() {
         if (objections.contains(pseudonym)) return true;
@@ -208,8 +228,9 @@ FileLock openBatchFolder(const std::filesystem::path& batchDir) {
 // The job's ledger entries besides the sealed batch: records quarantined, withheld
 // by objection, and objections moved to the current pseudonym key epoch. Every
 // entry names who, why (purpose and legal basis) and for whom.
-void recordJobOutcomes(Gateway& gateway, const config::JobSettings& job, const config::PurposeSettings& purpose,
-                       const std::string& actor, const std::filesystem::path& quarantineFile, RecordSieve& sieve,
+void recordJobOutcomes(const SendingParts& parts, const config::JobSettings& job,
+                       const config::PurposeSettings& purpose, const std::string& actor,
+                       const std::filesystem::path& quarantineFile, RecordSieve& sieve,
                        PreparedBatch& result) {
     auto jobEntry = [&](ledger::Operation operation, std::uint64_t count, ledger::Outcome outcome,
                         std::string reason) {
@@ -221,20 +242,20 @@ void recordJobOutcomes(Gateway& gateway, const config::JobSettings& job, const c
         return entry;
     };
     if (result.quarantined > 0) {
-        gateway.ledger().append(
+        parts.ledger.append(
             jobEntry(ledger::Operation::RecordsQuarantined, result.quarantined, ledger::Outcome::Quarantined,
                      "job " + result.job + ": see quarantine report " + quarantineFile.filename().string()));
     }
     if (result.objected > 0) {
-        gateway.ledger().append(jobEntry(ledger::Operation::RecordsWithheld, result.objected,
-                                         ledger::Outcome::Withheld, "objection (GDPR art. 21)"));
+        parts.ledger.append(jobEntry(ledger::Operation::RecordsWithheld, result.objected,
+                                     ledger::Outcome::Withheld, "objection (GDPR art. 21)"));
     }
     // Under the current key, the objection no longer needs the retired one.
     for (const auto& [older, current] : sieve.toRekey) {
-        result.objectionsRekeyed += gateway.store().objections().rekeyObjection(purpose.id, older, current) ? 1 : 0;
+        result.objectionsRekeyed += parts.objections.rekeyObjection(purpose.id, older, current) ? 1 : 0;
     }
     if (result.objectionsRekeyed > 0) {
-        gateway.ledger().append(jobEntry(
+        parts.ledger.append(jobEntry(
             ledger::Operation::ObjectionsRekeyed, result.objectionsRekeyed, ledger::Outcome::Recorded,
             "objection (GDPR art. 21) recorded under an older pseudonym key epoch, moved to epoch " +
                 std::to_string(sieve.pseudonymiser->epoch())));
@@ -243,9 +264,10 @@ void recordJobOutcomes(Gateway& gateway, const config::JobSettings& job, const c
 
 // The sealed batch: ledgered (batch-sealed), then queued in the outbox with the
 // job's advanced cursor, in one transaction.
-void queueSealed(Gateway& gateway, const config::JobSettings& job, const config::PurposeSettings& purpose,
-                 const std::string& actor, const PrepareOptions& options, const privacy::Manifest& manifest,
-                 const RecordSieve& sieve, const PreparedBatch& result) {
+void queueSealed(const SendingParts& parts, const config::JobSettings& job,
+                 const config::PurposeSettings& purpose, const std::string& actor,
+                 const PrepareOptions& options, const privacy::Manifest& manifest, const RecordSieve& sieve,
+                 const PreparedBatch& result) {
     std::string why = options.reason.empty() ? "job " + result.job : options.reason;
     if (sieve.incremental) {
         why += "; incremental: " + std::to_string(result.unchanged) + " record(s) unchanged since the last batch";
@@ -253,7 +275,7 @@ void queueSealed(Gateway& gateway, const config::JobSettings& job, const config:
     ledger::LedgerEntry sealedEntry = ledger::LedgerEntry::aboutBatch(
         ledger::Operation::BatchSealed, ledger::Outcome::Queued, actor, manifest, purpose.legalBasis, job.recipient);
     sealedEntry.reason = why;
-    gateway.ledger().append(sealedEntry);
+    parts.ledger.append(sealedEntry);
 
     store::OutboxBatch queued;
     queued.batchId = manifest.batch_id;
@@ -263,67 +285,38 @@ void queueSealed(Gateway& gateway, const config::JobSettings& job, const config:
     queued.recordCount = manifest.record_count;
     queued.payloadDigest = manifest.payload_digest;
     queued.createdAt = manifest.created_at;
-    queued.filesFolderId = gateway.folderId();
-    gateway.store().outbox().addToOutbox(queued, sieve.advanced);
+    queued.filesFolderId = parts.folders.folderId;
+    parts.outbox.addToOutbox(queued, sieve.advanced);
 }
 
-}  // namespace
-
-PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std::string& actor,
-                                          const std::string& batchId, const PrepareOptions& options) {
-    const config::GatewayConfig& config = gateway_.config();
-    const config::JobSettings& job = config.job(jobName);
-    const config::PurposeSettings& purpose = config.purpose(job.purpose);
-    const privacy::PublicKeys& recipient = gateway_.peerKeys(job.recipient);
-
-    SourceRecords source(config, job, purpose.required, {options.exitFrom, options.exitTo, ""});
-    RecordSieve sieve(config, purpose, options);
-    sieve.filtered = !options.exitFrom.empty() || !options.exitTo.empty();
-    const bool wantsPseudonym =
-        std::find(purpose.fields.begin(), purpose.fields.end(), record::Field::pseudonym) != purpose.fields.end();
-    // Computed even when the batch does not carry it: objections are kept, and
-    // access requests answered, by pseudonym (docs/privacy.md).
-    if (wantsPseudonym || !purpose.pseudonymDomain.empty()) {
-        sieve.pseudonymiser.emplace(gateway_.keys(), purpose.pseudonymDomain);
-    }
-    sieve.objections = gateway_.store().objections().objectionSet(purpose.id);
-    if (sieve.pseudonymiser) {
-        sieve.olderEpochs = olderEpochPseudonymisers(sieve.objections, gateway_.keys(), config, purpose);
-    }
-    // An incremental job sends only records new or changed since its last batch.
-    sieve.incremental = job.incremental && options.useCursor;
-    if (sieve.incremental) sieve.previous = gateway_.store().jobs().cursor(jobName);
-    sieve.values.resize(purpose.fields.size());
-
-    PreparedBatch result;
-    result.job = jobName;
-    const std::filesystem::path batchDir = gateway_.outboxDir() / batchId;
-    const FileLock sealing = openBatchFolder(batchDir);
-
+// What the batch's manifest says before it is sealed: who sends what, to whom, for which purpose.
+privacy::Manifest draftManifest(const config::GatewayConfig& config, const config::JobSettings& job,
+                                const config::PurposeSettings& purpose, const std::string& batchId) {
     privacy::Manifest draft;
     draft.batch_id = batchId;
     draft.sender = config.party;
     draft.recipient = job.recipient;
     draft.purpose = purpose.id;
     draft.fields = fieldNames(purpose.fields);
-    privacy::BatchWriter writer(batchDir, draft, gateway_.keys(), recipient.box);
-    QuarantineReport quarantine(gateway_.quarantineDir() / (batchId + ".csv"));
-    source.onRefused([&quarantine](std::uint64_t line, std::string_view where, std::string_view reason) {
-        quarantine.add(line, where, reason);
-    });
+    return draft;
+}
 
+// Reads the source to its end: each refused row is counted (the source lists it in
+// the quarantine report), each valid record goes through the sieve into the batch,
+// its pseudonym into the carried list. `progress` hears the rows read now and then.
+void sealRecords(SourceRecords& source, RecordSieve& sieve, privacy::BatchWriter& writer,
+                 QuarantineReport& quarantine, store::CarriedPseudonymsWriter& carried, PreparedBatch& result,
+                 const std::function<void(std::uint64_t)>& progress) {
     record::TraineeRecord record;
-    // The batch's pseudonyms go to the state store in chunks, so memory stays flat.
-    store::CarriedPseudonymsWriter carried(gateway_.carriedDir(), batchId);
     auto lastProgress = std::chrono::steady_clock::now();
     for (;;) {
         const auto step = source.next(record);
         if (step == SourceRecords::Step::End) break;
         result.rowsRead = source.rowsRead();
-        if (progress_ && (result.rowsRead & 0xFFFF) == 0) {
+        if (progress && (result.rowsRead & 0xFFFF) == 0) {
             const auto now = std::chrono::steady_clock::now();
             if (now - lastProgress > std::chrono::seconds(1)) {
-                progress_(result.rowsRead);
+                progress(result.rowsRead);
                 lastProgress = now;
             }
         }
@@ -336,9 +329,37 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
         writer.addRecord(sieve.values);
         ++result.sealed;
     }
+}
+
+}  // namespace
+
+PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std::string& actor,
+                                          const std::string& batchId, const PrepareOptions& options) {
+    const config::GatewayConfig& config = parts_.config;
+    const config::JobSettings& job = config.job(jobName);
+    const config::PurposeSettings& purpose = config.purpose(job.purpose);
+    const privacy::PublicKeys& recipient = parts_.peers.of(job.recipient);
+
+    SourceRecords source(config, job, purpose.required, {options.exitFrom, options.exitTo, ""});
+    RecordSieve sieve(config, purpose, options);
+    sieve.load(parts_, job, jobName);
+
+    PreparedBatch result;
+    result.job = jobName;
+    const std::filesystem::path batchDir = parts_.folders.outbox / batchId;
+    const FileLock sealing = openBatchFolder(batchDir);
+    privacy::BatchWriter writer(batchDir, draftManifest(config, job, purpose, batchId), parts_.keys,
+                                recipient.box);
+    QuarantineReport quarantine(parts_.folders.quarantine / (batchId + ".csv"));
+    source.onRefused([&quarantine](std::uint64_t line, std::string_view where, std::string_view reason) {
+        quarantine.add(line, where, reason);
+    });
+    // The batch's pseudonyms go to the state store in chunks, so memory stays flat.
+    store::CarriedPseudonymsWriter carried(parts_.folders.carried, batchId);
+    sealRecords(source, sieve, writer, quarantine, carried, result, progress_);
     quarantine.close();
     if (result.quarantined > 0) result.quarantineReport = quarantine.file();
-    recordJobOutcomes(gateway_, job, purpose, actor, quarantine.file(), sieve, result);
+    recordJobOutcomes(parts_, job, purpose, actor, quarantine.file(), sieve, result);
 
     if (result.sealed == 0) {
         std::filesystem::remove_all(batchDir);
@@ -348,7 +369,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     carried.commit();
     result.batchId = batchId;
     result.payloadDigest = manifest.payload_digest;
-    queueSealed(gateway_, job, purpose, actor, options, manifest, sieve, result);
+    queueSealed(parts_, job, purpose, actor, options, manifest, sieve, result);
     std::error_code ec;
     std::filesystem::remove(batchDir / kSealingLock, ec);
     return result;

@@ -3,7 +3,7 @@
 // plugin, map columns to the trainee record, validate, keep only what the
 // purpose allows, pseudonymise, and seal the batch into the outbox.
 
-#include "party/gateway.h"
+#include "send/sending_parts.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -45,7 +45,7 @@ struct PreparedBatch {
 
 class BatchPreparer {
 public:
-    explicit BatchPreparer(Gateway& gateway) : gateway_(gateway) {}
+    explicit BatchPreparer(SendingParts parts) : parts_(parts) {}
 
     // Called now and then with the number of rows read so far.
     void onProgress(std::function<void(std::uint64_t)> progress) { progress_ = std::move(progress); }
@@ -58,7 +58,7 @@ private:
     PreparedBatch prepareBatch(const std::string& jobName, const std::string& actor, const std::string& batchId,
                                const PrepareOptions& options);
 
-    Gateway& gateway_;
+    SendingParts parts_;
     std::function<void(std::uint64_t)> progress_;
 };
 

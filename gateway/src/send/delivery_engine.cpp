@@ -16,13 +16,18 @@ Poco::Logger& log() { return Poco::Logger::get("passerelle.delivery"); }
 
 }  // namespace
 
-DeliveryEngine::DeliveryEngine(Gateway& gateway, std::chrono::seconds pollEvery)
-    : gateway_(gateway), delivery_(gateway), pollEvery_(pollEvery), loop_([this] { return scan(); }) {}
+DeliveryEngine::DeliveryEngine(BatchDelivery delivery, const config::DeliverySettings& settings,
+                               store::Outbox& outbox, std::chrono::seconds pollEvery)
+    : delivery_(std::move(delivery)),
+      settings_(settings),
+      outbox_(outbox),
+      pollEvery_(pollEvery),
+      loop_([this] { return scan(); }) {}
 
 DeliveryEngine::~DeliveryEngine() { stop(); }
 
 void DeliveryEngine::start() {
-    pool_.emplace(gateway_.config().delivery.workers);
+    pool_.emplace(settings_.workers);
     loop_.start();
 }
 
@@ -45,9 +50,9 @@ void DeliveryEngine::send(store::OutboxBatch batch) {
         log().error("delivering batch %s failed: %s", batch.batchId, std::string(e.what()));
         try {
             const auto now = std::chrono::system_clock::now();
-            gateway_.store().outbox().recordAttemptFailure(
-                batch.batchId, e.what(),
-                unixSeconds(now + backoffAfter(batch.attempts + 1, gateway_.config().delivery)), formatUtc(now));
+            outbox_.recordAttemptFailure(batch.batchId, e.what(),
+                                         unixSeconds(now + backoffAfter(batch.attempts + 1, settings_)),
+                                         formatUtc(now));
         } catch (const std::exception&) {
             // Still failing: its claim lapses with its lease.
         }
@@ -58,7 +63,7 @@ void DeliveryEngine::send(store::OutboxBatch batch) {
 
 std::chrono::steady_clock::duration DeliveryEngine::scan() {
     if (stopping_) return pollEvery_;
-    const std::size_t workers = gateway_.config().delivery.workers;
+    const std::size_t workers = settings_.workers;
     try {
         const auto steadyNow = std::chrono::steady_clock::now();
         if (steadyNow - lastExpiryCheck_ >= std::chrono::minutes(1)) {
@@ -74,7 +79,7 @@ std::chrono::steady_clock::duration DeliveryEngine::scan() {
         }
         // Next look: when the earliest back-off ends, and at least every poll interval.
         auto wait = std::chrono::steady_clock::duration(pollEvery_);
-        if (const auto due = gateway_.store().outbox().nextDueAt()) {
+        if (const auto due = outbox_.nextDueAt()) {
             const auto untilDue = std::chrono::seconds(
                 std::max<std::int64_t>(0, *due - unixSeconds(std::chrono::system_clock::now())));
             // At least a second: a due batch another live process is sending stays "due".

@@ -7,7 +7,6 @@
 // [delivery] dead_letter_after_hours become dead letters, with an alert.
 
 #include "party/background_loop.h"
-#include "party/gateway.h"
 #include "send/batch_delivery.h"
 
 #include <boost/asio/thread_pool.hpp>
@@ -20,7 +19,9 @@ namespace passerelle::exchange {
 
 class DeliveryEngine {
 public:
-    DeliveryEngine(Gateway& gateway, std::chrono::seconds pollEvery);
+    // Sends with `delivery`; `outbox` is the one it delivers from.
+    DeliveryEngine(BatchDelivery delivery, const config::DeliverySettings& settings, store::Outbox& outbox,
+                   std::chrono::seconds pollEvery);
     ~DeliveryEngine();
     DeliveryEngine(const DeliveryEngine&) = delete;
     DeliveryEngine& operator=(const DeliveryEngine&) = delete;
@@ -37,8 +38,9 @@ private:
     std::chrono::steady_clock::duration scan();
     void send(store::OutboxBatch batch);  // on a worker
 
-    Gateway& gateway_;
     BatchDelivery delivery_;
+    const config::DeliverySettings& settings_;
+    store::Outbox& outbox_;
     std::chrono::seconds pollEvery_;
     std::optional<boost::asio::thread_pool> pool_;
     BackgroundLoop loop_;

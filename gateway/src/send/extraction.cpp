@@ -34,7 +34,8 @@ bool isIsoDate(const std::string& text) {
 // ledger entries are made from it, and each refusal is one (outcome denied)
 // before it is an HTTP error.
 struct ExtractionService::RequestContext {
-    Gateway& gateway;
+    const config::GatewayConfig& config;
+    ledger::Ledger& ledger;
     const transport::PeerIdentity& peer;
     // Known before the signature is checked, so kept to what cannot carry free text:
     // a purpose this gateway configures, a request id of 32 hex characters.
@@ -46,44 +47,33 @@ struct ExtractionService::RequestContext {
             ledger::Operation::ExtractionRequested, outcome, peer.subject, peer.commonName,
             (requestId.empty() ? "" : "request " + requestId + ": ") + reason);
         e.purpose = purpose;
-        if (!purpose.empty()) e.legal_basis = gateway.config().purpose(purpose).legalBasis;
+        if (!purpose.empty()) e.legal_basis = config.purpose(purpose).legalBasis;
         return e;
     }
 
     [[noreturn]] void deny(transport::WireError code, const std::string& message) const {
-        gateway.ledger().append(
-            entry(ledger::Outcome::Denied, std::string(transport::codeOf(code)) + ": " + message));
+        ledger.append(entry(ledger::Outcome::Denied, std::string(transport::codeOf(code)) + ": " + message));
         throw transport::HttpError(code, message);
     }
 };
 
-ExtractionService::ExtractionService(Gateway& gateway, std::function<void()> onQueued)
-    : ExtractionService(gateway, std::move(onQueued), systemClock()) {}
+ExtractionService::ExtractionService(SendingParts parts, store::ExtractionRequests requests,
+                                     std::function<void()> onQueued)
+    : ExtractionService(parts, std::move(requests), std::move(onQueued), systemClock()) {}
 
-ExtractionService::ExtractionService(Gateway& gateway, std::function<void()> onQueued, const Clock& clock)
-    : gateway_(gateway), onQueued_(std::move(onQueued)), clock_(clock), requests_(gateway.store().sharedDatabase()) {}
+ExtractionService::ExtractionService(SendingParts parts, store::ExtractionRequests requests,
+                                     std::function<void()> onQueued, const Clock& clock)
+    : parts_(parts), onQueued_(std::move(onQueued)), clock_(clock), requests_(std::move(requests)) {}
 
 void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
                                const transport::PeerIdentity& peer) {
-    const config::GatewayConfig& config = gateway_.config();
-    RequestContext ctx{gateway_, peer, "", ""};
+    const config::GatewayConfig& config = parts_.config;
+    RequestContext ctx{config, parts_.ledger, peer, "", ""};
 
     // 1. Size, before anything is read: a request is a few hundred bytes.
-    const std::uint64_t limit = config.http.maxRequestBytes;
-    const std::string tooLarge =
-        "an extraction request is limited to " + std::to_string(limit) + " bytes (http.max_request_bytes)";
-    const transport::Admission admission = transport::admit(config, peer, request, limit);
-    if (admission.body == transport::BodyCheck::LengthRequired) {
-        // A body read to the end of the connection would hold a thread until the timeout.
-        ctx.deny(transport::WireError::LengthRequired, "an extraction request is sent with a Content-Length");
-    }
-    if (admission.body != transport::BodyCheck::Fits) {
-        ctx.deny(transport::WireError::RequestTooLarge, tooLarge);
-    }
-    std::string body(limit + 1, '\0');
-    request.stream().read(body.data(), static_cast<std::streamsize>(body.size()));
-    body.resize(static_cast<std::size_t>(request.stream().gcount()));
-    if (body.size() > limit) ctx.deny(transport::WireError::RequestTooLarge, tooLarge);
+    const transport::Admission admission =
+        transport::admit(config, peer, request, config.http.maxRequestBytes);
+    const std::string body = readBody(request, admission.body, ctx);
 
     // What the request says, read strictly now but trusted only once its signature
     // is checked below: until then it only names the request and purpose in the ledger.
@@ -112,26 +102,7 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
     }
     if (!parsed) ctx.deny(transport::WireError::InvalidRequest, malformed);
     const ExtractionRequest& req = *parsed;
-    const privacy::SignPublicKey& peerKey = gateway_.peerKeys(peer.commonName).sign;
-    if (req.requesterKeyId != peerKey.id()) {
-        ctx.deny(transport::WireError::BadSignature,
-                 "the request names signing key " + req.requesterKeyId + " but peer." + peer.commonName +
-                     ".public_keys holds key " + peerKey.id() + " (after a key rotation, update that file)");
-    }
-    if (!envelope->verifies(peerKey)) {
-        ctx.deny(transport::WireError::BadSignature,
-                 "the request's signature does not verify with the key of '" + peer.commonName + "' (" +
-                     peerKey.id() + "): altered, or signed by another party");
-    }
-    if (req.requester != peer.commonName) {
-        ctx.deny(transport::WireError::RequesterMismatch, "the request names requester '" + req.requester +
-                                                              "' but the certificate is '" + peer.commonName +
-                                                              "'");
-    }
-    if (req.institution != config.party) {
-        ctx.deny(transport::WireError::WrongInstitution,
-                 "the request is addressed to '" + req.institution + "', not to '" + config.party + "'");
-    }
+    checkSigned(req, *envelope, ctx);
 
     // 4. Allowed: the purpose is one this peer may ask for, and a job serves it.
     const auto& allowed = peerSettings.extractPurposes;
@@ -145,8 +116,56 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
 
     // 5. Fresh, and never seen: the time window bounds how long a nonce must be remembered.
     checkFreshness(req, ctx);
+    admitOnce(req, ctx);
+    serve(req, job, peer, response);
+}
+
+std::string ExtractionService::readBody(Poco::Net::HTTPServerRequest& request, transport::BodyCheck size,
+                                        const RequestContext& ctx) const {
+    const std::uint64_t limit = parts_.config.http.maxRequestBytes;
+    const std::string tooLarge =
+        "an extraction request is limited to " + std::to_string(limit) + " bytes (http.max_request_bytes)";
+    if (size == transport::BodyCheck::LengthRequired) {
+        // A body read to the end of the connection would hold a thread until the timeout.
+        ctx.deny(transport::WireError::LengthRequired, "an extraction request is sent with a Content-Length");
+    }
+    if (size != transport::BodyCheck::Fits) {
+        ctx.deny(transport::WireError::RequestTooLarge, tooLarge);
+    }
+    std::string body(limit + 1, '\0');
+    request.stream().read(body.data(), static_cast<std::streamsize>(body.size()));
+    body.resize(static_cast<std::size_t>(request.stream().gcount()));
+    if (body.size() > limit) ctx.deny(transport::WireError::RequestTooLarge, tooLarge);
+    return body;
+}
+
+void ExtractionService::checkSigned(const ExtractionRequest& req, const SignedExtractionRequest& envelope,
+                                    const RequestContext& ctx) const {
+    const std::string& peer = ctx.peer.commonName;
+    const privacy::SignPublicKey& peerKey = parts_.peers.of(peer).sign;
+    if (req.requesterKeyId != peerKey.id()) {
+        ctx.deny(transport::WireError::BadSignature,
+                 "the request names signing key " + req.requesterKeyId + " but peer." + peer +
+                     ".public_keys holds key " + peerKey.id() + " (after a key rotation, update that file)");
+    }
+    if (!envelope.verifies(peerKey)) {
+        ctx.deny(transport::WireError::BadSignature,
+                 "the request's signature does not verify with the key of '" + peer + "' (" + peerKey.id() +
+                     "): altered, or signed by another party");
+    }
+    if (req.requester != peer) {
+        ctx.deny(transport::WireError::RequesterMismatch,
+                 "the request names requester '" + req.requester + "' but the certificate is '" + peer + "'");
+    }
+    if (req.institution != parts_.config.party) {
+        ctx.deny(transport::WireError::WrongInstitution, "the request is addressed to '" + req.institution +
+                                                             "', not to '" + parts_.config.party + "'");
+    }
+}
+
+void ExtractionService::admitOnce(const ExtractionRequest& req, const RequestContext& ctx) {
     const auto now = clock_.now();
-    const auto window = std::chrono::seconds(config.http.requestMaxAgeSeconds);
+    const auto window = std::chrono::seconds(parts_.config.http.requestMaxAgeSeconds);
     // Kept at least a day, so raising request_max_age_seconds (at most an hour) never
     // makes a forgotten request acceptable again.
     requests_.forgetReceivedBefore(
@@ -158,17 +177,16 @@ void ExtractionService::handle(Poco::Net::HTTPServerRequest& request, Poco::Net:
             transport::WireError::ReplayedRequest,
             "this request id or nonce was already received: a request is served once; send a new request");
     }
-    serve(req, job, peer, response);
 }
 
 const config::JobSettings& ExtractionService::jobFor(const ExtractionRequest& req,
                                                      const RequestContext& ctx) const {
     std::vector<const config::JobSettings*> matching;
-    for (const auto& [name, job] : gateway_.config().jobs) {
+    for (const auto& [name, job] : parts_.config.jobs) {
         if (job.purpose == req.purpose && job.recipient == req.requester) matching.push_back(&job);
     }
     if (matching.empty()) {
-        ctx.deny(transport::WireError::NoJob, "no job of '" + gateway_.config().party + "' sends purpose '" +
+        ctx.deny(transport::WireError::NoJob, "no job of '" + parts_.config.party + "' sends purpose '" +
                                                   req.purpose + "' to '" + req.requester + "'");
     }
     if (matching.size() > 1) {
@@ -198,7 +216,7 @@ void ExtractionService::checkWindow(const ExtractionRequest& req, const RequestC
 void ExtractionService::checkFreshness(const ExtractionRequest& req, const RequestContext& ctx) const {
     const auto issued = parseUtc(req.issuedAt);  // checked by parse
     const auto skew = std::chrono::duration_cast<std::chrono::seconds>(clock_.now() - *issued).count();
-    const auto maxAge = static_cast<long long>(gateway_.config().http.requestMaxAgeSeconds);
+    const auto maxAge = static_cast<long long>(parts_.config.http.requestMaxAgeSeconds);
     if (skew > maxAge || -skew > maxAge) {
         ctx.deny(transport::WireError::RequestExpired,
                  "issued_at " + req.issuedAt + " is " + std::to_string(skew > 0 ? skew : -skew) + " s " +
@@ -211,21 +229,21 @@ void ExtractionService::checkFreshness(const ExtractionRequest& req, const Reque
 
 void ExtractionService::serve(const ExtractionRequest& req, const config::JobSettings& job,
                               const transport::PeerIdentity& peer, Poco::Net::HTTPServerResponse& response) {
-    const RequestContext ctx{gateway_, peer, req.purpose, req.requestId};
-    gateway_.ledger().append(ctx.entry(
-        ledger::Outcome::Served, "exit dates " + req.exitFrom + " to " + req.exitTo + ", job " + job.name));
+    const RequestContext ctx{parts_.config, parts_.ledger, peer, req.purpose, req.requestId};
+    parts_.ledger.append(ctx.entry(ledger::Outcome::Served,
+                                   "exit dates " + req.exitFrom + " to " + req.exitTo + ", job " + job.name));
 
     PreparedBatch prepared;
     auto fail = [&](transport::WireError code, const std::string& message, const Error& e) {
         log().error("extraction request %s from %s: job %s failed: %s", req.requestId, peer.commonName,
                     job.name, std::string(e.what()));
-        gateway_.ledger().append(ctx.entry(ledger::Outcome::Failed, "job " + job.name + ": " + e.what()));
+        parts_.ledger.append(ctx.entry(ledger::Outcome::Failed, "job " + job.name + ": " + e.what()));
         requests_.recordOutcome(req.requestId, "failed", "");
         // The details stay here (log, ledger): they name the institution's own files.
         throw transport::HttpError(code, message + "; the institution's gateway log says why");
     };
     try {
-        BatchPreparer preparer(gateway_);
+        BatchPreparer preparer(parts_);
         PrepareOptions options;
         options.exitFrom = req.exitFrom;
         options.exitTo = req.exitTo;

@@ -17,9 +17,10 @@
 #include "common/errors.h"
 #include "exchange/extraction_request.h"
 #include "exchange/signed_json.h"
-#include "party/gateway.h"
 #include "privacy/party_keys.h"
+#include "send/sending_parts.h"
 #include "store/extraction_requests.h"
+#include "transport/admission.h"
 #include "transport/tls_context.h"
 
 namespace passerelle::exchange {
@@ -27,9 +28,12 @@ namespace passerelle::exchange {
 // The institution's side of POST /v1/extractions.
 class ExtractionService {
 public:
-    // onQueued: called after a batch entered the outbox, to wake the delivery workers.
-    ExtractionService(Gateway& gateway, std::function<void()> onQueued);
-    ExtractionService(Gateway& gateway, std::function<void()> onQueued, const Clock& clock);
+    // Runs the job's BatchPreparer on `parts`; `requests` remembers the requests
+    // received (replays are refused). onQueued: called after a batch entered the
+    // outbox, to wake the delivery workers.
+    ExtractionService(SendingParts parts, store::ExtractionRequests requests, std::function<void()> onQueued);
+    ExtractionService(SendingParts parts, store::ExtractionRequests requests, std::function<void()> onQueued,
+                      const Clock& clock);
 
     // Answers 202 with an ExtractionAnswer, or throws transport::HttpError after
     // recording the denial in the ledger.
@@ -38,13 +42,21 @@ public:
 
 private:
     struct RequestContext;
+    // The body, once its size is known to fit (http.max_request_bytes).
+    std::string readBody(Poco::Net::HTTPServerRequest& request, transport::BodyCheck size,
+                         const RequestContext& context) const;
+    // Signed by the peer of the certificate, naming it as requester and us as institution.
+    void checkSigned(const ExtractionRequest& request, const SignedExtractionRequest& envelope,
+                     const RequestContext& context) const;
     const config::JobSettings& jobFor(const ExtractionRequest& request, const RequestContext& context) const;
     void checkWindow(const ExtractionRequest& request, const RequestContext& context) const;
     void checkFreshness(const ExtractionRequest& request, const RequestContext& context) const;
+    // Records the request as admitted unless its id or nonce was seen before.
+    void admitOnce(const ExtractionRequest& request, const RequestContext& context);
     void serve(const ExtractionRequest& request, const config::JobSettings& job,
                const transport::PeerIdentity& peer, Poco::Net::HTTPServerResponse& response);
 
-    Gateway& gateway_;
+    SendingParts parts_;
     std::function<void()> onQueued_;
     const Clock& clock_;
     store::ExtractionRequests requests_;

@@ -40,15 +40,15 @@ std::vector<std::chrono::sys_seconds> nextRuns(const config::JobSettings& job, s
     return runs;
 }
 
-std::filesystem::path jobLockFile(const Gateway& gateway, const std::string& job) {
-    return gateway.config().stateDir / "jobs" / (job + ".lock");
+std::filesystem::path jobLockFile(const config::GatewayConfig& config, const std::string& job) {
+    return config.stateDir / "jobs" / (job + ".lock");
 }
 
 std::string jobLockName(const std::string& job) { return "job " + job; }
 
-JobScheduler::JobScheduler(Gateway& gateway, std::function<void()> onQueued)
-    : gateway_(gateway), onQueued_(std::move(onQueued)) {
-    for (const auto& [name, job] : gateway_.config().jobs) {
+JobScheduler::JobScheduler(SendingParts parts, store::InstanceLocks& locks, std::function<void()> onQueued)
+    : parts_(parts), locks_(locks), onQueued_(std::move(onQueued)) {
+    for (const auto& [name, job] : parts_.config.jobs) {
         if (job.schedule.empty()) continue;
         auto s = std::make_unique<Scheduled>(
             Scheduled{&job, schedule::CronExpression::parse(job.schedule), nullptr, false});
@@ -65,7 +65,7 @@ void JobScheduler::start() {
     const auto now = nowSeconds();
     for (auto& s : jobs_) {
         const config::JobSettings& job = *s->job;
-        const auto last = gateway_.store().jobs().jobRun(job.name);
+        const auto last = parts_.jobs.jobRun(job.name);
         std::optional<std::chrono::sys_seconds> missed;
         if (job.catchUp && last && last->lastScheduledFor > 0) {
             // The latest slot that passed while nothing ran it: run once for all of them.
@@ -136,10 +136,12 @@ void JobScheduler::runJob(const config::JobSettings& job, std::chrono::sys_secon
     std::optional<FileLock> lock;
     std::optional<store::ExclusiveLock> instanceLock;
     try {
-        std::filesystem::create_directories(jobLockFile(gateway_, job.name).parent_path());
-        if (auto held = FileLock::tryAcquire(jobLockFile(gateway_, job.name))) lock.emplace(std::move(*held));
+        std::filesystem::create_directories(jobLockFile(parts_.config, job.name).parent_path());
+        if (auto held = FileLock::tryAcquire(jobLockFile(parts_.config, job.name)))
+            lock.emplace(std::move(*held));
         if (lock) {
-            if (auto held = gateway_.store().locks().tryExclusive(jobLockName(job.name))) instanceLock.emplace(std::move(*held));
+            if (auto held = locks_.tryExclusive(jobLockName(job.name)))
+                instanceLock.emplace(std::move(*held));
         }
         if (!lock || !instanceLock) {
             log().warning("job %s: the run due at %s is skipped: a run of the job is going on (a transfer, or "
@@ -148,7 +150,8 @@ void JobScheduler::runJob(const config::JobSettings& job, std::chrono::sys_secon
             return;
         }
         // Another instance on the same database may have run this slot already.
-        if (const auto last = gateway_.store().jobs().jobRun(job.name); last && last->lastScheduledFor >= run.lastScheduledFor) {
+        if (const auto last = parts_.jobs.jobRun(job.name);
+            last && last->lastScheduledFor >= run.lastScheduledFor) {
             log().information("job %s: the run due at %s was made by another instance (%s)", job.name,
                               formatSlot(slot), last->lastOutcome);
             return;
@@ -160,7 +163,7 @@ void JobScheduler::runJob(const config::JobSettings& job, std::chrono::sys_secon
                 schedule::exitWindowMonthsAgo(schedule::toParis(slot).date(), job.exitMonthsAgo);
             options.reason += ", exit dates " + options.exitFrom + " to " + options.exitTo;
         }
-        BatchPreparer preparer(gateway_);
+        BatchPreparer preparer(parts_);
         const PreparedBatch prepared = preparer.prepare(job.name, "scheduler", options);
         run.lastOutcome = prepared.batchId ? "sealed batch " + *prepared.batchId + " (" +
                                                  std::to_string(prepared.sealed) + " records)"
@@ -174,7 +177,7 @@ void JobScheduler::runJob(const config::JobSettings& job, std::chrono::sys_secon
     }
     run.lastFinishedAt = formatUtc(std::chrono::system_clock::now());
     try {
-        gateway_.store().jobs().recordJobRun(run);
+        parts_.jobs.recordJobRun(run);
     } catch (const Error& e) {
         log().error("job %s: cannot record its run: %s", job.name, std::string(e.what()));
     }

@@ -6,8 +6,9 @@
 // run missed while the gateway was down runs once at start when the job says
 // `catch_up = true` (the default).
 
-#include "party/gateway.h"
 #include "schedule/cron.h"
+#include "send/sending_parts.h"
+#include "store/instance_locks.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/system_timer.hpp>
@@ -30,14 +31,15 @@ std::vector<std::chrono::sys_seconds> nextRuns(const config::JobSettings& job, s
                                                std::size_t count);
 
 // The lock a run of the job holds (state/jobs/<job>.lock).
-std::filesystem::path jobLockFile(const Gateway& gateway, const std::string& job);
+std::filesystem::path jobLockFile(const config::GatewayConfig& config, const std::string& job);
 // The same lock across instances on one PostgreSQL database (StateStore::tryExclusive).
 std::string jobLockName(const std::string& job);
 
 class JobScheduler {
 public:
-    // onQueued: a run put a batch in the outbox.
-    JobScheduler(Gateway& gateway, std::function<void()> onQueued);
+    // Runs each job's BatchPreparer on `parts`; `locks` keep a job's runs apart across
+    // instances on one PostgreSQL database. onQueued: a run put a batch in the outbox.
+    JobScheduler(SendingParts parts, store::InstanceLocks& locks, std::function<void()> onQueued);
     ~JobScheduler();
     JobScheduler(const JobScheduler&) = delete;
     JobScheduler& operator=(const JobScheduler&) = delete;
@@ -57,7 +59,8 @@ private:
     void fire(Scheduled& s, std::chrono::sys_seconds slot);
     void runJob(const config::JobSettings& job, std::chrono::sys_seconds slot);
 
-    Gateway& gateway_;
+    SendingParts parts_;
+    store::InstanceLocks& locks_;
     std::function<void()> onQueued_;
     boost::asio::io_context io_;
     std::optional<boost::asio::thread_pool> pool_;

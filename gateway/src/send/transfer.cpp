@@ -13,7 +13,7 @@ namespace passerelle::exchange {
 namespace {
 
 // The daemon's workers took the batch the moment it was queued: its attempt decides.
-DeliveryOutcome awaitOtherSender(Gateway& gateway, const std::string& batchId) {
+DeliveryOutcome awaitOtherSender(Gateway& gateway, BatchDelivery& delivery, const std::string& batchId) {
     DeliveryOutcome outcome;
     outcome.batchId = batchId;
     const auto deadline = std::chrono::steady_clock::now() +
@@ -32,7 +32,7 @@ DeliveryOutcome awaitOtherSender(Gateway& gateway, const std::string& batchId) {
         }
         // The daemon died while sending it: send it ourselves.
         if (!row->claimOwner.empty() && store::ownerIsGone(row->claimOwner)) {
-            if (auto sent = BatchDelivery(gateway).deliverNow(batchId, "transfer")) return *sent;
+            if (auto sent = delivery.deliverNow(batchId, "transfer")) return *sent;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
@@ -51,8 +51,8 @@ TransferReport transferOnce(Gateway& gateway, const std::string& jobName,
     const config::JobSettings& job = gateway.config().job(jobName);
     recoverInterrupted(gateway);
     // One run of a job at a time, across processes (the daemon's schedule, another transfer).
-    std::filesystem::create_directories(jobLockFile(gateway, jobName).parent_path());
-    const auto jobLock = FileLock::tryAcquire(jobLockFile(gateway, jobName));
+    std::filesystem::create_directories(jobLockFile(gateway.config(), jobName).parent_path());
+    const auto jobLock = FileLock::tryAcquire(jobLockFile(gateway.config(), jobName));
     // With PostgreSQL, across instances too (their state folders may differ).
     const auto instanceLock =
         jobLock ? gateway.store().locks().tryExclusive(jobLockName(jobName)) : std::nullopt;
@@ -62,15 +62,16 @@ TransferReport transferOnce(Gateway& gateway, const std::string& jobName,
                                 "'passerelle run', or another transfer); try again when that run ends");
     }
     TransferReport report;
-    BatchPreparer preparer(gateway);
+    const SendingParts parts = sendingParts(gateway);
+    BatchPreparer preparer(parts);
     if (progress) preparer.onProgress(progress);
     report.prepared = preparer.prepare(jobName, "operator");
 
     // This batch first, then older ones still due for this recipient.
-    BatchDelivery delivery(gateway);
+    BatchDelivery delivery(parts.config, parts.peers, parts.ledger, parts.outbox, parts.folders);
     if (report.prepared.batchId) {
         report.ours = delivery.deliverNow(*report.prepared.batchId, "operator");
-        if (!report.ours) report.ours = awaitOtherSender(gateway, *report.prepared.batchId);
+        if (!report.ours) report.ours = awaitOtherSender(gateway, delivery, *report.prepared.batchId);
     }
     for (const auto& o : delivery.deliverDue(job.recipient, "operator")) {
         if (o.receipted) ++report.olderDelivered;

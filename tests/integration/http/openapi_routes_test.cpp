@@ -121,7 +121,7 @@ TEST_F(OpenApiRoutesTest, EveryServedRouteOfBothRolesIsDocumentedAndNothingElse)
     ASSERT_FALSE(HasFailure());
 
     auto region = exchange::Gateway::open(regionConfig());
-    exchange::BatchReceiver receiver(*region, {});
+    exchange::BatchReceiver receiver(exchange::receivingParts(*region), region->store().locks(), {});
     const transport::ExchangeServer regionServer(region->config(), exchange::regionRoutes(*region, receiver));
     EXPECT_EQ(served(regionServer), documentedFor(operations_, "region"))
         << "the Region serves:" << describe(served(regionServer))
@@ -129,7 +129,9 @@ TEST_F(OpenApiRoutesTest, EveryServedRouteOfBothRolesIsDocumentedAndNothingElse)
         << describe(documentedFor(operations_, "region"));
 
     auto institution = exchange::Gateway::open(inst.config);
-    exchange::ExtractionService extractions(*institution, {});
+    exchange::ExtractionService extractions(exchange::sendingParts(*institution),
+                                            store::ExtractionRequests(institution->store().sharedDatabase()),
+                                            {});
     const transport::ExchangeServer institutionServer(institution->config(),
                                                       exchange::institutionRoutes(*institution, extractions));
     EXPECT_EQ(served(institutionServer), documentedFor(operations_, "institution"))

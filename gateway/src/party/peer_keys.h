@@ -1,0 +1,37 @@
+#pragma once
+// The published keys of the parties this gateway exchanges with ([peer.*]
+// public_keys): what a service needs to check a peer's signature or seal a
+// batch for it, without the rest of the Gateway.
+
+#include "config/gateway_config.h"
+#include "ledger/ledger.h"
+#include "privacy/party_keys.h"
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace passerelle::exchange {
+
+class PeerKeys {
+public:
+    // Reads each peer's public_keys file; throws ConfigError naming the key when one
+    // cannot be read or holds another party's keys.
+    static PeerKeys load(const config::GatewayConfig& config);
+
+    // The peer's published keys; throws ConfigError when the party is unknown.
+    const privacy::PublicKeys& of(const std::string& party) const;
+    // The peer's current Ed25519 key when its id is `keyId`; nullopt otherwise.
+    std::optional<ledger::SignKey> currentSignKey(const std::string& party, const std::string& keyId) const;
+    // Checks a counterpart's checkpoint (origin a configured peer, signed by its
+    // key) and keeps it in the ledger. Throws BatchError when it does not verify.
+    void keepCheckpoint(ledger::Ledger& ledger, const ledger::Checkpoint& checkpoint) const;
+
+private:
+    std::filesystem::path configFile_;  // named by every message
+    std::string ownParty_;
+    std::map<std::string, privacy::PublicKeys> keys_;
+};
+
+}  // namespace passerelle::exchange
