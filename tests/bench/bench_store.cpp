@@ -474,15 +474,15 @@ InstanceReport appendEntries(const Options& o, std::uint64_t instance, const std
         entry.actor = "bench-instance-" + std::to_string(instance);
         entry.operation = "bench-append";
         entry.purpose = kPurpose;
-        entry.legal_basis = "GDPR art. 6(1)(e)";
+        entry.legalBasis = "GDPR art. 6(1)(e)";
         entry.counterpart = kRegion;
         entry.fields = {"birth_name", "first_names", "email", "entry_date", "exit_date"};  // names only
         entry.outcome = "sealed";
         for (std::uint64_t k = 0; k < count; ++k) {
-            entry.batch_id =
+            entry.batchId =
                 "append-" + std::to_string(instance) + "-" + std::to_string(t) + "-" + std::to_string(k);
-            entry.payload_digest = digestOf(entry.batch_id);
-            entry.record_count = k;
+            entry.payloadDigest = digestOf(entry.batchId);
+            entry.recordCount = k;
             const auto t0 = SteadyClock::now();
             ledger.append(entry);
             latencies[t].push_back(std::chrono::duration<float, std::micro>(SteadyClock::now() - t0).count());
@@ -527,11 +527,11 @@ InstanceReport deliverBatches(const Options& o, const std::vector<ledger::Checkp
             entry.actor = "gateway";
             entry.operation = "batch-receipted";
             entry.purpose = batch.purpose;
-            entry.legal_basis = "GDPR art. 6(1)(e)";
+            entry.legalBasis = "GDPR art. 6(1)(e)";
             entry.counterpart = batch.recipient;
-            entry.record_count = batch.recordCount;
-            entry.batch_id = batch.batchId;
-            entry.payload_digest = batch.payloadDigest;
+            entry.recordCount = batch.recordCount;
+            entry.batchId = batch.batchId;
+            entry.payloadDigest = batch.payloadDigest;
             entry.outcome = "receipted";
             entry.reason = "receiver ledger entry " + std::to_string(answer.treeSize) +
                            ", receiver checkpoint " + ledger::describe(answer);
@@ -614,7 +614,7 @@ bool verify(const Options& o, const SigningKey& institution, const SigningKey& r
     std::set<std::string> logged;
     std::uint64_t loggedEntries = 0;
     for (const auto& e : ledger.query(receipted)) {
-        logged.insert(e.batch_id);
+        logged.insert(e.batchId);
         ++loggedEntries;
     }
     const auto done = store.outbox().outboxWithStatus(store::OutboxStatus::Receipted).size();

@@ -105,20 +105,20 @@ SenderKeyLookup FixedParties::senderLookup() const {
 Manifest FixedParties::manifestFor(std::span<const std::uint8_t> payload, std::size_t fieldCount,
                                    std::uint64_t recordCount) const {
     Manifest m;
-    m.batch_id = "00112233445566778899aabbccddeeff";
+    m.batchId = "00112233445566778899aabbccddeeff";
     m.sender = kSender;
     m.recipient = kRecipient;
     m.purpose = "fuzz-purpose";
     for (std::size_t i = 0; i < fieldCount; ++i) {
         m.fields.push_back("field" + std::to_string(i));
     }
-    m.record_count = recordCount;
-    m.sender_key_id = sender_.publicKeys().sign.id();
-    m.recipient_key_id = recipient_.publicKeys().box.id();
+    m.recordCount = recordCount;
+    m.senderKeyId = sender_.publicKeys().sign.id();
+    m.recipientKeyId = recipient_.publicKeys().box.id();
     Sha256 digest;
     digest.update(payload);
-    m.payload_digest = "sha256:" + toHex(digest.finish());
-    m.created_at = "2026-11-29T08:36:38Z";
+    m.payloadDigest = "sha256:" + toHex(digest.finish());
+    m.createdAt = "2026-11-29T08:36:38Z";
     return m;
 }
 
@@ -233,7 +233,7 @@ void readWholeBatch(const fs::path& dir) {
         }
         ++records;
     }
-    if (records != reader.manifest().record_count) {
+    if (records != reader.manifest().recordCount) {
         std::abort();  // the count check passed, so they must agree
     }
 }

@@ -164,12 +164,12 @@ void makeSeeds(const fs::path& dir) {
     // The real writer's output, so the seeds follow it if its chunking changes.
     const fs::path written = parties.scratch() / "seed-batch";
     Manifest draft;
-    draft.batch_id = "ffeeddccbbaa99887766554433221100";
+    draft.batchId = "ffeeddccbbaa99887766554433221100";
     draft.sender = FixedParties::kSender;
     draft.recipient = FixedParties::kRecipient;
     draft.purpose = "fuzz-purpose";
     draft.fields = {"field0", "field1"};
-    draft.created_at = "2026-11-29T08:36:38Z";
+    draft.createdAt = "2026-11-29T08:36:38Z";
     {
         BatchWriter writer(written, draft, parties.sender(), box);
         for (const auto& rec : {std::vector<std::string_view>{"Jeanne Exemple", "2026-06-30"},

@@ -88,10 +88,10 @@ void makeSeeds(const fs::path& dir) {
     Manifest odd = m;
     odd.purpose = "quote\" back\\slash \n\t\x01 \xC3\xA9t\xC3\xA9";
     odd.fields = {"a", "", "\xE2\x82\xAC"};
-    odd.record_count = 4294967296u;
+    odd.recordCount = 4294967296u;
     fuzz::writeFile(dir / "manifest-escapes", parseMode + odd.canonicalJson());
     Manifest future = m;
-    future.format_version = 2;
+    future.formatVersion = 2;
     fuzz::writeFile(dir / "manifest-version-2", parseMode + future.canonicalJson());
     fuzz::writeFile(dir / "manifest-whitespace", parseMode + "{ \"format_version\": 1, \"sender\": \"x\" }");
 

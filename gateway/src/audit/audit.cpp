@@ -46,7 +46,7 @@ void checkStoredBatch(const std::filesystem::path& batchDir, const std::string& 
     const std::string manifestJson = readFile(batchDir / "manifest.json");
     const std::string signature = readFile(batchDir / "manifest.sig");
     // The manifest names the key that signed it; only a key we hold for the sender may verify it.
-    const std::string keyId = privacy::Manifest::parse(manifestJson).sender_key_id;
+    const std::string keyId = privacy::Manifest::parse(manifestJson).senderKeyId;
     const auto key = keys(sender, keyId);
     if (!key) {
         throw BatchError("its manifest is signed with key " + keyId + ", which is not a key of '" + sender +
@@ -55,7 +55,7 @@ void checkStoredBatch(const std::filesystem::path& batchDir, const std::string& 
     const privacy::Manifest manifest = privacy::verifyManifest(
         manifestJson, asBytes(signature), [&](const std::string&) { return privacy::SignPublicKey{*key}; });
     if (manifest.sender != sender) throw BatchError("its manifest names sender '" + manifest.sender + "', not '" + sender + "'");
-    if (manifest.batch_id != batchDir.filename().string()) {
+    if (manifest.batchId != batchDir.filename().string()) {
         throw BatchError("its manifest names another batch id than its folder's (a batch moved or copied here)");
     }
     std::ifstream payload(batchDir / "payload.bin", std::ios::binary);
@@ -67,7 +67,7 @@ void checkStoredBatch(const std::filesystem::path& batchDir, const std::string& 
         sha.update({reinterpret_cast<const std::uint8_t*>(buffer.data()), static_cast<std::size_t>(payload.gcount())});
     }
     const auto digest = sha.finish();
-    if ("sha256:" + toHex(digest) != manifest.payload_digest) {
+    if ("sha256:" + toHex(digest) != manifest.payloadDigest) {
         throw BatchError("payload.bin does not match the digest its signed manifest names (altered)");
     }
 }

@@ -21,14 +21,14 @@ Object::Ptr entryJson(const ledger::LedgerEntry& e) {
     o->set("actor", e.actor);
     o->set("operation", e.operation);
     o->set("purpose", e.purpose);
-    o->set("legal_basis", e.legal_basis);
+    o->set("legal_basis", e.legalBasis);
     o->set("counterpart", e.counterpart);
     Array::Ptr fields = new Array;
     for (const std::string& f : e.fields) fields->add(f);
     o->set("fields", fields);
-    o->set("record_count", e.record_count);
-    o->set("batch_id", e.batch_id);
-    o->set("payload_digest", e.payload_digest);
+    o->set("record_count", e.recordCount);
+    o->set("batch_id", e.batchId);
+    o->set("payload_digest", e.payloadDigest);
     o->set("outcome", e.outcome);
     o->set("reason", e.reason);
     return o;
@@ -84,7 +84,7 @@ std::string toJsonText(const Object::Ptr& object) {
     return out.str();
 }
 
-void exportJsonLines(const ledger::Ledger& ledger, const std::string& party,
+void exportJsonLines(const ledger::LedgerReader& ledger, const std::string& party,
                      const std::map<std::string, ledger::SignKey>& signKeys, std::ostream& out) {
     Object::Ptr header = new Object(Poco::JSON_PRESERVE_KEY_ORDER);
     header->set("type", "ledger");
@@ -126,9 +126,9 @@ void exportCsv(const std::vector<ledger::LedgerEntry>& entries, std::ostream& ou
         std::string fields;
         for (const auto& f : e.fields) fields += (fields.empty() ? "" : " ") + f;
         out << e.index << "," << csvCell(e.time) << "," << csvCell(e.actor) << "," << csvCell(e.operation) << ","
-            << csvCell(e.purpose) << "," << csvCell(e.legal_basis) << "," << csvCell(e.counterpart) << ","
-            << csvCell(fields) << "," << e.record_count << "," << csvCell(e.batch_id) << ","
-            << csvCell(e.payload_digest) << "," << csvCell(e.outcome) << "," << csvCell(e.reason) << "\r\n";
+            << csvCell(e.purpose) << "," << csvCell(e.legalBasis) << "," << csvCell(e.counterpart) << ","
+            << csvCell(fields) << "," << e.recordCount << "," << csvCell(e.batchId) << ","
+            << csvCell(e.payloadDigest) << "," << csvCell(e.outcome) << "," << csvCell(e.reason) << "\r\n";
     }
 }
 

@@ -42,7 +42,7 @@ ProvenEntry proveEntry(ledger::Ledger& ledger, std::uint64_t index);
 // entry {"type":"entry","index","entry_b64","leaf_hash", ...entryJson}, then
 // the own checkpoints ("checkpoint") and the counterparts' ("counterpart_checkpoint").
 // Anyone can recompute every leaf, root and signature from it without passerelle.
-void exportJsonLines(const ledger::Ledger& ledger, const std::string& party,
+void exportJsonLines(const ledger::LedgerReader& ledger, const std::string& party,
                      const std::map<std::string, ledger::SignKey>& signKeys, std::ostream& out);
 
 // CSV of entries for a spreadsheet (formula injection neutralised): a header

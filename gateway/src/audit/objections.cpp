@@ -51,8 +51,8 @@ ObjectionChange changeObjection(Gateway& gateway, const config::PurposeSettings&
                                     : ledger::LedgerEntry::of(ledger::Operation::ObjectionRemoved,
                                                               ledger::Outcome::Removed, kActor, kReason);
     entry.purpose = purpose.id;
-    entry.legal_basis = purpose.legalBasis;
-    entry.record_count = 1;
+    entry.legalBasis = purpose.legalBasis;
+    entry.recordCount = 1;
     result.ledgerIndex = gateway.ledger().append(entry);
     return result;
 }

@@ -33,10 +33,10 @@ void purgeBatch(Gateway& gateway, const std::filesystem::path& dir, const Purged
         ledger::LedgerEntry::of(ledger::Operation::PayloadPurged, ledger::Outcome::Deleted, actor,
                                 "retention of " + std::to_string(days) + " days since " + batch.since);
     entry.purpose = batch.purpose;
-    entry.legal_basis = config.purpose(batch.purpose).legalBasis;
+    entry.legalBasis = config.purpose(batch.purpose).legalBasis;
     entry.counterpart = counterpart;
-    entry.batch_id = batch.batchId;
-    entry.payload_digest = digest;
+    entry.batchId = batch.batchId;
+    entry.payloadDigest = digest;
     gateway.ledger().append(entry);
     log().information("batch %s: payload deleted (retention of %s days)", batch.batchId, std::to_string(days));
 }
@@ -47,7 +47,7 @@ std::set<std::string> purgedBatchIds(Gateway& gateway) {
     ledger::EntryFilter filter;
     filter.operation = ledger::toText(ledger::Operation::PayloadPurged);
     std::set<std::string> ids;
-    for (const auto& e : gateway.ledger().query(filter)) ids.insert(e.batch_id);
+    for (const auto& e : gateway.ledger().query(filter)) ids.insert(e.batchId);
     return ids;
 }
 
@@ -106,7 +106,7 @@ PurgeReport purgeExpired(Gateway& gateway, const std::string& actor, std::chrono
             ledger::LedgerEntry entry = ledger::LedgerEntry::of(
                 ledger::Operation::LedgerPurged, ledger::Outcome::Blanked, actor,
                 ledger::ledgerPurgeReason(config.ledger.retentionDays, blanked.throughIndex));
-            entry.record_count = blanked.count;
+            entry.recordCount = blanked.count;
             gateway.ledger().append(entry);
         };
         report.ledgerEntriesBlanked =

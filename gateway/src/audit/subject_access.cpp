@@ -101,7 +101,7 @@ SubjectAccessReport lookUpSubject(Gateway& gateway, const TraineeLookup& lookup,
     });
 
     entry.set(ledger::Operation::SubjectLookup, ledger::Outcome::Answered);
-    entry.record_count = report.batches.size();
+    entry.recordCount = report.batches.size();
     gateway.ledger().append(entry);
     return report;
 }

@@ -75,8 +75,8 @@ int list(const ParsedOptions& options) {
               << cell("COUNTERPART", 22) << cell("RECORDS", 9) << cell("BATCH", 34) << "OUTCOME\n";
     for (const auto& e : entries) {
         std::cout << cell(std::to_string(e.index), 7) << cell(e.time, 21) << cell(e.operation, 23)
-                  << cell(e.purpose, 22) << cell(e.counterpart, 22) << cell(std::to_string(e.record_count), 9)
-                  << cell(e.batch_id, 34) << e.outcome << "\n";
+                  << cell(e.purpose, 22) << cell(e.counterpart, 22) << cell(std::to_string(e.recordCount), 9)
+                  << cell(e.batchId, 34) << e.outcome << "\n";
     }
     std::cout << entries.size() << " entr" << (entries.size() == 1 ? "y" : "ies") << "\n";
     return kExitOk;
@@ -88,9 +88,9 @@ void printEntry(const exchange::ProvenEntry& p) {
     for (const auto& f : e.fields) fields += (fields.empty() ? "" : ", ") + f;
     const std::pair<const char*, std::string> rows[] = {
         {"time", e.time},          {"actor", e.actor},           {"operation", e.operation},
-        {"purpose", e.purpose},    {"legal basis", e.legal_basis}, {"counterpart", e.counterpart},
-        {"fields", fields},        {"record count", std::to_string(e.record_count)},
-        {"batch", e.batch_id},     {"payload digest", e.payload_digest}, {"outcome", e.outcome},
+        {"purpose", e.purpose},    {"legal basis", e.legalBasis}, {"counterpart", e.counterpart},
+        {"fields", fields},        {"record count", std::to_string(e.recordCount)},
+        {"batch", e.batchId},     {"payload digest", e.payloadDigest}, {"outcome", e.outcome},
         {"reason", e.reason}};
     std::cout << "entry " << e.index << "\n";
     for (const auto& [label, value] : rows) {

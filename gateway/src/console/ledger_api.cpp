@@ -75,7 +75,7 @@ const std::map<std::string, EntryOrder>& sortColumns() {
         {"operation", [](const E& a, const E& b) { return a.operation < b.operation; }},
         {"purpose", [](const E& a, const E& b) { return a.purpose < b.purpose; }},
         {"counterpart", [](const E& a, const E& b) { return a.counterpart < b.counterpart; }},
-        {"records", [](const E& a, const E& b) { return a.record_count < b.record_count; }},
+        {"records", [](const E& a, const E& b) { return a.recordCount < b.recordCount; }},
     };
     return columns;
 }

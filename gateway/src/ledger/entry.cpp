@@ -66,7 +66,7 @@ std::string canonicalBytes(const LedgerEntry& e) {
     out.reserve(256);
     out += '{';
     appendStringMember(out, "actor", e.actor, true);
-    appendStringMember(out, "batch_id", e.batch_id);
+    appendStringMember(out, "batch_id", e.batchId);
     appendStringMember(out, "counterpart", e.counterpart);
     appendKey(out, "fields");
     out += '[';
@@ -76,13 +76,13 @@ std::string canonicalBytes(const LedgerEntry& e) {
     }
     out += ']';
     appendNumberMember(out, "index", e.index);
-    appendStringMember(out, "legal_basis", e.legal_basis);
+    appendStringMember(out, "legal_basis", e.legalBasis);
     appendStringMember(out, "operation", e.operation);
     appendStringMember(out, "outcome", e.outcome);
-    appendStringMember(out, "payload_digest", e.payload_digest);
+    appendStringMember(out, "payload_digest", e.payloadDigest);
     appendStringMember(out, "purpose", e.purpose);
     appendStringMember(out, "reason", e.reason);
-    appendNumberMember(out, "record_count", e.record_count);
+    appendNumberMember(out, "record_count", e.recordCount);
     appendStringMember(out, "time", e.time);
     out += '}';
     return out;
@@ -95,16 +95,16 @@ LedgerEntry parseEntry(std::string_view bytes) {
 
     LedgerEntry e;
     e.actor = object.text("actor");
-    e.batch_id = object.text("batch_id");
+    e.batchId = object.text("batch_id");
     e.counterpart = object.text("counterpart");
     e.index = object.count("index");
-    e.legal_basis = object.text("legal_basis");
+    e.legalBasis = object.text("legal_basis");
     e.operation = object.text("operation");
     e.outcome = object.text("outcome");
-    e.payload_digest = object.text("payload_digest");
+    e.payloadDigest = object.text("payload_digest");
     e.purpose = object.text("purpose");
     e.reason = object.text("reason");
-    e.record_count = object.count("record_count");
+    e.recordCount = object.count("record_count");
     e.time = object.text("time");
     e.fields = object.texts("fields");
 
@@ -134,12 +134,12 @@ LedgerEntry LedgerEntry::aboutBatch(Operation op, Outcome result, std::string ac
                                     std::string counterpart) {
     LedgerEntry entry = of(op, result, std::move(actor));
     entry.purpose = manifest.purpose;
-    entry.legal_basis = std::move(legalBasis);
+    entry.legalBasis = std::move(legalBasis);
     entry.counterpart = std::move(counterpart);
     entry.fields = manifest.fields;
-    entry.record_count = manifest.record_count;
-    entry.batch_id = manifest.batch_id;
-    entry.payload_digest = manifest.payload_digest;
+    entry.recordCount = manifest.recordCount;
+    entry.batchId = manifest.batchId;
+    entry.payloadDigest = manifest.payloadDigest;
     return entry;
 }
 

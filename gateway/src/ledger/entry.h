@@ -19,7 +19,7 @@ namespace passerelle::ledger {
 // What the gateway did, never what the data said. NO PERSONAL DATA goes in an
 // entry: `actor` is a peer certificate subject (e.g. "univ-montpellier") or
 // "operator"; `fields` are field NAMES from the purpose's schema, never
-// values; `payload_digest` is a hash of the sealed batch, never its content;
+// values; `payloadDigest` is a hash of the sealed batch, never its content;
 // `reason` is a code or administrator text, never a trainee's datum. A ledger
 // outlives every payload purge, so anything personal written here would
 // escape retention.
@@ -28,12 +28,12 @@ namespace passerelle::ledger {
 // gateway sets them from Operation and Outcome, through the named
 // constructors below where an entry is built in more than one place.
 struct LedgerEntry {
-    std::uint64_t index = 0;  // set by Ledger::append, starts at 1
-    std::string time;         // set by Ledger::append, RFC 3339 UTC
-    std::string actor, operation, purpose, legal_basis, counterpart, batch_id, payload_digest, outcome,
+    std::uint64_t index = 0;  // set by LedgerAppender::append, starts at 1
+    std::string time;         // set by LedgerAppender::append, RFC 3339 UTC
+    std::string actor, operation, purpose, legalBasis, counterpart, batchId, payloadDigest, outcome,
         reason;
     std::vector<std::string> fields;
-    std::uint64_t record_count = 0;
+    std::uint64_t recordCount = 0;
 
     bool operator==(const LedgerEntry&) const = default;
 

@@ -37,7 +37,7 @@ bool matches(const EntryFilter& filter, const LedgerEntry& e) {
     if (!filter.purpose.empty() && e.purpose != filter.purpose) return false;
     if (!filter.counterpart.empty() && e.counterpart != filter.counterpart) return false;
     if (!filter.operation.empty() && e.operation != filter.operation) return false;
-    if (!filter.batchId.empty() && e.batch_id != filter.batchId) return false;
+    if (!filter.batchId.empty() && e.batchId != filter.batchId) return false;
     // A bound compares on its own length, so "2026-11-29" as `to` takes the whole day.
     if (!filter.from.empty() && e.time.compare(0, filter.from.size(), filter.from) < 0) return false;
     if (!filter.to.empty() && e.time.compare(0, filter.to.size(), filter.to) > 0) return false;

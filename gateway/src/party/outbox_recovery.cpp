@@ -74,7 +74,7 @@ RecoveryReport recoverInterrupted(Gateway& gateway) {
                     ledger::Operation::BatchDiscarded, ledger::Outcome::Discarded, "gateway",
                     "the process sealing it stopped before the batch entered the outbox; never sent, "
                     "its records go with the job's next run");
-                entry.batch_id = batchId;
+                entry.batchId = batchId;
                 gateway.ledger().append(entry);
             }
             log().warning("batch %s was being sealed when its process stopped: removed, never sent", batchId);

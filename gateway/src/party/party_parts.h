@@ -5,7 +5,7 @@
 // the composition layer builds them from the Gateway (party/gateway.h).
 
 #include "config/gateway_config.h"
-#include "ledger/ledger.h"
+#include "ledger/appender.h"
 #include "party/gateway.h"
 #include "party/peer_keys.h"
 #include "party/state_folders.h"
@@ -17,7 +17,7 @@ struct PartyParts {
     const config::GatewayConfig& config;
     const privacy::PartyKeys& keys;
     const PeerKeys& peers;
-    ledger::Ledger& ledger;
+    ledger::LedgerAppender& ledger;
     StateFolders folders;
 };
 

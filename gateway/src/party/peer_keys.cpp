@@ -40,7 +40,7 @@ std::optional<ledger::SignKey> PeerKeys::currentSignKey(const std::string& party
     return std::nullopt;
 }
 
-void PeerKeys::keepCheckpoint(ledger::Ledger& ledger, const ledger::Checkpoint& checkpoint) const {
+void PeerKeys::keepCheckpoint(ledger::LedgerAppender& ledger, const ledger::Checkpoint& checkpoint) const {
     const auto key =
         checkpoint.origin == ownParty_ ? std::nullopt : currentSignKey(checkpoint.origin, checkpoint.keyId);
     if (!key) {

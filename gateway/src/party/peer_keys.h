@@ -4,7 +4,7 @@
 // batch for it, without the rest of the Gateway.
 
 #include "config/gateway_config.h"
-#include "ledger/ledger.h"
+#include "ledger/appender.h"
 #include "privacy/party_keys.h"
 
 #include <filesystem>
@@ -26,7 +26,7 @@ public:
     std::optional<ledger::SignKey> currentSignKey(const std::string& party, const std::string& keyId) const;
     // Checks a counterpart's checkpoint (origin a configured peer, signed by its
     // key) and keeps it in the ledger. Throws BatchError when it does not verify.
-    void keepCheckpoint(ledger::Ledger& ledger, const ledger::Checkpoint& checkpoint) const;
+    void keepCheckpoint(ledger::LedgerAppender& ledger, const ledger::Checkpoint& checkpoint) const;
 
 private:
     std::filesystem::path configFile_;  // named by every message

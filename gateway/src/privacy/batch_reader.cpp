@@ -39,9 +39,9 @@ Manifest verifyManifest(std::string_view json, std::span<const std::uint8_t> sig
                                              "\" (manifest altered, or signed by another key)");
     }
     Manifest m = Manifest::parse(json);
-    if (m.sender_key_id != key.id()) {
+    if (m.senderKeyId != key.id()) {
         fail(BatchProblem::Malformed,
-             "manifest names sender key " + m.sender_key_id + " but was signed with " + key.id());
+             "manifest names sender key " + m.senderKeyId + " but was signed with " + key.id());
     }
     return m;
 }
@@ -57,14 +57,14 @@ BatchReader::BatchReader(const fs::path& batchDir, const PartyKeys& recipient,
 
     // The batch key is sealed to the box key the manifest names: the current one, or a
     // retired one kept after rotation so that older batches still open.
-    const std::string& ourKey = manifest_.recipient_key_id;
+    const std::string& ourKey = manifest_.recipientKeyId;
     if (manifest_.recipient != recipient.publicKeys().party || !recipient.holdsBoxKey(ourKey)) {
         std::string held = recipient.publicKeys().box.id();
         for (const auto& id : recipient.retiredBoxKeyIds()) {
             held += ", " + id;
         }
-        fail(BatchProblem::WrongRecipient, "batch " + manifest_.batch_id + " is for \"" +
-                                               manifest_.recipient + "\" key " + manifest_.recipient_key_id +
+        fail(BatchProblem::WrongRecipient, "batch " + manifest_.batchId + " is for \"" +
+                                               manifest_.recipient + "\" key " + manifest_.recipientKeyId +
                                                ", not for \"" + recipient.publicKeys().party + "\" keys " +
                                                held);
     }
@@ -83,8 +83,8 @@ BatchReader::BatchReader(const fs::path& batchDir, const PartyKeys& recipient,
             digest.update(std::span<const std::uint8_t>(buf.data(), n));
         }
         const std::string actual = "sha256:" + toHex(digest.finish());
-        if (actual != manifest_.payload_digest) {
-            fail(BatchProblem::DigestMismatch, "payload.bin of batch " + manifest_.batch_id +
+        if (actual != manifest_.payloadDigest) {
+            fail(BatchProblem::DigestMismatch, "payload.bin of batch " + manifest_.batchId +
                                                    " does not match the digest in its signed manifest");
         }
         payload_.rewind();
@@ -93,12 +93,12 @@ BatchReader::BatchReader(const fs::path& batchDir, const PartyKeys& recipient,
     std::uint8_t preamble[payload::kPreambleBytes];
     const std::size_t got = payload_.readFull(preamble);
     if (got < payload::kMagicBytes || std::memcmp(preamble, payload::kMagic, payload::kMagicBytes) != 0) {
-        fail(BatchProblem::Malformed, "payload.bin of batch " + manifest_.batch_id +
+        fail(BatchProblem::Malformed, "payload.bin of batch " + manifest_.batchId +
                                           " does not start with PSLPAY01 (not a v1 payload)");
     }
     if (got < payload::kPreambleBytes) {
         fail(BatchProblem::Truncated,
-             "payload.bin of batch " + manifest_.batch_id + " ends inside its header");
+             "payload.bin of batch " + manifest_.batchId + " ends inside its header");
     }
     std::uint8_t* key =
         static_cast<std::uint8_t*>(sodium_malloc(crypto_secretstream_xchacha20poly1305_KEYBYTES));
@@ -114,10 +114,10 @@ BatchReader::BatchReader(const fs::path& batchDir, const PartyKeys& recipient,
     sodium_free(key);
     if (!opened) {
         fail(BatchProblem::WrongRecipient,
-             "the batch key of batch " + manifest_.batch_id + " cannot be opened with our key " + ourKey);
+             "the batch key of batch " + manifest_.batchId + " cannot be opened with our key " + ourKey);
     }
     if (initRc != 0) {
-        fail(BatchProblem::Corrupt, "secretstream header of batch " + manifest_.batch_id + " is invalid");
+        fail(BatchProblem::Corrupt, "secretstream header of batch " + manifest_.batchId + " is invalid");
     }
 }
 
@@ -129,7 +129,7 @@ BatchReader::~BatchReader() {
 }
 
 bool BatchReader::readChunk() {
-    const std::string where = "batch " + manifest_.batch_id + ", chunk " + std::to_string(chunkIndex_);
+    const std::string where = "batch " + manifest_.batchId + ", chunk " + std::to_string(chunkIndex_);
     std::uint8_t lenBytes[4];
     const std::size_t got = payload_.readFull(lenBytes);
     if (got < sizeof lenBytes) {
@@ -199,18 +199,18 @@ bool BatchReader::next(std::vector<std::string>& values) {
     while (plainPos_ == plainSize_) {
         if (final_) {
             done_ = true;
-            if (recordsRead_ != manifest_.record_count) {
+            if (recordsRead_ != manifest_.recordCount) {
                 fail(BatchProblem::CountMismatch,
-                     "batch " + manifest_.batch_id + " holds " + std::to_string(recordsRead_) +
-                         " records, its manifest says " + std::to_string(manifest_.record_count));
+                     "batch " + manifest_.batchId + " holds " + std::to_string(recordsRead_) +
+                         " records, its manifest says " + std::to_string(manifest_.recordCount));
             }
             return false;
         }
         readChunk();
     }
-    if (recordsRead_ == manifest_.record_count) {
-        fail(BatchProblem::CountMismatch, "batch " + manifest_.batch_id + " holds more records than the " +
-                                              std::to_string(manifest_.record_count) + " its manifest says");
+    if (recordsRead_ == manifest_.recordCount) {
+        fail(BatchProblem::CountMismatch, "batch " + manifest_.batchId + " holds more records than the " +
+                                              std::to_string(manifest_.recordCount) + " its manifest says");
     }
     const std::size_t fieldCount = manifest_.fields.size();
     values.resize(fieldCount);
@@ -218,14 +218,14 @@ bool BatchReader::next(std::vector<std::string>& values) {
     const std::uint8_t* end = plain_.data() + plainSize_;
     for (std::size_t i = 0; i < fieldCount; ++i) {
         if (end - p < 4) {
-            fail(BatchProblem::Malformed, "batch " + manifest_.batch_id + ", record " +
+            fail(BatchProblem::Malformed, "batch " + manifest_.batchId + ", record " +
                                               std::to_string(recordsRead_) + ": has fewer than " +
                                               std::to_string(fieldCount) + " fields");
         }
         const std::uint32_t len = payload::getLe32(p);
         p += 4;
         if (static_cast<std::size_t>(end - p) < len) {
-            fail(BatchProblem::Malformed, "batch " + manifest_.batch_id + ", record " +
+            fail(BatchProblem::Malformed, "batch " + manifest_.batchId + ", record " +
                                               std::to_string(recordsRead_) + ": field \"" +
                                               manifest_.fields[i] + "\" is longer than its chunk");
         }

@@ -43,13 +43,13 @@ BatchWriter::BatchWriter(fs::path batchDir, Manifest draft, const PartyKeys& sen
     if (manifest_.fields.empty()) {
         throw std::invalid_argument("a batch needs at least one field");
     }
-    if (manifest_.batch_id.empty()) {
-        manifest_.batch_id = newBatchId();
+    if (manifest_.batchId.empty()) {
+        manifest_.batchId = newBatchId();
     }
-    manifest_.format_version = Manifest::kFormatVersion;
-    manifest_.record_count = 0;
-    manifest_.sender_key_id = sender.publicKeys().sign.id();
-    manifest_.recipient_key_id = recipient.id();
+    manifest_.formatVersion = Manifest::kFormatVersion;
+    manifest_.recordCount = 0;
+    manifest_.senderKeyId = sender.publicKeys().sign.id();
+    manifest_.recipientKeyId = recipient.id();
     if (manifest_.sender.empty()) {
         manifest_.sender = sender.publicKeys().party;
     }
@@ -134,7 +134,7 @@ void BatchWriter::addRecord(std::span<const std::string_view> values) {
         }
     }
     plainUsed_ += size;
-    ++manifest_.record_count;
+    ++manifest_.recordCount;
     if (plainUsed_ >= payload::kChunkTarget) {
         pushChunk(crypto_secretstream_xchacha20poly1305_TAG_MESSAGE);
     }
@@ -164,9 +164,9 @@ Manifest BatchWriter::finish() {
     payload_.sync();
     payload_.close();
 
-    manifest_.payload_digest = "sha256:" + toHex(digest_.finish());
-    if (manifest_.created_at.empty()) {
-        manifest_.created_at = formatUtc(std::chrono::system_clock::now());
+    manifest_.payloadDigest = "sha256:" + toHex(digest_.finish());
+    if (manifest_.createdAt.empty()) {
+        manifest_.createdAt = formatUtc(std::chrono::system_clock::now());
     }
     const std::string json = manifest_.canonicalJson();
     const auto sig = sender_.sign(asBytes(json));

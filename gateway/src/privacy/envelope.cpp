@@ -96,7 +96,7 @@ EnvelopeHead readEnvelopeHead(std::istream& in, std::uint64_t maxBytes) {
 void createBatchFolder(const fs::path& batchDir, const Manifest& manifest) {
     std::error_code ec;
     if (fs::symlink_status(batchDir, ec).type() != fs::file_type::not_found) {
-        throw BatchError(batchDir.string() + " already exists; batch " + manifest.batch_id +
+        throw BatchError(batchDir.string() + " already exists; batch " + manifest.batchId +
                          " may have been received before");
     }
     if (batchDir.has_parent_path()) {
@@ -115,7 +115,7 @@ void receivePayload(std::istream& in, const fs::path& path, const Manifest& mani
     for (std::size_t got; (got = readUpTo(in, buf.data(), buf.size())) > 0;) {
         total += got;
         if (total > maxBytes) {
-            fail(BatchProblem::Malformed, "batch " + manifest.batch_id + " is larger than the " +
+            fail(BatchProblem::Malformed, "batch " + manifest.batchId + " is larger than the " +
                                               std::to_string(maxBytes) + "-byte limit");
         }
         const std::span<const std::uint8_t> part(buf.data(), got);
@@ -123,11 +123,11 @@ void receivePayload(std::istream& in, const fs::path& path, const Manifest& mani
         payload.writeAll(part);
     }
     if (in.bad()) {
-        fail(BatchProblem::Truncated, "reading the payload of batch " + manifest.batch_id + " failed");
+        fail(BatchProblem::Truncated, "reading the payload of batch " + manifest.batchId + " failed");
     }
-    if ("sha256:" + toHex(digest.finish()) != manifest.payload_digest) {
+    if ("sha256:" + toHex(digest.finish()) != manifest.payloadDigest) {
         fail(BatchProblem::DigestMismatch,
-             "payload of batch " + manifest.batch_id + " does not match the digest in its signed manifest");
+             "payload of batch " + manifest.batchId + " does not match the digest in its signed manifest");
     }
     payload.sync();
     payload.close();

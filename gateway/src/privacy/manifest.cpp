@@ -67,10 +67,10 @@ std::string Manifest::canonicalJson() const {
     out.reserve(256 + fields.size() * 24);
     out += '{';
     appendJsonMemberName(out, "format_version");
-    out += std::to_string(format_version);
+    out += std::to_string(formatVersion);
     out += ',';
     appendJsonMemberName(out, "batch_id");
-    appendJsonString(out, batch_id);
+    appendJsonString(out, batchId);
     out += ',';
     appendJsonMemberName(out, "sender");
     appendJsonString(out, sender);
@@ -91,19 +91,19 @@ std::string Manifest::canonicalJson() const {
     }
     out += "],";
     appendJsonMemberName(out, "record_count");
-    out += std::to_string(record_count);
+    out += std::to_string(recordCount);
     out += ',';
     appendJsonMemberName(out, "sender_key_id");
-    appendJsonString(out, sender_key_id);
+    appendJsonString(out, senderKeyId);
     out += ',';
     appendJsonMemberName(out, "recipient_key_id");
-    appendJsonString(out, recipient_key_id);
+    appendJsonString(out, recipientKeyId);
     out += ',';
     appendJsonMemberName(out, "payload_digest");
-    appendJsonString(out, payload_digest);
+    appendJsonString(out, payloadDigest);
     out += ',';
     appendJsonMemberName(out, "created_at");
-    appendJsonString(out, created_at);
+    appendJsonString(out, createdAt);
     out += '}';
     return out;
 }
@@ -119,8 +119,8 @@ Manifest Manifest::parse(std::string_view json) {
                                "unsupported batch format version " + std::to_string(version) +
                                    " (this gateway reads " + std::to_string(kFormatVersion) + ")");
     }
-    m.format_version = static_cast<int>(version);
-    m.batch_id = getIdentifier<BatchId>(obj, "batch_id");
+    m.formatVersion = static_cast<int>(version);
+    m.batchId = getIdentifier<BatchId>(obj, "batch_id");
     m.sender = getIdentifier<PartyId>(obj, "sender");
     m.recipient = getIdentifier<PartyId>(obj, "recipient");
     m.purpose = getIdentifier<PurposeId>(obj, "purpose");
@@ -128,18 +128,18 @@ Manifest Manifest::parse(std::string_view json) {
     if (m.fields.empty()) {
         malformed("key \"fields\" must not be empty");
     }
-    m.record_count = static_cast<std::uint64_t>(atLeast(obj, "record_count", 0));
-    m.sender_key_id = obj.text("sender_key_id");
-    m.recipient_key_id = obj.text("recipient_key_id");
-    m.payload_digest = obj.text("payload_digest");
-    m.created_at = obj.text("created_at");
-    if (!isLowerHex(m.sender_key_id, 16)) {
+    m.recordCount = static_cast<std::uint64_t>(atLeast(obj, "record_count", 0));
+    m.senderKeyId = obj.text("sender_key_id");
+    m.recipientKeyId = obj.text("recipient_key_id");
+    m.payloadDigest = obj.text("payload_digest");
+    m.createdAt = obj.text("created_at");
+    if (!isLowerHex(m.senderKeyId, 16)) {
         malformed("key \"sender_key_id\" must be a key id: 16 lower-case hex characters");
     }
-    if (!isLowerHex(m.recipient_key_id, 16)) {
+    if (!isLowerHex(m.recipientKeyId, 16)) {
         malformed("key \"recipient_key_id\" must be a key id: 16 lower-case hex characters");
     }
-    if (m.payload_digest.rfind("sha256:", 0) != 0 || !isLowerHex(std::string_view(m.payload_digest).substr(7), 64)) {
+    if (m.payloadDigest.rfind("sha256:", 0) != 0 || !isLowerHex(std::string_view(m.payloadDigest).substr(7), 64)) {
         malformed("key \"payload_digest\" must be \"sha256:\" followed by 64 hex characters");
     }
     // Only the canonical form is accepted: no duplicate keys, extra keys or

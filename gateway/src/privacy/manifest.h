@@ -14,11 +14,11 @@ struct Manifest {
     static constexpr int kFormatVersion = 1;
     static constexpr std::size_t kMaxBytes = 64 * 1024;
 
-    int format_version = kFormatVersion;
-    std::string batch_id, sender, recipient, purpose;
+    int formatVersion = kFormatVersion;
+    std::string batchId, sender, recipient, purpose;
     std::vector<std::string> fields;
-    std::uint64_t record_count = 0;
-    std::string sender_key_id, recipient_key_id, payload_digest /* "sha256:<hex>" */, created_at;
+    std::uint64_t recordCount = 0;
+    std::string senderKeyId, recipientKeyId, payloadDigest /* "sha256:<hex>" */, createdAt;
 
     // Fixed key order, no whitespace, minimal escaping; UTF-8 passed through.
     std::string canonicalJson() const;

@@ -60,12 +60,12 @@ FileLock holdStaging(const std::filesystem::path& inbox, const std::filesystem::
 // to be inside the inbox before anything there is removed or replaced.
 void moveIntoInbox(const std::filesystem::path& inbox, const std::filesystem::path& staging,
                    const privacy::Manifest& manifest) {
-    const std::filesystem::path finalDir = childPath(inbox, BatchId::parse(manifest.batch_id));
+    const std::filesystem::path finalDir = childPath(inbox, BatchId::parse(manifest.batchId));
     std::error_code ec;
     std::filesystem::remove_all(finalDir, ec);  // left by a crash before the inbox row was written
     std::filesystem::rename(staging, finalDir, ec);
     if (ec) {
-        log().error("cannot store batch %s in %s: %s", manifest.batch_id, finalDir.string(), ec.message());
+        log().error("cannot store batch %s in %s: %s", manifest.batchId, finalDir.string(), ec.message());
         throw transport::HttpError(
             transport::WireError::StorageUnavailable,
             "the receiving gateway cannot store the batch now (" + ec.message() + "); retry later");
@@ -80,7 +80,7 @@ void BatchReceiver::refuse(const transport::PeerIdentity& peer, const std::strin
     ledger::LedgerEntry entry = ledger::LedgerEntry::fromPeer(
         ledger::Operation::BatchRefused, ledger::Outcome::Refused, peer.subject, peer.commonName, reason);
     entry.purpose = purpose;
-    entry.batch_id = batchId;
+    entry.batchId = batchId;
     parts_.ledger.append(entry);
     throw transport::HttpError(code, reason);
 }
@@ -107,20 +107,20 @@ const config::PeerSettings& BatchReceiver::admitBatch(const Poco::Net::HTTPServe
 void BatchReceiver::checkAddressedToUs(const privacy::Manifest& m, const transport::PeerIdentity& peer,
                                        const config::PeerSettings& peerSettings) {
     const config::GatewayConfig& config = parts_.config;
-    if (m.recipient != config.party || m.recipient_key_id != parts_.keys.publicKeys().box.id()) {
-        const std::string reason = "batch is sealed for '" + m.recipient + "' (key " + m.recipient_key_id +
+    if (m.recipient != config.party || m.recipientKeyId != parts_.keys.publicKeys().box.id()) {
+        const std::string reason = "batch is sealed for '" + m.recipient + "' (key " + m.recipientKeyId +
                                    "), not for this gateway";
-        refuse(peer, m.purpose, m.batch_id, reason, transport::WireError::WrongRecipient);
+        refuse(peer, m.purpose, m.batchId, reason, transport::WireError::WrongRecipient);
     }
     const auto& accepted = peerSettings.acceptPurposes;
     if (std::find(accepted.begin(), accepted.end(), m.purpose) == accepted.end() ||
         !config.purposes.contains(m.purpose)) {
         const std::string reason =
             "party '" + peer.commonName + "' may not send batches for purpose '" + m.purpose + "'";
-        refuse(peer, m.purpose, m.batch_id, reason, transport::WireError::PurposeNotAllowed);
+        refuse(peer, m.purpose, m.batchId, reason, transport::WireError::PurposeNotAllowed);
     }
     if (const auto refusal = fieldsRefusal(m.fields, config.purpose(m.purpose))) {
-        refuse(peer, m.purpose, m.batch_id, refusal->reason, transport::WireError::FieldsNotAllowed);
+        refuse(peer, m.purpose, m.batchId, refusal->reason, transport::WireError::FieldsNotAllowed);
     }
 }
 
@@ -162,13 +162,13 @@ privacy::Manifest BatchReceiver::receiveInto(const std::filesystem::path& stagin
 
 bool BatchReceiver::answeredBefore(const privacy::Manifest& manifest,
                                    Poco::Net::HTTPServerResponse& response) {
-    const auto known = parts_.inbox.inboxBatch(manifest.batch_id);
+    const auto known = parts_.inbox.inboxBatch(manifest.batchId);
     if (!known) return false;
-    if (known->payloadDigest != manifest.payload_digest || known->sender != manifest.sender) {
+    if (known->payloadDigest != manifest.payloadDigest || known->sender != manifest.sender) {
         throw transport::HttpError(transport::WireError::BatchIdConflict,
-                                   "batch " + manifest.batch_id + " was already received with other content");
+                                   "batch " + manifest.batchId + " was already received with other content");
     }
-    log().information("batch %s from %s received again: same receipt returned", manifest.batch_id,
+    log().information("batch %s from %s received again: same receipt returned", manifest.batchId,
                       manifest.sender);
     transport::sendJson(response, Status::HTTP_OK,
                         SignedReceipt{known->receipt, known->receiptSignature}.body());
@@ -185,7 +185,7 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
 
     std::lock_guard lock(commitMutex_);
     // Another instance on the same PostgreSQL database may be storing the same batch.
-    const store::ExclusiveLock instances = locks_.exclusive("inbox " + manifest.batch_id);
+    const store::ExclusiveLock instances = locks_.exclusive("inbox " + manifest.batchId);
     if (answeredBefore(manifest, response)) return;
     moveIntoInbox(parts_.folders.inbox, staging.path, manifest);
 
@@ -194,15 +194,15 @@ void BatchReceiver::handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
         signedReceipt = commit(manifest, peer);
     } catch (const Error& e) {
         // Our ledger or store (a full disk): the batch folder waits, unpromised; the sender retries.
-        log().error("cannot record batch %s from %s: %s", manifest.batch_id, manifest.sender, std::string(e.what()));
+        log().error("cannot record batch %s from %s: %s", manifest.batchId, manifest.sender, std::string(e.what()));
         throw transport::HttpError(
             transport::WireError::StorageUnavailable,
             "the receiving gateway cannot record the batch now (its ledger or state store "
             "refused the write); retry later");
     }
-    metrics::batchReceived(manifest.sender, manifest.record_count);
-    log().information("batch %s from %s stored (%s records, purpose %s)", manifest.batch_id, manifest.sender,
-                      std::to_string(manifest.record_count), manifest.purpose);
+    metrics::batchReceived(manifest.sender, manifest.recordCount);
+    log().information("batch %s from %s stored (%s records, purpose %s)", manifest.batchId, manifest.sender,
+                      std::to_string(manifest.recordCount), manifest.purpose);
     transport::sendJson(response, Status::HTTP_OK, signedReceipt.body());
     if (onStored_) onStored_();
 }
@@ -216,12 +216,12 @@ SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const tra
                                         peer.subject, manifest, purpose.legalBasis, manifest.sender));
 
     Receipt receipt;
-    receipt.batchId = manifest.batch_id;
+    receipt.batchId = manifest.batchId;
     receipt.sender = manifest.sender;
     receipt.receiver = config.party;
     receipt.purpose = manifest.purpose;
-    receipt.recordCount = manifest.record_count;
-    receipt.payloadDigest = manifest.payload_digest;
+    receipt.recordCount = manifest.recordCount;
+    receipt.payloadDigest = manifest.payloadDigest;
     receipt.receivedAt = receivedAt;
     receipt.ledgerIndex = index;
     receipt.checkpoint = parts_.ledger.checkpoint();
@@ -229,11 +229,11 @@ SignedReceipt BatchReceiver::commit(const privacy::Manifest& manifest, const tra
     const SignedReceipt signedReceipt = signReceipt(receipt, parts_.keys);
 
     store::InboxBatch row;
-    row.batchId = manifest.batch_id;
+    row.batchId = manifest.batchId;
     row.sender = manifest.sender;
     row.purpose = manifest.purpose;
-    row.recordCount = manifest.record_count;
-    row.payloadDigest = manifest.payload_digest;
+    row.recordCount = manifest.recordCount;
+    row.payloadDigest = manifest.payloadDigest;
     row.receivedAt = receivedAt;
     row.receipt = signedReceipt.json;
     row.receiptSignature = signedReceipt.signature;

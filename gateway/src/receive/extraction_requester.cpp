@@ -120,11 +120,11 @@ SentExtraction requestExtraction(Gateway& gateway, const std::string& institutio
         ledger::Operation::ExtractionRequested, outcome.status, "operator",
         "request " + request.requestId + ": exit dates " + exitFrom + " to " + exitTo + "; ");
     entry.purpose = purposeId;
-    entry.legal_basis = purpose.legalBasis;
+    entry.legalBasis = purpose.legalBasis;
     entry.counterpart = institution;
     if (outcome.answer) {
-        entry.batch_id = outcome.answer->batchId.value_or("");
-        entry.record_count = outcome.answer->records;
+        entry.batchId = outcome.answer->batchId.value_or("");
+        entry.recordCount = outcome.answer->records;
         entry.reason +=
             outcome.answer->batchId ? "served, batch queued at the institution" : "served, no record matched";
     } else {

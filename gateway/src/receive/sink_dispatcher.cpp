@@ -44,7 +44,7 @@ void SinkDispatcher::deliver(const store::InboxBatch& batch) {
     // Strict on this side too: the batch must be the one its row describes, and carry
     // exactly the fields of the purpose as this gateway defines it now (a batch stored by
     // an earlier version, or before the purpose was narrowed, is not handed over).
-    if (manifest.batch_id != batch.batchId || manifest.sender != batch.sender || manifest.purpose != batch.purpose) {
+    if (manifest.batchId != batch.batchId || manifest.sender != batch.sender || manifest.purpose != batch.purpose) {
         throw BatchError("the batch in inbox folder " + batch.batchId + " is not the one its inbox row describes");
     }
     if (!parts_.config.purposes.contains(manifest.purpose)) {
@@ -57,12 +57,12 @@ void SinkDispatcher::deliver(const store::InboxBatch& batch) {
     std::vector<psl_str> fieldNames;
     for (const std::string& f : manifest.fields) fieldNames.push_back({f.data(), f.size()});
     psl_batch_info info{};
-    info.batch_id = manifest.batch_id.c_str();
+    info.batch_id = manifest.batchId.c_str();
     info.sender = manifest.sender.c_str();
     info.purpose = manifest.purpose.c_str();
     info.fields = fieldNames.data();
     info.field_count = fieldNames.size();
-    info.record_count = manifest.record_count;
+    info.record_count = manifest.recordCount;
 
     auto writer = plugin->open(settings.settings);
     writer->beginBatch(info);
@@ -102,9 +102,9 @@ std::size_t SinkDispatcher::drain() {
                                                                 ledger::Outcome::Delivered, "gateway");
             entry.purpose = batch.purpose;
             entry.counterpart = parts_.config.sink->plugin;
-            entry.record_count = batch.recordCount;
-            entry.batch_id = batch.batchId;
-            entry.payload_digest = batch.payloadDigest;
+            entry.recordCount = batch.recordCount;
+            entry.batchId = batch.batchId;
+            entry.payloadDigest = batch.payloadDigest;
             try {
                 deliver(batch);
                 // The ledger first, then the state: killed in between, the batch is handed over

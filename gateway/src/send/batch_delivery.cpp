@@ -62,11 +62,11 @@ ledger::LedgerEntry outboxBatchEntry(const config::GatewayConfig& config, const 
                                      ledger::Outcome outcome, std::string reason) {
     ledger::LedgerEntry entry = ledger::LedgerEntry::of(operation, outcome, actor, std::move(reason));
     entry.purpose = batch.purpose;
-    entry.legal_basis = config.purposes.contains(batch.purpose) ? config.purpose(batch.purpose).legalBasis : "";
+    entry.legalBasis = config.purposes.contains(batch.purpose) ? config.purpose(batch.purpose).legalBasis : "";
     entry.counterpart = batch.recipient;
-    entry.record_count = batch.recordCount;
-    entry.batch_id = batch.batchId;
-    entry.payload_digest = batch.payloadDigest;
+    entry.recordCount = batch.recordCount;
+    entry.batchId = batch.batchId;
+    entry.payloadDigest = batch.payloadDigest;
     return entry;
 }
 

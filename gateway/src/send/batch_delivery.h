@@ -10,7 +10,7 @@
 
 #include "exchange/receipt.h"
 #include "config/gateway_config.h"
-#include "ledger/ledger.h"
+#include "ledger/appender.h"
 #include "party/peer_keys.h"
 #include "party/state_folders.h"
 #include "store/outbox.h"
@@ -42,7 +42,7 @@ ledger::LedgerEntry outboxBatchEntry(const config::GatewayConfig& config, const 
 
 class BatchDelivery {
 public:
-    BatchDelivery(const config::GatewayConfig& config, const PeerKeys& peers, ledger::Ledger& ledger,
+    BatchDelivery(const config::GatewayConfig& config, const PeerKeys& peers, ledger::LedgerAppender& ledger,
                   store::Outbox& outbox, StateFolders folders)
         : config_(config),
           peers_(peers),
@@ -74,7 +74,7 @@ private:
 
     const config::GatewayConfig& config_;
     const PeerKeys& peers_;
-    ledger::Ledger& ledger_;
+    ledger::LedgerAppender& ledger_;
     store::Outbox& outbox_;
     StateFolders folders_;  // the outbox folder and the state folder's identity
     std::string owner_;

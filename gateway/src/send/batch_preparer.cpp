@@ -236,9 +236,9 @@ void recordJobOutcomes(const SendingParts& parts, const config::JobSettings& job
                         std::string reason) {
         ledger::LedgerEntry entry = ledger::LedgerEntry::of(operation, outcome, actor, std::move(reason));
         entry.purpose = purpose.id;
-        entry.legal_basis = purpose.legalBasis;
+        entry.legalBasis = purpose.legalBasis;
         entry.counterpart = job.recipient;
-        entry.record_count = count;
+        entry.recordCount = count;
         return entry;
     };
     if (result.quarantined > 0) {
@@ -278,13 +278,13 @@ void queueSealed(const SendingParts& parts, const config::JobSettings& job,
     parts.ledger.append(sealedEntry);
 
     store::OutboxBatch queued;
-    queued.batchId = manifest.batch_id;
+    queued.batchId = manifest.batchId;
     queued.recipient = job.recipient;
     queued.purpose = purpose.id;
     queued.job = result.job;
-    queued.recordCount = manifest.record_count;
-    queued.payloadDigest = manifest.payload_digest;
-    queued.createdAt = manifest.created_at;
+    queued.recordCount = manifest.recordCount;
+    queued.payloadDigest = manifest.payloadDigest;
+    queued.createdAt = manifest.createdAt;
     queued.filesFolderId = parts.folders.folderId;
     parts.outbox.addToOutbox(queued, sieve.advanced);
 }
@@ -293,7 +293,7 @@ void queueSealed(const SendingParts& parts, const config::JobSettings& job,
 privacy::Manifest draftManifest(const config::GatewayConfig& config, const config::JobSettings& job,
                                 const config::PurposeSettings& purpose, const std::string& batchId) {
     privacy::Manifest draft;
-    draft.batch_id = batchId;
+    draft.batchId = batchId;
     draft.sender = config.party;
     draft.recipient = job.recipient;
     draft.purpose = purpose.id;
@@ -368,7 +368,7 @@ PreparedBatch BatchPreparer::prepareBatch(const std::string& jobName, const std:
     const privacy::Manifest manifest = writer.finish();
     carried.commit();
     result.batchId = batchId;
-    result.payloadDigest = manifest.payload_digest;
+    result.payloadDigest = manifest.payloadDigest;
     queueSealed(parts_, job, purpose, actor, options, manifest, sieve, result);
     std::error_code ec;
     std::filesystem::remove(batchDir / kSealingLock, ec);

@@ -35,7 +35,7 @@ bool isIsoDate(const std::string& text) {
 // before it is an HTTP error.
 struct ExtractionService::RequestContext {
     const config::GatewayConfig& config;
-    ledger::Ledger& ledger;
+    ledger::LedgerAppender& ledger;
     const transport::PeerIdentity& peer;
     // Known before the signature is checked, so kept to what cannot carry free text:
     // a purpose this gateway configures, a request id of 32 hex characters.
@@ -47,7 +47,7 @@ struct ExtractionService::RequestContext {
             ledger::Operation::ExtractionRequested, outcome, peer.subject, peer.commonName,
             (requestId.empty() ? "" : "request " + requestId + ": ") + reason);
         e.purpose = purpose;
-        if (!purpose.empty()) e.legal_basis = config.purpose(purpose).legalBasis;
+        if (!purpose.empty()) e.legalBasis = config.purpose(purpose).legalBasis;
         return e;
     }
 

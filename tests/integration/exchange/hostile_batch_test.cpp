@@ -84,7 +84,7 @@ protected:
         const fs::path dir = root() / "crafted" / std::to_string(++crafted_);
         fs::create_directories(dir.parent_path());
         privacy::Manifest draft;
-        draft.batch_id = privacy::newBatchId();
+        draft.batchId = privacy::newBatchId();
         draft.sender = "univ-montpellier";
         draft.recipient = kRegion;
         draft.purpose = purpose;
@@ -100,7 +100,7 @@ protected:
             }
             manifest = writer.finish();
         }
-        manifest.batch_id = batchId;
+        manifest.batchId = batchId;
         const std::string json = manifest.canonicalJson();
         const auto signature = keys.sign(std::span(reinterpret_cast<const std::uint8_t*>(json.data()), json.size()));
         const auto n = static_cast<std::uint32_t>(json.size());

@@ -121,7 +121,7 @@ TEST_F(LedgerPostgresTest, AppendedEntriesReadBackByteForByteAndVerify) {
     for (std::uint64_t i = 1; i <= 20; ++i) {
         const LedgerEntry& e = all[i - 1];
         EXPECT_EQ(e.index, i);
-        EXPECT_EQ(e.record_count, i);
+        EXPECT_EQ(e.recordCount, i);
         EXPECT_EQ(e.time, "2026-11-29T08:36:38Z");
         const auto bytes = ledger.entryBytes(i);
         ASSERT_TRUE(bytes);
@@ -366,7 +366,7 @@ TEST_F(LedgerPostgresTest, ConcurrentAppendsFromTwoInstancesBuildOneTreeThatReco
     for (std::size_t i = 0; i < stored.size(); ++i) {
         const LedgerEntry e = parseEntry(stored[i]);
         ASSERT_EQ(e.index, i + 1);
-        ++perBatch[e.batch_id];
+        ++perBatch[e.batchId];
         leaves.push_back(leafHash(stored[i]));
     }
     EXPECT_EQ(perBatch.size(), 2u * kThreadsPerInstance);

@@ -236,7 +236,7 @@ protected:
                     ledger::LedgerEntry purge;
                     purge.actor = "test";
                     purge.operation = ledger::toText(ledger::Operation::LedgerPurged);
-                    purge.record_count = b.count;
+                    purge.recordCount = b.count;
                     purge.outcome = "blanked";
                     purge.reason = ledger::ledgerPurgeReason(1, b.throughIndex);
                     ledger.append(purge);

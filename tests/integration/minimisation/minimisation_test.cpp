@@ -211,7 +211,7 @@ TEST_F(MinimisationTest, StoredBatchesHoldOnlyThePurposeFieldsAndInsertionOutcom
         EXPECT_NE(cls, record::Sensitivity::Identifying) << name << " is identifying";
         EXPECT_NE(cls, record::Sensitivity::Contact) << name << " is a contact field";
     }
-    EXPECT_EQ(outcome.manifest.record_count, outcomeSealed);
+    EXPECT_EQ(outcome.manifest.recordCount, outcomeSealed);
     ASSERT_EQ(outcome.records.size(), outcomeSealed);
     ASSERT_GT(outcome.records.size(), 300u);
     std::size_t statusColumn = 0;
@@ -244,7 +244,7 @@ TEST_F(MinimisationTest, StoredBatchesHoldOnlyThePurposeFieldsAndInsertionOutcom
         EXPECT_EQ(std::count(survey.manifest.fields.begin(), survey.manifest.fields.end(), notAllowed), 0)
             << notAllowed;
     }
-    EXPECT_EQ(survey.manifest.record_count, surveySealed);
+    EXPECT_EQ(survey.manifest.recordCount, surveySealed);
     ASSERT_EQ(survey.records.size(), surveySealed);
     ASSERT_GT(survey.records.size(), 300u);
     for (std::size_t r = 0; r < survey.records.size(); ++r) {

@@ -177,12 +177,12 @@ TEST(BatchVector, FixedInputGivesExactManifestDigestAndSignature) {
     const PartyKeys recipient = seededParty(tmp.path() / "keys-region", "region-exemple", 0x11, 0x12, 0x13);
 
     Manifest draft;
-    draft.batch_id = "000102030405060708090a0b0c0d0e0f";
+    draft.batchId = "000102030405060708090a0b0c0d0e0f";
     draft.sender = "univ-exemple";
     draft.recipient = "region-exemple";
     draft.purpose = "insertion-outcome";
     draft.fields = kFields;
-    draft.created_at = "2026-11-29T08:36:38Z";
+    draft.createdAt = "2026-11-29T08:36:38Z";
 
     rng().used = 0;  // the batch gets the first bytes of the stream, whatever ran before
     const fs::path dir = tmp.path() / "batch";

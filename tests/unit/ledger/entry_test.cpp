@@ -16,14 +16,14 @@ LedgerEntry sample() {
     e.actor = "univ-montpellier";
     e.operation = "transfer.sent";
     e.purpose = "internship-agreement";
-    e.legal_basis = "art6-1-e";
+    e.legalBasis = "art6-1-e";
     e.counterpart = "region-occitanie";
-    e.batch_id = "b-0001";
-    e.payload_digest = "sha256:00ff";
+    e.batchId = "b-0001";
+    e.payloadDigest = "sha256:00ff";
     e.outcome = "ok";
     e.reason = "";
     e.fields = {"pseudonym", "programme"};
-    e.record_count = 42;
+    e.recordCount = 42;
     return e;
 }
 
@@ -40,7 +40,7 @@ TEST(CanonicalBytes, AreStableAcrossCallsAndCopies) {
     const LedgerEntry a = sample();
     LedgerEntry b = a;
     EXPECT_EQ(canonicalBytes(a), canonicalBytes(b));
-    b.record_count = 43;
+    b.recordCount = 43;
     EXPECT_NE(canonicalBytes(a), canonicalBytes(b));
 }
 
@@ -74,7 +74,7 @@ TEST(CanonicalBytes, RefuseInvalidUtf8) {
 TEST(ParseEntry, RoundTripsTheLargestNumbers) {
     LedgerEntry e = sample();
     e.index = UINT64_MAX;
-    e.record_count = UINT64_MAX;
+    e.recordCount = UINT64_MAX;
     e.fields.clear();
     EXPECT_EQ(parseEntry(canonicalBytes(e)), e);
 }

@@ -116,7 +116,7 @@ TEST_F(LedgerTest, AppendNumbersFromOneAndStampsTheClockTime) {
     EXPECT_EQ(all[0].index, 1u);
     EXPECT_EQ(all[1].index, 2u);
     EXPECT_EQ(all[0].time, kFixedTime);
-    EXPECT_EQ(all[1].record_count, 5u);
+    EXPECT_EQ(all[1].recordCount, 5u);
     EXPECT_EQ(all[1].fields, (std::vector<std::string>{"pseudonym", "programme"}));
 }
 
@@ -266,7 +266,7 @@ TEST_F(LedgerTest, ARewriteWithRecomputedHashesIsCaughtByTheCheckpointCoveringIt
     // A plausible rewrite of entry 7 with every hash recomputed: only the signed
     // checkpoint over entries 1-10 can tell, and it does.
     LedgerEntry forged = parseEntry(kept);
-    forged.record_count = 1000;
+    forged.recordCount = 1000;
     raw.setEntry(7, canonicalBytes(forged));
     raw.rehash();
     v = verify(ledger);
@@ -491,7 +491,7 @@ TEST_F(LedgerTest, APurgeEntryOfAnEarlierVersionWithoutItsLastIndexAccountsForOl
         LedgerEntry e;
         e.actor = "operator";
         e.operation = toText(Operation::LedgerPurged);
-        e.record_count = b.count;
+        e.recordCount = b.count;
         e.outcome = "blanked";
         e.reason = "entry bytes older than 365 days blanked; their hashes remain";
         ledger.append(e);
@@ -664,7 +664,7 @@ TEST_F(LedgerTest, AHashChainLedgerOfTheEarlierVersionIsVerifiedAndCarriedIntoTh
     ASSERT_TRUE(migrated);
     EXPECT_EQ(migrated->operation, "ledger-migrated");
     EXPECT_NE(migrated->reason.find("hash chain of 6 entries"), std::string::npos) << migrated->reason;
-    EXPECT_EQ(ledger.entry(3)->record_count, 3u);
+    EXPECT_EQ(ledger.entry(3)->recordCount, 3u);
     EXPECT_TRUE(verify(ledger).intact) << verify(ledger).problem;
     EXPECT_EQ(ledger.append(transfer(8)), 8u);
     Ledger reopened(file, clock);

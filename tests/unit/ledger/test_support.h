@@ -42,7 +42,7 @@ inline Ledger::Blanked purgeAsRetention(Ledger& ledger, const std::string& cutof
         LedgerEntry e;
         e.actor = "operator";
         e.operation = toText(Operation::LedgerPurged);
-        e.record_count = blanked.count;
+        e.recordCount = blanked.count;
         e.outcome = "blanked";
         e.reason = ledgerPurgeReason(days, blanked.throughIndex);
         ledger.append(e);
@@ -74,13 +74,13 @@ inline LedgerEntry transfer(std::uint64_t records, const std::string& batch = "b
     e.actor = "univ-montpellier";
     e.operation = "transfer.sent";
     e.purpose = "internship-agreement";
-    e.legal_basis = "art6-1-e";
+    e.legalBasis = "art6-1-e";
     e.counterpart = "region-occitanie";
-    e.batch_id = batch;
-    e.payload_digest = "sha256:abcd";
+    e.batchId = batch;
+    e.payloadDigest = "sha256:abcd";
     e.outcome = "ok";
     e.fields = {"pseudonym", "programme"};
-    e.record_count = records;
+    e.recordCount = records;
     return e;
 }
 

@@ -45,7 +45,7 @@ protected:
         out.insert(out.end(), len, len + 4);
         out.insert(out.end(), cipher.begin(), cipher.end());
         writeFile(dir / "payload.bin", out);
-        resign(dir, [recordCount](Manifest& m) { m.record_count = recordCount; });
+        resign(dir, [recordCount](Manifest& m) { m.recordCount = recordCount; });
     }
 };
 

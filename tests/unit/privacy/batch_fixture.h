@@ -38,12 +38,12 @@ protected:
 
     Manifest draft() const {
         Manifest m;
-        m.batch_id = newBatchId();
+        m.batchId = newBatchId();
         m.sender = "france-travail";
         m.recipient = "region";
         m.purpose = "region-survey-contact";
         m.fields = fields;
-        m.created_at = "2026-11-29T08:36:38Z";
+        m.createdAt = "2026-11-29T08:36:38Z";
         return m;
     }
 
@@ -97,7 +97,7 @@ protected:
         Manifest m = Manifest::parse(std::string(bytes.begin(), bytes.end()));
         Sha256 h;
         h.update(readFile(dir / "payload.bin"));
-        m.payload_digest = "sha256:" + toHex(h.finish());
+        m.payloadDigest = "sha256:" + toHex(h.finish());
         edit(m);
         const std::string json = m.canonicalJson();
         const auto sig = (signer ? *signer : sender).sign(asBytes(json));

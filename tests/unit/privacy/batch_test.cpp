@@ -21,11 +21,11 @@ TEST_F(Batch, TenThousandRecordsRoundTripAcrossSeveralChunks) {
     EXPECT_GT(chunks(readFile(dir / "payload.bin")).size(), 5u);
 
     BatchReader r(dir, recipient, lookup());
-    EXPECT_EQ(r.manifest().record_count, 10'000u);
+    EXPECT_EQ(r.manifest().recordCount, 10'000u);
     EXPECT_EQ(r.manifest().fields, fields);
-    EXPECT_EQ(r.manifest().sender_key_id, sender.publicKeys().sign.id());
-    EXPECT_EQ(r.manifest().recipient_key_id, recipient.publicKeys().box.id());
-    EXPECT_EQ(r.manifest().created_at, "2026-11-29T08:36:38Z");
+    EXPECT_EQ(r.manifest().senderKeyId, sender.publicKeys().sign.id());
+    EXPECT_EQ(r.manifest().recipientKeyId, recipient.publicKeys().box.id());
+    EXPECT_EQ(r.manifest().createdAt, "2026-11-29T08:36:38Z");
     std::vector<std::string> values;
     std::size_t i = 0;
     while (r.next(values)) {
@@ -49,7 +49,7 @@ TEST_F(Batch, EmptyBatchAndHugeRecordRoundTrip) {
     w.addRecord(rec);
     w.addRecord(rec);
     const Manifest m = w.finish();
-    EXPECT_EQ(m.record_count, 2u);
+    EXPECT_EQ(m.recordCount, 2u);
     BatchReader r2(dir, recipient, lookup());
     ASSERT_TRUE(r2.next(values));
     EXPECT_EQ(values[1], big);
@@ -125,7 +125,7 @@ TEST_F(Batch, ManifestSignedByAnotherPartyIsBadSignature) {
 
 TEST_F(Batch, Version2IsUnsupported) {
     const auto dir = writeBatch(10);
-    resign(dir, [](Manifest& m) { m.format_version = 2; });
+    resign(dir, [](Manifest& m) { m.formatVersion = 2; });
     std::string msg;
     EXPECT_EQ(problemOpening(dir, recipient, &msg), BatchProblem::UnsupportedVersion);
     EXPECT_EQ(msg, "unsupported batch format version 2 (this gateway reads 1)");
@@ -142,7 +142,7 @@ TEST_F(Batch, ManifestClaimingUsButKeySealedToOtherIsWrongRecipient) {
     const auto dir = writeBatch(10, "misdirected", &outsider);
     resign(dir, [&](Manifest& m) {
         m.recipient = "region";
-        m.recipient_key_id = recipient.publicKeys().box.id();
+        m.recipientKeyId = recipient.publicKeys().box.id();
     });
     std::string msg;
     EXPECT_EQ(problemOpening(dir, recipient, &msg), BatchProblem::WrongRecipient);
@@ -215,9 +215,9 @@ TEST_F(Batch, SwappedChunksAreCorrupt) {
 
 TEST_F(Batch, WrongRecordCountIsCountMismatch) {
     const auto dir = writeBatch(100);
-    resign(dir, [](Manifest& m) { m.record_count = 101; });
+    resign(dir, [](Manifest& m) { m.recordCount = 101; });
     EXPECT_EQ(problemOpening(dir, recipient), BatchProblem::CountMismatch);
-    resign(dir, [](Manifest& m) { m.record_count = 99; });
+    resign(dir, [](Manifest& m) { m.recordCount = 99; });
     EXPECT_EQ(problemOpening(dir, recipient), BatchProblem::CountMismatch);
 }
 

@@ -37,7 +37,7 @@ TEST_F(Envelope, RoundTripThroughTheWireFormat) {
     const auto received = tmp / "inbox" / "b1";
     std::istringstream in(body);
     const Manifest m = receiveEnvelope(in, received, lookup(), body.size());
-    EXPECT_EQ(m.record_count, 5000u);
+    EXPECT_EQ(m.recordCount, 5000u);
     EXPECT_EQ(testing::readFile(received / "manifest.json"), testing::readFile(dir / "manifest.json"));
     EXPECT_EQ(testing::readFile(received / "payload.bin"), testing::readFile(dir / "payload.bin"));
     EXPECT_FALSE(std::filesystem::exists(received / "payload.bin.tmp"));

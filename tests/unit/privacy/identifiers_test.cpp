@@ -109,16 +109,16 @@ TEST(RequireDirectChild, RefusesAnythingThatLeavesOrIsTheFolder) {
 // The manifest parser applies the rules to the keys that become paths and lookups.
 privacy::Manifest sampleManifest() {
     privacy::Manifest m;
-    m.batch_id = kGoodBatch;
+    m.batchId = kGoodBatch;
     m.sender = "univ-montpellier";
     m.recipient = "region-occitanie";
     m.purpose = "insertion-outcome";
     m.fields = {"pseudonym", "course_title"};
-    m.record_count = 1;
-    m.sender_key_id = "0123456789abcdef";
-    m.recipient_key_id = "fedcba9876543210";
-    m.payload_digest = "sha256:" + std::string(64, 'a');
-    m.created_at = "2026-11-29T08:36:38Z";
+    m.recordCount = 1;
+    m.senderKeyId = "0123456789abcdef";
+    m.recipientKeyId = "fedcba9876543210";
+    m.payloadDigest = "sha256:" + std::string(64, 'a');
+    m.createdAt = "2026-11-29T08:36:38Z";
     return m;
 }
 
@@ -137,7 +137,7 @@ TEST(ManifestIdentifiers, EachHostileBatchIdIsRefusedByTheParserNamingTheKey) {
     for (const std::string& id : hostileHexIds()) {
         SCOPED_TRACE(testing::PrintToString(id));
         privacy::Manifest m = sampleManifest();
-        m.batch_id = id;
+        m.batchId = id;
         const std::string refusal = refusalOf(m);
         EXPECT_NE(refusal.find("key \"batch_id\": a batch id must be"), std::string::npos) << refusal;
     }
@@ -154,10 +154,10 @@ TEST(ManifestIdentifiers, SenderRecipientPurposeAndKeyIdsFollowTheirRules) {
         }
     }
     privacy::Manifest m = sampleManifest();
-    m.recipient_key_id = "../../keys/box.key";
+    m.recipientKeyId = "../../keys/box.key";
     EXPECT_NE(refusalOf(m).find("recipient_key_id"), std::string::npos);
     m = sampleManifest();
-    m.payload_digest = "sha256:" + std::string(64, 'G');
+    m.payloadDigest = "sha256:" + std::string(64, 'G');
     EXPECT_NE(refusalOf(m).find("payload_digest"), std::string::npos);
 }
 

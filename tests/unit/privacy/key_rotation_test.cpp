@@ -49,7 +49,7 @@ TEST_F(KeyRotation, OlderBatchesStillOpenAfterRotation) {
     const auto after = writeBatch(50, "after");  // sealed to the new key
     EXPECT_EQ(problemOpening(after, recipient), std::nullopt);
     BatchReader reader(before, recipient, lookup());
-    EXPECT_EQ(reader.manifest().recipient_key_id, oldBoxId);
+    EXPECT_EQ(reader.manifest().recipientKeyId, oldBoxId);
     std::vector<std::string> values;
     ASSERT_TRUE(reader.next(values));
     EXPECT_EQ(values, recordOf(0));

@@ -9,16 +9,16 @@ namespace {
 
 Manifest sample() {
     Manifest m;
-    m.batch_id = "00112233445566778899aabbccddeeff";
+    m.batchId = "00112233445566778899aabbccddeeff";
     m.sender = "france-travail";
     m.recipient = "region";
     m.purpose = "region-survey-contact";
     m.fields = {"last_name", "email", "course \"A\"\n"};
-    m.record_count = 42;
-    m.sender_key_id = "0123456789abcdef";
-    m.recipient_key_id = "fedcba9876543210";
-    m.payload_digest = "sha256:" + std::string(64, 'a');
-    m.created_at = "2026-11-29T08:36:38Z";
+    m.recordCount = 42;
+    m.senderKeyId = "0123456789abcdef";
+    m.recipientKeyId = "fedcba9876543210";
+    m.payloadDigest = "sha256:" + std::string(64, 'a');
+    m.createdAt = "2026-11-29T08:36:38Z";
     return m;
 }
 
@@ -84,7 +84,7 @@ TEST(Manifest, ParseRejectsNonCanonicalForm) {
 
 TEST(Manifest, UnknownVersionIsRefusedWithClearMessage) {
     Manifest m = sample();
-    m.format_version = 2;
+    m.formatVersion = 2;
     EXPECT_EQ(problemOf(m.canonicalJson()), BatchProblem::UnsupportedVersion);
     EXPECT_EQ(messageOf(m.canonicalJson()), "unsupported batch format version 2 (this gateway reads 1)");
 }

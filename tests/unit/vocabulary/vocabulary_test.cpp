@@ -99,13 +99,13 @@ TEST(LedgerVocabulary, EveryOperationAndOutcomeIsInDocsLedgerMd) {
 // same bytes as the entry written field by field before it existed.
 TEST(LedgerVocabulary, NamedConstructorsGiveTheBytesOfAHandBuiltEntry) {
     privacy::Manifest manifest;
-    manifest.batch_id = "b-0001";
+    manifest.batchId = "b-0001";
     manifest.sender = "univ-montpellier";
     manifest.recipient = "region-occitanie";
     manifest.purpose = "internship-agreement";
     manifest.fields = {"pseudonym", "programme"};
-    manifest.record_count = 42;
-    manifest.payload_digest = "sha256:00ff";
+    manifest.recordCount = 42;
+    manifest.payloadDigest = "sha256:00ff";
     ledger::LedgerEntry received =
         ledger::LedgerEntry::aboutBatch(ledger::Operation::BatchReceived, ledger::Outcome::Stored,
                                         "CN=univ-montpellier", manifest, "art6-1-e", manifest.sender);
