@@ -16,57 +16,43 @@ namespace passerelle::cli {
 
 namespace {
 
-int subject(const ParsedOptions& options) {
-    auto gateway = exchange::Gateway::open(options.value("config"));
-    if (gateway->config().role != config::Role::Institution) {
-        throw ConfigError(gateway->config().file.string() +
-                          ": key 'gateway.role': access requests are answered by the institution's gateway, "
-                          "which holds the trainees' records");
+void printJson(const exchange::SubjectAccessReport& report) {
+    Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+    Poco::JSON::Array jobs;
+    for (const auto& j : report.jobsWithTrainee) jobs.add(j);
+    Poco::JSON::Array pseudonyms;
+    for (const auto& p : report.pseudonyms) {
+        Poco::JSON::Object item(Poco::JSON_PRESERVE_KEY_ORDER);
+        Poco::JSON::Array purposes;
+        for (const auto& id : p.purposes) purposes.add(id);
+        item.set("domain", p.domain);
+        item.set("purposes", purposes);
+        item.set("epoch", p.epoch);
+        item.set("pseudonym", p.pseudonym);
+        Poco::JSON::Array fromJobs;
+        for (const auto& j : p.jobs) fromJobs.add(j);
+        item.set("jobs", fromJobs);
+        pseudonyms.add(item);
     }
-    const auto localId = options.optional("local-id");
-    const auto ine = options.optional("ine");
-    if (localId.has_value() == ine.has_value()) {
-        throw UsageError("give exactly one of --local-id and --ine");
+    Poco::JSON::Array batches;
+    for (const auto& b : report.batches) {
+        Poco::JSON::Object item(Poco::JSON_PRESERVE_KEY_ORDER);
+        item.set("batch_id", b.batchId);
+        item.set("purpose", b.purpose);
+        item.set("recipient", b.recipient);
+        item.set("created_at", b.createdAt);
+        item.set("status", b.status);
+        item.set("receipted_at", b.receiptedAt);
+        batches.add(item);
     }
-    const auto lookup = localId ? exchange::TraineeLookup::localId(*localId) : exchange::TraineeLookup::ine(*ine);
-    const exchange::SubjectAccessReport report = exchange::lookUpSubject(*gateway, lookup, "operator");
+    o.set("jobs", jobs);
+    o.set("pseudonyms", pseudonyms);
+    o.set("batches", batches);
+    o.stringify(std::cout);
+    std::cout << std::endl;
+}
 
-    if (options.has("json")) {
-        Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
-        Poco::JSON::Array jobs;
-        for (const auto& j : report.jobsWithTrainee) jobs.add(j);
-        Poco::JSON::Array pseudonyms;
-        for (const auto& p : report.pseudonyms) {
-            Poco::JSON::Object item(Poco::JSON_PRESERVE_KEY_ORDER);
-            Poco::JSON::Array purposes;
-            for (const auto& id : p.purposes) purposes.add(id);
-            item.set("domain", p.domain);
-            item.set("purposes", purposes);
-            item.set("epoch", p.epoch);
-            item.set("pseudonym", p.pseudonym);
-            Poco::JSON::Array fromJobs;
-            for (const auto& j : p.jobs) fromJobs.add(j);
-            item.set("jobs", fromJobs);
-            pseudonyms.add(item);
-        }
-        Poco::JSON::Array batches;
-        for (const auto& b : report.batches) {
-            Poco::JSON::Object item(Poco::JSON_PRESERVE_KEY_ORDER);
-            item.set("batch_id", b.batchId);
-            item.set("purpose", b.purpose);
-            item.set("recipient", b.recipient);
-            item.set("created_at", b.createdAt);
-            item.set("status", b.status);
-            item.set("receipted_at", b.receiptedAt);
-            batches.add(item);
-        }
-        o.set("jobs", jobs);
-        o.set("pseudonyms", pseudonyms);
-        o.set("batches", batches);
-        o.stringify(std::cout);
-        std::cout << std::endl;
-        return kExitOk;
-    }
+void printText(const exchange::SubjectAccessReport& report) {
     std::cout << "found in the export of job(s):";
     for (const auto& j : report.jobsWithTrainee) std::cout << " " << j;
     std::cout
@@ -87,6 +73,28 @@ int subject(const ParsedOptions& options) {
                   << b.status;
         if (!b.receiptedAt.empty()) std::cout << " " << b.receiptedAt;
         std::cout << "\n";
+    }
+}
+
+int subject(const ParsedOptions& options) {
+    auto gateway = exchange::Gateway::open(options.value("config"));
+    if (gateway->config().role != config::Role::Institution) {
+        throw ConfigError(gateway->config().file.string() +
+                          ": key 'gateway.role': access requests are answered by the institution's gateway, "
+                          "which holds the trainees' records");
+    }
+    const auto localId = options.optional("local-id");
+    const auto ine = options.optional("ine");
+    if (localId.has_value() == ine.has_value()) {
+        throw UsageError("give exactly one of --local-id and --ine");
+    }
+    const auto lookup = localId ? exchange::TraineeLookup::localId(*localId) : exchange::TraineeLookup::ine(*ine);
+    const exchange::SubjectAccessReport report = exchange::lookUpSubject(*gateway, lookup, "operator");
+
+    if (options.has("json")) {
+        printJson(report);
+    } else {
+        printText(report);
     }
     return kExitOk;
 }
