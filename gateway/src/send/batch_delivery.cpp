@@ -57,7 +57,7 @@ std::chrono::seconds backoffAfter(std::uint32_t failedAttempts, const config::De
     return std::chrono::seconds(std::max<std::uint64_t>(1, half + jitter));
 }
 
-ledger::LedgerEntry outboxBatchEntry(const config::GatewayConfig& config, const store::OutboxBatch& batch,
+ledger::LedgerEntry ledgerEntryAbout(const config::GatewayConfig& config, const store::OutboxBatch& batch,
                                      const std::string& actor, ledger::Operation operation,
                                      ledger::Outcome outcome, std::string reason) {
     ledger::LedgerEntry entry = ledger::LedgerEntry::of(operation, outcome, actor, std::move(reason));
@@ -98,7 +98,7 @@ void BatchDelivery::deadLetter(const store::OutboxBatch& batch, const std::strin
     const config::GatewayConfig& config = config_;
     outbox_.deadLetter(batch.batchId, formatUtc(std::chrono::system_clock::now()));
     metrics::batchDeadLettered(batch.recipient);
-    ledger_.append(outboxBatchEntry(config, batch, actor, ledger::Operation::BatchDeadLettered,
+    ledger_.append(ledgerEntryAbout(config, batch, actor, ledger::Operation::BatchDeadLettered,
                                     ledger::Outcome::DeadLetter,
                                     "undelivered since " + batch.queuedSince() + " (over " +
                                         std::to_string(config.delivery.deadLetterAfterHours) +
@@ -148,7 +148,7 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
         peers_.keepCheckpoint(ledger_, *outcome.receipt.checkpoint);
         // The ledger first, then the state: a process killed in between leaves the batch
         // pending, sent again and answered with the same receipt; never receipted unlogged.
-        ledger_.append(outboxBatchEntry(
+        ledger_.append(ledgerEntryAbout(
             config, batch, actor, ledger::Operation::BatchReceipted, ledger::Outcome::Receipted,
             "receiver ledger entry " + std::to_string(outcome.receipt.ledgerIndex) +
                 ", receiver checkpoint " + ledger::describe(*outcome.receipt.checkpoint)));
@@ -170,7 +170,7 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
         const auto now = std::chrono::system_clock::now();
         const auto pause = backoffAfter(batch.attempts + 1, config.delivery);
         outcome.nextAttemptAt = unixSeconds(now + pause);
-        ledger_.append(outboxBatchEntry(config, batch, actor, ledger::Operation::DeliveryFailed,
+        ledger_.append(ledgerEntryAbout(config, batch, actor, ledger::Operation::DeliveryFailed,
                                         ledger::Outcome::Failed, outcome.error));
         outbox_.recordAttemptFailure(batch.batchId, outcome.error, outcome.nextAttemptAt, formatUtc(now));
         log().warning("batch %s not delivered to %s: %s (it stays in the outbox; next attempt in %s s)",

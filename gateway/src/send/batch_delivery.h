@@ -36,7 +36,7 @@ struct DeliveryOutcome {
 std::chrono::seconds backoffAfter(std::uint32_t failedAttempts, const config::DeliverySettings& settings);
 
 // A ledger entry about an outbox batch: who, why (purpose, legal basis), for whom, what.
-ledger::LedgerEntry outboxBatchEntry(const config::GatewayConfig& config, const store::OutboxBatch& batch,
+ledger::LedgerEntry ledgerEntryAbout(const config::GatewayConfig& config, const store::OutboxBatch& batch,
                                      const std::string& actor, ledger::Operation operation,
                                      ledger::Outcome outcome, std::string reason);
 

@@ -15,7 +15,7 @@ void requeueDeadLetter(Gateway& gateway, const std::string& batchId) {
                     ")");
     }
     gateway.store().outbox().requeue(batchId, formatUtc(std::chrono::system_clock::now()));
-    gateway.ledger().append(outboxBatchEntry(
+    gateway.ledger().append(ledgerEntryAbout(
         gateway.config(), *batch, "operator", ledger::Operation::BatchRequeued, ledger::Outcome::Queued,
         "dead letter since " + batch->deadLetteredAt + " put back in the outbox"));
 }
