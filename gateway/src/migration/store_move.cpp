@@ -19,6 +19,7 @@
 #include "common/encoding.h"
 #include "common/errors.h"
 #include "database/migrations.h"
+#include "party/peer_keys.h"
 #include "store/extraction_requests.h"
 #include "store/state_store.h"
 
@@ -524,37 +525,8 @@ bool gatewayRoleExists(db::Database& target) {
 }
 
 ledger::KeyResolver checkpointKeysOf(const config::GatewayConfig& config) {
-    std::map<std::string, ledger::SignKey> own;
-    const auto current = privacy::readPublicKeysFile(config.keysDir / privacy::KeyFolder::kPublicFile);
-    own.emplace(current.sign.id(), current.sign.bytes);
-    std::error_code ec;
-    for (const auto& dir :
-         std::filesystem::directory_iterator(config.keysDir / privacy::KeyFolder::kPreviousDir, ec)) {
-        const auto file = dir.path() / privacy::KeyFolder::kPublicFile;
-        if (std::filesystem::exists(file)) {
-            const auto retired = privacy::readPublicKeysFile(file);
-            own.emplace(retired.sign.id(), retired.sign.bytes);
-        }
-    }
-    std::map<std::string, privacy::SignPublicKey> peers;
-    for (const auto& [party, peer] : config.peers) {
-        const auto keys = privacy::readPublicKeysFile(peer.publicKeysFile);
-        if (keys.party != party) {
-            throw ConfigError(config.file.string() + ": key 'peer." + party + ".public_keys': " +
-                              peer.publicKeysFile.string() + " holds the keys of '" + keys.party + "'");
-        }
-        peers.emplace(party, keys.sign);
-    }
-    return [party = config.party, own, peers](const std::string& who,
-                                              const std::string& keyId) -> std::optional<ledger::SignKey> {
-        if (who == party) {
-            const auto it = own.find(keyId);
-            return it == own.end() ? std::nullopt : std::optional(it->second);
-        }
-        const auto it = peers.find(who);
-        if (it != peers.end() && it->second.id() == keyId) return it->second.bytes;
-        return std::nullopt;
-    };
+    return exchange::checkpointKeyResolver(config.party, exchange::readOwnSignKeys(config.keysDir),
+                                           exchange::PeerKeys::load(config));
 }
 
 }  // namespace passerelle::migration

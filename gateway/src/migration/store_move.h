@@ -41,7 +41,7 @@ std::vector<std::pair<std::string, int>> prepareSchema(db::Database& target);
 bool gatewayRoleExists(db::Database& target);
 
 // The keys that may have signed the ledger's checkpoints, as the gateway resolves
-// them (exchange::Gateway::checkpointKeys): this party's current and retired signing
+// them (exchange::checkpointKeyResolver, party/peer_keys.h): this party's current and retired signing
 // keys, and each peer's current one. Public keys only: the move needs no secret.
 ledger::KeyResolver checkpointKeysOf(const config::GatewayConfig& config);
 

@@ -89,16 +89,7 @@ Gateway::Gateway(config::GatewayConfig config)
     ledger_->setCheckpointSigner(
         config_.party, keys.publicKeys().sign.id(),
         [&keys](std::span<const std::uint8_t> bytes) { return keys.sign(bytes); }, config_.ledger.checkpointEvery);
-    ownSignKeys_.emplace(keys.publicKeys().sign.id(), keys.publicKeys().sign.bytes);
-    // Retired signing keys still verify the checkpoints they signed.
-    const auto previous = config_.keysDir / privacy::KeyFolder::kPreviousDir;
-    for (const auto& dir : std::filesystem::directory_iterator(previous, ec)) {
-        const auto file = dir.path() / privacy::KeyFolder::kPublicFile;
-        if (std::filesystem::exists(file)) {
-            const privacy::PublicKeys retired = privacy::readPublicKeysFile(file);
-            ownSignKeys_.emplace(retired.sign.id(), retired.sign.bytes);
-        }
-    }
+    ownSignKeys_ = readOwnSignKeys(config_.keysDir);
     store_ = shared ? std::make_unique<store::StateStore>(shared)
                     : std::make_unique<store::StateStore>(config_.stateDir / "state.db");
 }
@@ -112,14 +103,7 @@ Gateway::~Gateway() {
 }
 
 ledger::KeyResolver Gateway::checkpointKeys() const {
-    return [this](const std::string& party, const std::string& keyId) -> std::optional<ledger::SignKey> {
-        if (party == config_.party) {
-            const auto it = ownSignKeys_.find(keyId);
-            if (it != ownSignKeys_.end()) return it->second;
-            return std::nullopt;
-        }
-        return peers_.currentSignKey(party, keyId);
-    };
+    return checkpointKeyResolver(config_.party, ownSignKeys_, peers_);
 }
 
 }  // namespace passerelle::exchange

@@ -1,6 +1,7 @@
 #include "party/peer_keys.h"
 
 #include "common/errors.h"
+#include "privacy/key_folder.h"
 
 namespace passerelle::exchange {
 
@@ -52,6 +53,32 @@ void PeerKeys::keepCheckpoint(ledger::LedgerAppender& ledger, const ledger::Chec
                          checkpoint.keyId);
     }
     ledger.storePeerCheckpoint(checkpoint);
+}
+
+std::map<std::string, ledger::SignKey> readOwnSignKeys(const std::filesystem::path& keysDir) {
+    std::map<std::string, ledger::SignKey> own;
+    const privacy::PublicKeys current = privacy::readPublicKeysFile(keysDir / privacy::KeyFolder::kPublicFile);
+    own.emplace(current.sign.id(), current.sign.bytes);
+    std::error_code ec;
+    for (const auto& dir : std::filesystem::directory_iterator(keysDir / privacy::KeyFolder::kPreviousDir, ec)) {
+        const auto file = dir.path() / privacy::KeyFolder::kPublicFile;
+        if (std::filesystem::exists(file)) {
+            const privacy::PublicKeys retired = privacy::readPublicKeysFile(file);
+            own.emplace(retired.sign.id(), retired.sign.bytes);
+        }
+    }
+    return own;
+}
+
+ledger::KeyResolver checkpointKeyResolver(std::string party, std::map<std::string, ledger::SignKey> own,
+                                          PeerKeys peers) {
+    return [party = std::move(party), own = std::move(own), peers = std::move(peers)](
+               const std::string& who, const std::string& keyId) -> std::optional<ledger::SignKey> {
+        if (who != party) return peers.currentSignKey(who, keyId);
+        const auto it = own.find(keyId);
+        if (it == own.end()) return std::nullopt;
+        return it->second;
+    };
 }
 
 }  // namespace passerelle::exchange

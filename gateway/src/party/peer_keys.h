@@ -5,6 +5,7 @@
 
 #include "config/gateway_config.h"
 #include "ledger/appender.h"
+#include "ledger/verifier.h"
 #include "privacy/party_keys.h"
 
 #include <filesystem>
@@ -33,5 +34,15 @@ private:
     std::string ownParty_;
     std::map<std::string, privacy::PublicKeys> keys_;
 };
+
+// Our Ed25519 public keys by key id: the current one (keysDir/public.keys) and every
+// retired one (previous/<id>/public.keys), which still verify the checkpoints they
+// signed. Public keys only: no secret is read.
+std::map<std::string, ledger::SignKey> readOwnSignKeys(const std::filesystem::path& keysDir);
+
+// The keys that may have signed checkpoints: `party`'s own (current and retired) and
+// each peer's current one. What `audit verify` and the store move check with.
+ledger::KeyResolver checkpointKeyResolver(std::string party, std::map<std::string, ledger::SignKey> own,
+                                          PeerKeys peers);
 
 }  // namespace passerelle::exchange
