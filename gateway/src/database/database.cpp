@@ -195,22 +195,25 @@ Database::Lease::Lease(Database& db) : db_(db) {
         lock_ = std::unique_lock(db_.sqliteMutex_);
         session_ = db_.sqlite_.get();
     } else {
-        // Every session busy: wait for one rather than fail the caller (the pool's size
-        // bounds the connections, not the work), up to a minute.
-        for (int waited = 0;; ++waited) {
-            try {
-                pooled_ = std::make_unique<Poco::Data::Session>(db_.pool_->get());
-                break;
-            } catch (const Poco::Data::SessionPoolExhaustedException&) {
-                if (waited >= kPoolWaitSteps) throw;
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            }
-        }
+        pooled_ = db_.pooledSession();
         session_ = pooled_.get();
     }
 }
 
 Database::Lease::~Lease() = default;
+
+std::unique_ptr<Poco::Data::Session> Database::pooledSession() {
+    // Every session busy: wait for one rather than fail the caller (the pool's size
+    // bounds the connections, not the work), up to a minute.
+    for (int waited = 0;; ++waited) {
+        try {
+            return std::make_unique<Poco::Data::Session>(pool_->get());
+        } catch (const Poco::Data::SessionPoolExhaustedException&) {
+            if (waited >= kPoolWaitSteps) throw;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+}
 
 void Database::begin(Poco::Data::Session& session) const {
     if (postgres()) {
@@ -238,6 +241,70 @@ void Database::rollback(Poco::Data::Session& session) const noexcept {
     } catch (...) {
         // The engine may already have rolled back (disk full, connection lost): the
         // original error is the one worth reporting.
+    }
+}
+
+void Database::run(bool inTransaction, const std::function<void(Connection&)>& fn) {
+    std::optional<Lease> lease;
+    try {
+        lease.emplace(*this);
+        if (inTransaction) begin(lease->session());
+    } catch (const Poco::Exception& e) {
+        throw DatabaseError(describe(e));
+    }
+    Connection connection(lease->session(), engine());
+    if (!inTransaction) {
+        fn(connection);
+        return;
+    }
+    try {
+        fn(connection);
+    } catch (...) {
+        rollback(lease->session());
+        throw;
+    }
+    try {
+        commit(lease->session());
+    } catch (const Poco::Exception& e) {
+        rollback(lease->session());
+        throw DatabaseError(describe(e));
+    }
+}
+
+struct Database::SessionLock::Held {
+    std::unique_ptr<Poco::Data::Session> session;
+    Poco::Int64 key = 0;
+};
+
+Database::SessionLock::SessionLock() = default;
+Database::SessionLock::SessionLock(SessionLock&&) noexcept = default;
+
+Database::SessionLock::~SessionLock() {
+    if (!held_) return;
+    try {
+        bool released = false;
+        *held_->session << "SELECT pg_advisory_unlock($1)", use(held_->key), into(released), now;
+    } catch (const Poco::Exception&) {
+        // The session is going back to the pool or away: a lost connection frees its locks.
+    }
+}
+
+std::optional<Database::SessionLock> Database::sessionLock(std::string_view name, bool wait) {
+    if (!postgres()) return SessionLock{};
+    try {
+        // A session of its own, out of the pool for as long as the lock is held.
+        auto held = std::make_unique<SessionLock::Held>();
+        held->session = pooledSession();
+        held->key = lockKey(name);
+        bool taken = false;
+        *held->session << (wait ? "SELECT true FROM pg_advisory_lock($1)" : "SELECT pg_try_advisory_lock($1)"),
+            use(held->key), into(taken), now;
+        if (!taken) return std::nullopt;
+        SessionLock lock;
+        lock.held_ = std::move(held);
+        return lock;
+    } catch (const Poco::Exception& e) {
+        throw DatabaseError(describe(e));
     }
 }
 

@@ -18,17 +18,18 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <functional>
+#include <optional>
 #include <type_traits>
 
-// Declared only: a file that runs statements includes Poco::Data itself.
+#include "database/connection.h"
+
 namespace Poco::Data {
 class Session;
 class SessionPool;
 }
 
 namespace passerelle::db {
-
-enum class Engine { SQLite, PostgreSQL };
 
 // "sqlite:PATH" or "postgresql:CONNINFO" (a libpq keyword=value string; Poco's connector
 // reads no URIs and splits the string at spaces, so values cannot hold one).
@@ -76,18 +77,57 @@ public:
     // The file, or the conninfo without password: what error messages name.
     const std::string& name() const { return name_; }
 
-    // Runs fn(Poco::Data::Session&) on a session that no other thread uses meanwhile.
-    // Poco exceptions pass through: callers turn them into their own errors.
+    // Runs fn(Connection&) on a connection that no other thread uses meanwhile and
+    // returns what fn returns. A failure to get the connection is a DatabaseError;
+    // what fn throws passes through.
     template <typename Fn>
-    auto withSession(Fn&& fn) {
-        Lease lease(*this);
-        return fn(lease.session());
+    auto withConnection(Fn&& fn) {
+        return lent(false, std::forward<Fn>(fn));
     }
 
-    // Runs fn(Session&) in a write transaction and commits; rolls back and rethrows
+    // Runs fn(Connection&) in a write transaction and commits; rolls back and rethrows
     // when fn throws. SQLite: BEGIN IMMEDIATE. PostgreSQL: BEGIN (READ COMMITTED).
+    // A failure to begin or commit is a DatabaseError.
     template <typename Fn>
     auto transaction(Fn&& fn) {
+        if constexpr (std::is_invocable_v<Fn&, Connection&>) {
+            return lent(true, std::forward<Fn>(fn));
+        } else {
+            return pocoTransaction(std::forward<Fn>(fn));
+        }
+    }
+
+    // PostgreSQL only: takes the session-level advisory lock keyed by `name` on a
+    // connection of its own, held until the returned lock is destroyed (a lost
+    // connection frees it too); nullopt when another session holds it and `wait` is
+    // false. On SQLite, whose instances share one host, an empty lock at once.
+    class SessionLock {
+    public:
+        SessionLock();
+        ~SessionLock();
+        SessionLock(SessionLock&&) noexcept;
+        SessionLock& operator=(SessionLock&&) = delete;
+
+    private:
+        friend class Database;
+        struct Held;
+        std::unique_ptr<Held> held_;
+    };
+    std::optional<SessionLock> sessionLock(std::string_view name, bool wait);
+
+    // TRANSITIONAL: the Poco session, for the statements not yet on Connection.
+    template <typename Fn>
+    auto withSession(Fn&& fn) {
+        if constexpr (std::is_invocable_v<Fn&, Connection&>) {
+            return lent(false, std::forward<Fn>(fn));
+        } else {
+            Lease lease(*this);
+            return fn(lease.session());
+        }
+    }
+
+    template <typename Fn>
+    auto pocoTransaction(Fn&& fn) {
         Lease lease(*this);
         Poco::Data::Session& session = lease.session();
         begin(session);
@@ -119,6 +159,21 @@ public:
     static std::int64_t lockKey(std::string_view name);
 
 private:
+    // Runs fn on a lent connection, in a transaction when `inTransaction`.
+    void run(bool inTransaction, const std::function<void(Connection&)>& fn);
+
+    template <typename Fn>
+    auto lent(bool inTransaction, Fn&& fn) {
+        using Result = std::invoke_result_t<Fn&, Connection&>;
+        if constexpr (std::is_void_v<Result>) {
+            run(inTransaction, [&](Connection& c) { fn(c); });
+        } else {
+            std::optional<Result> result;
+            run(inTransaction, [&](Connection& c) { result.emplace(fn(c)); });
+            return std::move(*result);
+        }
+    }
+
     class Lease {
     public:
         explicit Lease(Database& db);
@@ -134,6 +189,7 @@ private:
         Poco::Data::Session* session_ = nullptr;
     };
 
+    std::unique_ptr<Poco::Data::Session> pooledSession();  // PostgreSQL: waits for a free one
     void begin(Poco::Data::Session& session) const;
     void commit(Poco::Data::Session& session) const;
     void rollback(Poco::Data::Session& session) const noexcept;

@@ -3,11 +3,6 @@
 #include "common/clock.h"
 #include "common/errors.h"
 
-#include <Poco/Data/Statement.h>
-#include <Poco/Exception.h>
-
-using namespace Poco::Data::Keywords;
-
 namespace passerelle::db {
 namespace {
 
@@ -15,26 +10,16 @@ constexpr const char* kCreateTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (part TEXT NOT NULL, version BIGINT NOT NULL,"
     " summary TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (part, version))";
 
-bool tableExists(Database& db, Poco::Data::Session& session) {
-    Poco::Int64 found = 0;
-    if (db.postgres()) {
-        session << "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()"
-                   " AND table_name = 'schema_migrations'",
-            into(found), now;
-    } else {
-        session << "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
-            into(found), now;
-    }
-    return found > 0;
+bool tableExists(Connection& c) {
+    return c.integer(c.postgres() ? "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema ="
+                                    " current_schema() AND table_name = 'schema_migrations'"
+                                  : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+                                    " AND name = 'schema_migrations'") > 0;
 }
 
-int versionIn(Database& db, Poco::Data::Session& session, const std::string& part) {
-    if (!tableExists(db, session)) return 0;
-    Poco::Int64 version = 0;
-    std::string p = part;
-    session << db.sql("SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE part = ?"), use(p),
-        into(version), now;
-    return static_cast<int>(version);
+int versionIn(Connection& c, const std::string& part) {
+    if (!tableExists(c)) return 0;
+    return static_cast<int>(c.integer("SELECT COALESCE(MAX(version), 0) FROM schema_migrations WHERE part = ?", {part}));
 }
 
 std::string ownerHint(const Database& db) {
@@ -47,8 +32,8 @@ std::string ownerHint(const Database& db) {
 
 int schemaVersion(Database& db, const std::string& part) {
     try {
-        return db.withSession([&](Poco::Data::Session& session) { return versionIn(db, session, part); });
-    } catch (const Poco::Exception& e) {
+        return db.withConnection([&](Connection& c) { return versionIn(c, part); });
+    } catch (const DatabaseError& e) {
         throw StoreError("database " + db.name() + ": cannot read the schema version of " + part + ": " +
                          describe(e));
     }
@@ -71,28 +56,24 @@ void migrate(Database& db, const Schema& schema, bool regrant) {
     if (current == newest && !regrant) return;
     int from = current;
     try {
-        db.transaction([&](Poco::Data::Session& session) {
+        db.transaction([&](Connection& c) {
             // One migrator at a time, whatever the part: SQLite's BEGIN IMMEDIATE, or this lock.
-            db.lockForTransaction(session, "passerelle schema migrations");
-            if (!tableExists(db, session)) session << kCreateTable, now;
-            from = versionIn(db, session, schema.part);
+            c.lockForTransaction("passerelle schema migrations");
+            if (!tableExists(c)) c.execute(kCreateTable);
+            from = versionIn(c, schema.part);
             if (from > newest) return;
             for (const Migration& step : schema.steps) {
                 if (step.version <= from) continue;
-                step.apply(db, session);
-                Poco::Int64 version = step.version;
-                std::string part = schema.part, summary = step.summary, at = formatUtc(SystemClock().now());
-                session << db.sql("INSERT INTO schema_migrations (part, version, summary, applied_at)"
-                                  " VALUES (?, ?, ?, ?)"),
-                    use(part), use(version), use(summary), use(at), now;
+                step.apply(c);
+                c.execute("INSERT INTO schema_migrations (part, version, summary, applied_at) VALUES (?, ?, ?, ?)",
+                          {schema.part, step.version, step.summary, formatUtc(SystemClock().now())});
             }
-            if (db.postgres()) {
+            if (c.postgres()) {
                 // Only when the group role exists: a single-role set-up (development, tests) has none.
                 std::string grants = "GRANT SELECT ON schema_migrations TO " + std::string(kGatewayRole) + ";";
                 for (const std::string& grant : schema.grants) grants += " " + grant + ";";
-                session << "DO $grants$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" +
-                               std::string(kGatewayRole) + "') THEN " + grants + " END IF; END $grants$",
-                    now;
+                c.execute("DO $grants$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" +
+                          std::string(kGatewayRole) + "') THEN " + grants + " END IF; END $grants$");
             }
         });
     } catch (const std::exception& e) {

@@ -17,7 +17,7 @@ namespace passerelle::db {
 struct Migration {
     int version = 0;
     std::string summary;
-    std::function<void(Database&, Poco::Data::Session&)> apply;
+    std::function<void(Connection&)> apply;  // inside migrate's transaction
 };
 
 struct Schema {

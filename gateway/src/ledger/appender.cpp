@@ -43,7 +43,9 @@ std::uint64_t LedgerAppender::append(LedgerEntry entry) {
     }
     db::Database& db = storage_->db();
     try {
-        db.transaction([&](Session& session) { appendRow(db, session, entry); });
+        db.transaction([&](db::Connection& c) { appendRow(c, entry); });
+    } catch (const db::DatabaseError& ex) {
+        throw LedgerError("cannot append to ledger " + name + ": " + db::describe(ex));
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot append to ledger " + name + ": " + db::describe(ex));
     } catch (const LedgerError& ex) {
@@ -75,11 +77,12 @@ Checkpoint LedgerAppender::checkpoint() {
     Checkpoint made;
     db::Database& db = storage_->db();
     try {
-        db.transaction([&](Session& session) {
+        db.transaction([&](db::Connection& c) {
+            Session& session = c.pocoSession();  // TRANSITIONAL
             // Locked like an append: no entry lands between reading the tree and
             // storing its checkpoint, and checkpoints are stored in tree order.
-            const merkle::CompactTree tree = storedTree(db, session, true);
-            const auto newest = newestCheckpoint(session);
+            const merkle::CompactTree tree = storedTree(c, true);
+            const auto newest = newestCheckpoint(c);
             if (newest && newest->treeSize == tree.size() && newest->rootHash == tree.root()) {
                 made = *newest;
                 return;
@@ -101,6 +104,8 @@ Checkpoint LedgerAppender::checkpoint() {
             session << db.sql("INSERT INTO ledger_checkpoints (signed, signature) VALUES (?, ?)"),
                 use(signedBlob), use(signatureBlob), now;
         });
+    } catch (const db::DatabaseError& ex) {
+        throw LedgerError("cannot write a checkpoint to ledger " + name + ": " + db::describe(ex));
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot write a checkpoint to ledger " + name + ": " + db::describe(ex));
     } catch (const LedgerError& ex) {
@@ -122,6 +127,9 @@ bool LedgerAppender::storePeerCheckpoint(const Checkpoint& checkpoint) {
                 use(signedBlob), use(signatureBlob);
             return insert.execute() > 0;
         });
+    } catch (const db::DatabaseError& ex) {
+        throw LedgerError("cannot store a counterpart checkpoint in ledger " + storage_->name() + ": " +
+                          db::describe(ex));
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot store a counterpart checkpoint in ledger " + storage_->name() + ": " +
                           db::describe(ex));
@@ -163,6 +171,8 @@ LedgerAppender::Blanked LedgerAppender::blankEntriesBefore(const std::string& cu
                 session << "UPDATE ledger_entries SET entry = NULL WHERE idx IN (" + list + ")", now;
             }
         });
+    } catch (const db::DatabaseError& ex) {
+        throw LedgerError("cannot purge ledger " + storage_->name() + ": " + db::describe(ex));
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot purge ledger " + storage_->name() + ": " + db::describe(ex));
     }

@@ -9,22 +9,21 @@
 #include "common/encoding.h"
 #include "common/errors.h"
 
-using namespace Poco::Data::Keywords;
 
 namespace passerelle::ledger::tables {
 namespace {
 
-BLOB frontierBlob(const std::vector<Hash>& frontier) {
-    std::vector<unsigned char> bytes;
+db::Value frontierBytes(const std::vector<Hash>& frontier) {
+    db::Bytes bytes;
     bytes.reserve(frontier.size() * 32);
     for (const Hash& h : frontier) bytes.insert(bytes.end(), h.begin(), h.end());
-    return BLOB(bytes);
+    return db::Value::bytes(bytes);
 }
 
-std::vector<Hash> frontierOf(const BLOB& blob) {
-    std::vector<Hash> frontier(blob.size() / 32);
+std::vector<Hash> frontierOf(std::span<const std::uint8_t> bytes) {
+    std::vector<Hash> frontier(bytes.size() / 32);
     for (std::size_t i = 0; i < frontier.size(); ++i) {
-        std::copy_n(blob.rawContent() + 32 * i, 32, frontier[i].begin());
+        std::copy_n(bytes.data() + 32 * i, 32, frontier[i].begin());
     }
     return frontier;
 }
@@ -39,34 +38,27 @@ constexpr const char* kStoreTree =
 // The append-only rule, in the database itself: rows are never updated or
 // deleted, except that retention may blank an entry's bytes (its leaf and root
 // hashes stay, so every proof still holds).
-void createSqliteSchema(Session& session) {
-    session << "CREATE TABLE IF NOT EXISTS ledger_entries ("
-               "idx INTEGER PRIMARY KEY, entry BLOB, leaf_hash BLOB NOT NULL, root_hash BLOB NOT NULL)",
-        now;
-    session << "CREATE TRIGGER IF NOT EXISTS ledger_entries_no_update BEFORE UPDATE ON ledger_entries "
+void createSqliteSchema(db::Connection& c) {
+    c.execute("CREATE TABLE IF NOT EXISTS ledger_entries ("
+               "idx INTEGER PRIMARY KEY, entry BLOB, leaf_hash BLOB NOT NULL, root_hash BLOB NOT NULL)");
+    c.execute("CREATE TRIGGER IF NOT EXISTS ledger_entries_no_update BEFORE UPDATE ON ledger_entries "
                "WHEN NOT (NEW.entry IS NULL AND NEW.idx = OLD.idx AND NEW.leaf_hash = OLD.leaf_hash "
                "AND NEW.root_hash = OLD.root_hash) "
-               "BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END",
-        now;
-    session << "CREATE TRIGGER IF NOT EXISTS ledger_entries_no_delete BEFORE DELETE ON ledger_entries "
-               "BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END",
-        now;
+               "BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END");
+    c.execute("CREATE TRIGGER IF NOT EXISTS ledger_entries_no_delete BEFORE DELETE ON ledger_entries "
+               "BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END");
     // The tree's right edge, so appends are O(log n) across processes.
-    session << "CREATE TABLE IF NOT EXISTS ledger_tree ("
-               "id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, frontier BLOB NOT NULL)",
-        now;
+    c.execute("CREATE TABLE IF NOT EXISTS ledger_tree ("
+               "id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL, frontier BLOB NOT NULL)");
     for (const char* table : {"ledger_checkpoints", "peer_checkpoints"}) {
         const std::string t = table;
-        session << "CREATE TABLE IF NOT EXISTS " + t +
+        c.execute("CREATE TABLE IF NOT EXISTS " + t +
                        " (seq INTEGER PRIMARY KEY, signed BLOB NOT NULL, signature BLOB NOT NULL, "
-                       "UNIQUE (signed, signature))",
-            now;
-        session << "CREATE TRIGGER IF NOT EXISTS " + t + "_no_update BEFORE UPDATE ON " + t +
-                       " BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END",
-            now;
-        session << "CREATE TRIGGER IF NOT EXISTS " + t + "_no_delete BEFORE DELETE ON " + t +
-                       " BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END",
-            now;
+                       "UNIQUE (signed, signature))");
+        c.execute("CREATE TRIGGER IF NOT EXISTS " + t + "_no_update BEFORE UPDATE ON " + t +
+                       " BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END");
+        c.execute("CREATE TRIGGER IF NOT EXISTS " + t + "_no_delete BEFORE DELETE ON " + t +
+                       " BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END");
     }
 }
 
@@ -75,27 +67,22 @@ void createSqliteSchema(Session& session) {
 // leaf hash and tree root. Returns "" when there was nothing to migrate, else what
 // was migrated (for the ledger entry recording it). A chain that does not verify is
 // not migrated: the file is left as it is, for inspection.
-std::string migrateHashChain(Session& session) {
-    Poco::Int64 chainColumn = 0;
-    session << "SELECT COUNT(*) FROM pragma_table_info('ledger_entries') WHERE name = 'chain_hash'",
-        into(chainColumn), now;
-    if (chainColumn == 0) return "";
-    std::vector<Poco::Int64> indices;
-    std::vector<BLOB> stored, chained;
-    session << "SELECT idx, entry, chain_hash FROM ledger_entries ORDER BY idx", into(indices), into(stored),
-        into(chained), now;
+std::string migrateHashChain(db::Connection& c) {
+    if (c.integer("SELECT COUNT(*) FROM pragma_table_info('ledger_entries') WHERE name = 'chain_hash'") == 0) return "";
+    const db::Rows rows = c.query("SELECT idx, entry, chain_hash FROM ledger_entries ORDER BY idx",
+                                  {db::ColumnType::Integer, db::ColumnType::Bytes, db::ColumnType::Bytes});
     Hash previous{};
     merkle::CompactTree tree;
     std::vector<Hash> roots;
-    for (std::size_t i = 0; i < indices.size(); ++i) {
-        const Hash leaf = leafHash(view(stored[i]));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const Hash leaf = leafHash(rows.bytesAsText(i, 1));
         Hash link{};
         crypto_hash_sha256_state state;
         crypto_hash_sha256_init(&state);
         crypto_hash_sha256_update(&state, previous.data(), previous.size());
         crypto_hash_sha256_update(&state, leaf.data(), leaf.size());
         crypto_hash_sha256_final(&state, link.data());
-        if (indices[i] != static_cast<Poco::Int64>(i + 1) || !sameHash(chained[i], link)) {
+        if (rows.integer(i, 0) != static_cast<std::int64_t>(i + 1) || !sameHash(rows.bytes(i, 2), link)) {
             throw LedgerError(
                 "it is a hash-chain ledger of an earlier version and does not verify at entry " +
                 std::to_string(i + 1) +
@@ -106,22 +93,18 @@ std::string migrateHashChain(Session& session) {
         tree.append(leaf);
         roots.push_back(tree.root());
     }
-    session << "DROP TRIGGER IF EXISTS ledger_entries_no_update", now;
-    session << "DROP TRIGGER IF EXISTS ledger_entries_no_delete", now;
-    session << "ALTER TABLE ledger_entries RENAME TO ledger_entries_chain", now;
-    createSqliteSchema(session);
-    for (std::size_t i = 0; i < indices.size(); ++i) {
-        const Hash leaf = leafHash(view(stored[i]));
-        BLOB leafBlob(leaf.data(), leaf.size());
-        BLOB rootBlob(roots[i].data(), roots[i].size());
-        session << "INSERT INTO ledger_entries (idx, entry, leaf_hash, root_hash) VALUES (?, ?, ?, ?)",
-            use(indices[i]), use(stored[i]), use(leafBlob), use(rootBlob), now;
+    c.execute("DROP TRIGGER IF EXISTS ledger_entries_no_update");
+    c.execute("DROP TRIGGER IF EXISTS ledger_entries_no_delete");
+    c.execute("ALTER TABLE ledger_entries RENAME TO ledger_entries_chain");
+    createSqliteSchema(c);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        const Hash leaf = leafHash(rows.bytesAsText(i, 1));
+        c.execute("INSERT INTO ledger_entries (idx, entry, leaf_hash, root_hash) VALUES (?, ?, ?, ?)",
+                  {rows.integer(i, 0), rows.value(i, 1), db::Value::bytes(leaf), db::Value::bytes(roots[i])});
     }
-    session << "DROP TABLE ledger_entries_chain", now;
-    BLOB frontier = frontierBlob(tree.frontier());
-    Poco::Int64 size = static_cast<Poco::Int64>(tree.size());
-    session << kStoreTree, use(size), use(frontier), now;
-    return "hash chain of " + std::to_string(indices.size()) + " entries (head " + toHex(previous) +
+    c.execute("DROP TABLE ledger_entries_chain");
+    c.execute(kStoreTree, {tree.size(), frontierBytes(tree.frontier())});
+    return "hash chain of " + std::to_string(rows.size()) + " entries (head " + toHex(previous) +
            ") verified and carried into the Merkle tree";
 }
 
@@ -130,11 +113,10 @@ std::string migrateHashChain(Session& session) {
 // The same append-only rule as on SQLite, for the owner too (short of disabling
 // the triggers); the gateway's role has moreover no DELETE or TRUNCATE grant, and
 // may UPDATE only the entry column (retention's blanking).
-void createPostgresSchema(Session& session) {
-    session << "CREATE TABLE ledger_entries (idx BIGINT PRIMARY KEY, entry BYTEA, leaf_hash BYTEA NOT NULL,"
-               " root_hash BYTEA NOT NULL)",
-        now;
-    session << "CREATE FUNCTION ledger_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $body$"
+void createPostgresSchema(db::Connection& c) {
+    c.execute("CREATE TABLE ledger_entries (idx BIGINT PRIMARY KEY, entry BYTEA, leaf_hash BYTEA NOT NULL,"
+               " root_hash BYTEA NOT NULL)");
+    c.execute("CREATE FUNCTION ledger_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $body$"
                " BEGIN"
                "   IF TG_OP = 'UPDATE' THEN"
                "     IF NEW.entry IS NULL AND NEW.idx = OLD.idx AND NEW.leaf_hash = OLD.leaf_hash"
@@ -143,34 +125,26 @@ void createPostgresSchema(Session& session) {
                "     END IF;"
                "   END IF;"
                "   RAISE EXCEPTION 'ledger is append-only';"
-               " END $body$",
-        now;
-    session << "CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries"
-               " FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only()",
-        now;
-    session << "CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries"
-               " FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only()",
-        now;
+               " END $body$");
+    c.execute("CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries"
+               " FOR EACH ROW EXECUTE FUNCTION ledger_entries_append_only()");
+    c.execute("CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries"
+               " FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only()");
     // The row exists from the start, so even the first append locks it (FOR UPDATE).
-    session << "CREATE TABLE ledger_tree (id BIGINT PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL,"
-               " frontier BYTEA NOT NULL)",
-        now;
-    session << "INSERT INTO ledger_tree (id, size, frontier) VALUES (1, 0, '\\x'::bytea)", now;
-    session << "CREATE FUNCTION ledger_checkpoints_append_only() RETURNS trigger LANGUAGE plpgsql AS $body$"
-               " BEGIN RAISE EXCEPTION 'checkpoints are append-only'; END $body$",
-        now;
+    c.execute("CREATE TABLE ledger_tree (id BIGINT PRIMARY KEY CHECK (id = 1), size BIGINT NOT NULL,"
+               " frontier BYTEA NOT NULL)");
+    c.execute("INSERT INTO ledger_tree (id, size, frontier) VALUES (1, 0, '\\x'::bytea)");
+    c.execute("CREATE FUNCTION ledger_checkpoints_append_only() RETURNS trigger LANGUAGE plpgsql AS $body$"
+               " BEGIN RAISE EXCEPTION 'checkpoints are append-only'; END $body$");
     for (const char* table : {"ledger_checkpoints", "peer_checkpoints"}) {
         const std::string t = table;
-        session << "CREATE TABLE " + t +
+        c.execute("CREATE TABLE " + t +
                        " (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, signed BYTEA NOT NULL,"
-                       " signature BYTEA NOT NULL, UNIQUE (signed, signature))",
-            now;
-        session << "CREATE TRIGGER " + t + "_append_only BEFORE UPDATE OR DELETE ON " + t +
-                       " FOR EACH ROW EXECUTE FUNCTION ledger_checkpoints_append_only()",
-            now;
-        session << "CREATE TRIGGER " + t + "_no_truncate BEFORE TRUNCATE ON " + t +
-                       " FOR EACH STATEMENT EXECUTE FUNCTION ledger_checkpoints_append_only()",
-            now;
+                       " signature BYTEA NOT NULL, UNIQUE (signed, signature))");
+        c.execute("CREATE TRIGGER " + t + "_append_only BEFORE UPDATE OR DELETE ON " + t +
+                       " FOR EACH ROW EXECUTE FUNCTION ledger_checkpoints_append_only()");
+        c.execute("CREATE TRIGGER " + t + "_no_truncate BEFORE TRUNCATE ON " + t +
+                       " FOR EACH STATEMENT EXECUTE FUNCTION ledger_checkpoints_append_only()");
     }
 }
 
@@ -203,26 +177,36 @@ Hash toHash(const BLOB& blob) {
     return h;
 }
 
+Hash toHash(std::span<const std::uint8_t> bytes) {
+    Hash h{};
+    if (bytes.size() == h.size()) std::copy(bytes.begin(), bytes.end(), h.begin());
+    return h;
+}
+
+bool sameHash(std::span<const std::uint8_t> bytes, const Hash& h) {
+    return bytes.size() == h.size() && std::equal(h.begin(), h.end(), bytes.begin());
+}
+
 bool sameHash(const BLOB& blob, const Hash& h) {
     return blob.size() == h.size() && std::equal(h.begin(), h.end(), blob.rawContent());
 }
 
-std::string emptyBytes(const db::Database& db) { return db.postgres() ? "'\\x'::bytea" : "X''"; }
+std::string emptyBytes(db::Engine engine) { return engine == db::Engine::PostgreSQL ? "'\\x'::bytea" : "X''"; }
 
 db::Schema schema(const Clock& clock, std::uint64_t* carried) {
-    auto version1 = [&clock, carried](db::Database& db, Session& session) {
-        if (db.postgres()) {
-            createPostgresSchema(session);
+    auto version1 = [&clock, carried](db::Connection& c) {
+        if (c.postgres()) {
+            createPostgresSchema(c);
             return;
         }
         // Exactly what every earlier version did on opening its file.
-        const std::string migrated = migrateHashChain(session);
-        createSqliteSchema(session);
+        const std::string migrated = migrateHashChain(c);
+        createSqliteSchema(c);
         if (migrated.empty()) return;
         LedgerEntry entry =
             LedgerEntry::of(Operation::LedgerMigrated, Outcome::Migrated, "gateway", migrated);
         entry.time = formatUtc(clock.now());
-        appendRow(db, session, entry);
+        appendRow(c, entry);
         if (carried != nullptr) ++*carried;
     };
     return db::Schema{
@@ -231,29 +215,26 @@ db::Schema schema(const Clock& clock, std::uint64_t* carried) {
         postgresGrants()};
 }
 
-void restoreSqliteTriggers(Session& session) { createSqliteSchema(session); }
+void restoreSqliteTriggers(db::Connection& c) { createSqliteSchema(c); }
 
-merkle::CompactTree storedTree(const db::Database& db, Session& session, bool lock) {
-    std::vector<Poco::Int64> sizes;
-    std::vector<BLOB> frontiers;
+merkle::CompactTree storedTree(db::Connection& c, bool lock) {
     std::string sql = "SELECT size, frontier FROM ledger_tree WHERE id = 1";
-    if (lock && db.postgres()) sql += " FOR UPDATE";
-    session << sql, into(sizes), into(frontiers), now;
-    if (sizes.empty()) return {};
+    if (lock && c.postgres()) sql += " FOR UPDATE";
+    const db::Rows rows = c.query(sql, {db::ColumnType::Integer, db::ColumnType::Bytes});
+    if (rows.empty()) return {};
     try {
-        return merkle::CompactTree(static_cast<std::uint64_t>(sizes.front()), frontierOf(frontiers.front()));
+        return merkle::CompactTree(static_cast<std::uint64_t>(rows.integer(0, 0)), frontierOf(rows.bytes(0, 1)));
     } catch (const std::invalid_argument&) {
         throw LedgerError("its tree state is malformed; run `passerelle audit verify`");
     }
 }
 
-std::uint64_t appendRow(const db::Database& db, Session& session, LedgerEntry& entry) {
+std::uint64_t appendRow(db::Connection& c, LedgerEntry& entry) {
     // The tree-state row first: on PostgreSQL its lock orders this append after every
     // other one, and the statements below (READ COMMITTED) see what those committed.
-    merkle::CompactTree tree = storedTree(db, session, true);
-    Poco::Int64 newest = 0;
-    session << "SELECT COALESCE(MAX(idx), 0) FROM ledger_entries", into(newest), now;
-    if (static_cast<Poco::Int64>(tree.size()) != newest) {
+    merkle::CompactTree tree = storedTree(c, true);
+    const std::int64_t newest = c.integer("SELECT COALESCE(MAX(idx), 0) FROM ledger_entries");
+    if (static_cast<std::int64_t>(tree.size()) != newest) {
         throw LedgerError("its tree state (" + std::to_string(tree.size()) + " entries) disagrees with its " +
                           std::to_string(newest) + " rows; run `passerelle audit verify`");
     }
@@ -262,47 +243,48 @@ std::uint64_t appendRow(const db::Database& db, Session& session, LedgerEntry& e
     const Hash leaf = leafHash(bytes);
     tree.append(leaf);
     const Hash root = tree.root();
-    Poco::Int64 idx = static_cast<Poco::Int64>(entry.index);
-    BLOB entryBlob = toBlob(bytes);
-    BLOB leafBlob(leaf.data(), leaf.size());
-    BLOB rootBlob(root.data(), root.size());
-    session << db.sql("INSERT INTO ledger_entries (idx, entry, leaf_hash, root_hash) VALUES (?, ?, ?, ?)"),
-        use(idx), use(entryBlob), use(leafBlob), use(rootBlob), now;
-    BLOB frontier = frontierBlob(tree.frontier());
-    session << db.sql(kStoreTree), use(idx), use(frontier), now;
+    c.execute("INSERT INTO ledger_entries (idx, entry, leaf_hash, root_hash) VALUES (?, ?, ?, ?)",
+              {entry.index, db::Value::bytes(bytes), db::Value::bytes(leaf), db::Value::bytes(root)});
+    c.execute(kStoreTree, {entry.index, frontierBytes(tree.frontier())});
     return entry.index;
 }
 
-std::vector<Checkpoint> readCheckpoints(Session& session, const std::string& table, std::string& problem) {
-    std::vector<Poco::Int64> seqs;
-    std::vector<BLOB> signedBytes, signatures;
-    session << "SELECT seq, signed, signature FROM " + table + " ORDER BY seq", into(seqs), into(signedBytes),
-        into(signatures), now;
+namespace {
+
+// Checkpoint rows: seq, signed bytes, signature.
+db::Rows checkpointRows(db::Connection& c, const std::string& query) {
+    return c.query(query, {db::ColumnType::Integer, db::ColumnType::Bytes, db::ColumnType::Bytes});
+}
+
+Checkpoint checkpointAt(const db::Rows& rows, std::size_t row) {
+    return parseCheckpoint(rows.bytesAsText(row, 1), rows.bytes(row, 2));
+}
+
+}  // namespace
+
+std::vector<Checkpoint> readCheckpoints(db::Connection& c, const std::string& table, std::string& problem) {
+    const db::Rows rows = checkpointRows(c, "SELECT seq, signed, signature FROM " + table + " ORDER BY seq");
     std::vector<Checkpoint> out;
-    for (std::size_t i = 0; i < seqs.size(); ++i) {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
         try {
-            out.push_back(
-                parseCheckpoint(view(signedBytes[i]), {signatures[i].rawContent(), signatures[i].size()}));
+            out.push_back(checkpointAt(rows, i));
         } catch (const LedgerError& e) {
             if (problem.empty())
-                problem = "checkpoint " + std::to_string(seqs[i]) + " is malformed: " + e.what();
+                problem = "checkpoint " + std::to_string(rows.integer(i, 0)) + " is malformed: " + e.what();
             out.emplace_back();  // keeps positions; never matches
         }
     }
     return out;
 }
 
-std::optional<Checkpoint> newestCheckpoint(Session& session) {
-    std::vector<Poco::Int64> seqs;
-    std::vector<BLOB> signedBytes, signatures;
-    session << "SELECT seq, signed, signature FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1", into(seqs),
-        into(signedBytes), into(signatures), now;
-    if (seqs.empty()) return std::nullopt;
+std::optional<Checkpoint> newestCheckpoint(db::Connection& c) {
+    const db::Rows rows =
+        checkpointRows(c, "SELECT seq, signed, signature FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1");
+    if (rows.empty()) return std::nullopt;
     try {
-        return parseCheckpoint(view(signedBytes.front()),
-                               {signatures.front().rawContent(), signatures.front().size()});
+        return checkpointAt(rows, 0);
     } catch (const LedgerError& e) {
-        throw LedgerError("checkpoint " + std::to_string(seqs.front()) + " is malformed: " + e.what() +
+        throw LedgerError("checkpoint " + std::to_string(rows.integer(0, 0)) + " is malformed: " + e.what() +
                           "; run `passerelle audit verify`");
     }
 }

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,13 +34,17 @@ namespace passerelle::ledger::tables {
 using Poco::Data::BLOB;
 using Poco::Data::Session;
 
+Hash toHash(std::span<const std::uint8_t> bytes);  // all zeros unless 32 bytes
+bool sameHash(std::span<const std::uint8_t> bytes, const Hash& h);
+
+// TRANSITIONAL: Poco's BLOB, until every ledger statement runs through db::Connection.
 std::string_view view(const BLOB& blob);
 BLOB toBlob(std::string_view bytes);
-Hash toHash(const BLOB& blob);  // all zeros unless the blob is 32 bytes
+Hash toHash(const BLOB& blob);
 bool sameHash(const BLOB& blob, const Hash& h);
 
 // SQL text of an empty byte string on this engine: what a blanked entry reads as.
-std::string emptyBytes(const db::Database& db);
+std::string emptyBytes(db::Engine engine);
 
 // The schema with its migrations. A hash-chain ledger of an earlier version, when
 // found (SQLite only), is carried into the tree and an entry dated by `clock`
@@ -48,21 +53,21 @@ db::Schema schema(const Clock& clock, std::uint64_t* carried);
 
 // SQLite: recreates any dropped append-only trigger (run on every open, as the
 // file is writable by whoever may drop them). Call inside a write transaction.
-void restoreSqliteTriggers(Session& session);
+void restoreSqliteTriggers(db::Connection& c);
 
 // The tree as its stored right edge says (not recomputed: verify() does that).
 // `lock`: on PostgreSQL, locks the tree-state row until the transaction ends, which
 // serialises every append and checkpoint of every instance.
-merkle::CompactTree storedTree(const db::Database& db, Session& session, bool lock);
+merkle::CompactTree storedTree(db::Connection& c, bool lock);
 
 // Appends `entry` in the caller's write transaction: sets its index, stores its
 // bytes, leaf and root hashes and the new tree state. Returns the index.
-std::uint64_t appendRow(const db::Database& db, Session& session, LedgerEntry& entry);
+std::uint64_t appendRow(db::Connection& c, LedgerEntry& entry);
 
 // Every checkpoint of `table` (ledger_checkpoints or peer_checkpoints), oldest first;
 // a malformed one is kept as a default Checkpoint and described in `problem`.
-std::vector<Checkpoint> readCheckpoints(Session& session, const std::string& table, std::string& problem);
+std::vector<Checkpoint> readCheckpoints(db::Connection& c, const std::string& table, std::string& problem);
 // The newest own checkpoint alone; throws LedgerError when it is malformed.
-std::optional<Checkpoint> newestCheckpoint(Session& session);
+std::optional<Checkpoint> newestCheckpoint(db::Connection& c);
 
 }  // namespace passerelle::ledger::tables

@@ -47,7 +47,7 @@ bool matches(const EntryFilter& filter, const LedgerEntry& e) {
 // Every checkpoint of `table`; LedgerError naming the ledger (and `whose`) when one is malformed.
 std::vector<Checkpoint> heldCheckpoints(const LedgerStorage& storage, const std::string& table, const char* whose) {
     std::string problem;
-    auto out = storage.reading("read", [&](Session& session) { return readCheckpoints(session, table, problem); });
+    auto out = storage.reading("read", [&](db::Connection& c) { return readCheckpoints(c, table, problem); });
     if (!problem.empty()) throw LedgerError("ledger " + storage.name() + ": " + whose + problem);
     return out;
 }
@@ -68,7 +68,7 @@ std::vector<LedgerEntry> LedgerReader::entries(std::uint64_t fromIndex, std::uin
     std::vector<BLOB> stored;
     const db::Database& db = storage_->db();
     storage_->reading("read", [&](Session& session) {
-        session << db.sql("SELECT idx, COALESCE(entry, " + emptyBytes(db) +
+        session << db.sql("SELECT idx, COALESCE(entry, " + emptyBytes(db.engine()) +
                           ") FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?"),
             use(from), use(count), into(indices), into(stored), now;
     });
@@ -118,7 +118,7 @@ std::optional<LedgerEntry> LedgerReader::entry(std::uint64_t index) const {
 }
 
 std::optional<std::string> LedgerReader::entryBytes(std::uint64_t index) const {
-    const auto stored = rowColumn(*storage_, index, "COALESCE(entry, " + emptyBytes(storage_->db()) + ")");
+    const auto stored = rowColumn(*storage_, index, "COALESCE(entry, " + emptyBytes(storage_->db().engine()) + ")");
     if (!stored) return std::nullopt;
     return std::string(view(*stored));
 }
@@ -190,9 +190,9 @@ std::vector<Checkpoint> LedgerReader::checkpoints() const {
 }
 
 std::optional<Checkpoint> LedgerReader::latestCheckpoint() const {
-    return storage_->reading("read", [&](Session& session) {
+    return storage_->reading("read", [&](db::Connection& c) {
         try {
-            return newestCheckpoint(session);
+            return newestCheckpoint(c);
         } catch (const LedgerError& ex) {
             throw LedgerError("ledger " + name() + ": " + ex.what());
         }

@@ -34,11 +34,13 @@ LedgerStorage::LedgerStorage(std::shared_ptr<db::Database> database, const Clock
         db::migrate(*db_, tables::schema(clock, &appendedAtOpen_));
         // The file is writable by whoever could drop a trigger: each open puts them back.
         if (!db_->postgres()) {
-            db_->transaction([](Poco::Data::Session& session) { tables::restoreSqliteTriggers(session); });
+            db_->transaction([](db::Connection& c) { tables::restoreSqliteTriggers(c); });
         }
     } catch (const StoreError& ex) {
         throw LedgerError("cannot open ledger " + name() + ": " +
                           withoutPrefix(ex.what(), "database " + name() + ": "));
+    } catch (const db::DatabaseError& ex) {
+        throw LedgerError("cannot open ledger " + name() + ": " + db::describe(ex));
     } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot open ledger " + name() + ": " + db::describe(ex));
     } catch (const LedgerError& ex) {

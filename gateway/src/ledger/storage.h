@@ -44,6 +44,8 @@ public:
             return db_->withSession(std::forward<Fn>(fn));
         } catch (const Poco::Exception& ex) {
             throw LedgerError(std::string("cannot ") + what + " ledger " + name() + ": " + db::describe(ex));
+        } catch (const db::DatabaseError& ex) {
+            throw LedgerError(std::string("cannot ") + what + " ledger " + name() + ": " + ex.what());
         }
     }
 

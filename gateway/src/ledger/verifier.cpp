@@ -237,14 +237,15 @@ LedgerVerifier::Verification verifyIn(const LedgerStorage& storage, Session& ses
     LedgerVerifier::Verification result;
     ChainCheck check(keys, result);
     std::string malformed;
-    std::vector<Checkpoint> own = readCheckpoints(session, "ledger_checkpoints", malformed);
+    db::Connection conn(session, storage.db().engine());  // TRANSITIONAL
+    std::vector<Checkpoint> own = readCheckpoints(conn, "ledger_checkpoints", malformed);
     if (!malformed.empty()) check.fail(std::nullopt, malformed);
     check.ownCheckpoints(std::move(own));
 
     Poco::Int64 after = std::numeric_limits<Poco::Int64>::min();
     Poco::Int64 chunk = kVerifyChunk;
     const std::string rows =
-        storage.db().sql("SELECT idx, COALESCE(entry, " + emptyBytes(storage.db()) +
+        storage.db().sql("SELECT idx, COALESCE(entry, " + emptyBytes(storage.db().engine()) +
                  "), leaf_hash, root_hash FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?");
     for (;;) {
         std::vector<Poco::Int64> indices;
@@ -258,7 +259,7 @@ LedgerVerifier::Verification verifyIn(const LedgerStorage& storage, Session& ses
         }
     }
     check.endOfRows();
-    const std::vector<Checkpoint> peers = readCheckpoints(session, "peer_checkpoints", malformed);
+    const std::vector<Checkpoint> peers = readCheckpoints(conn, "peer_checkpoints", malformed);
     if (!malformed.empty()) check.fail(std::nullopt, "counterpart " + malformed);
     check.peerCheckpoints(peers);
     result.rootHash = check.rootHex();

@@ -13,15 +13,14 @@ using namespace Poco::Data::Keywords;
 namespace passerelle::store {
 namespace {
 
-void createRequestsTable(db::Database&, Poco::Data::Session& session) {
+void createRequestsTable(db::Connection& c) {
     // Both the request id and the nonce are unique: either one seen again is a replay.
-    session << "CREATE TABLE IF NOT EXISTS extraction_requests ("
+    c.execute("CREATE TABLE IF NOT EXISTS extraction_requests ("
                " request_id TEXT PRIMARY KEY, nonce TEXT NOT NULL UNIQUE, requester TEXT NOT NULL,"
                " purpose TEXT NOT NULL, exit_from TEXT NOT NULL, exit_to TEXT NOT NULL,"
                " issued_at TEXT NOT NULL, received_at TEXT NOT NULL, outcome TEXT NOT NULL,"
-               " batch_id TEXT NOT NULL DEFAULT '')",
-        now;
-    session << "CREATE INDEX IF NOT EXISTS extraction_requests_received ON extraction_requests (received_at)", now;
+               " batch_id TEXT NOT NULL DEFAULT '')");
+    c.execute("CREATE INDEX IF NOT EXISTS extraction_requests_received ON extraction_requests (received_at)");
 }
 
 }  // namespace
@@ -38,6 +37,8 @@ template <typename Fn>
 auto ExtractionRequests::guarded(const char* what, Fn&& fn) {
     try {
         return db_->withSession(fn);
+    } catch (const db::DatabaseError& e) {
+        throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
     } catch (const Poco::Exception& e) {
         throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
     }

@@ -26,23 +26,21 @@ namespace {
 
 // Columns added after the first release, created on an SQLite store made before
 // versioned migrations (version 1 brings any earlier file up to date).
-void addMissingColumns(Poco::Data::Session& session, const std::string& table,
+void addMissingColumns(db::Connection& c, const std::string& table,
                        const std::vector<std::pair<std::string, std::string>>& columns) {
-    Poco::Data::Statement info(session);
-    info << "PRAGMA table_info(" << table << ")";
-    info.execute();
-    Poco::Data::RecordSet rs(info);
+    const db::Rows info =
+        c.query("PRAGMA table_info(" + table + ")", {db::ColumnType::Integer, db::ColumnType::Text});
     std::set<std::string> present;
-    for (std::size_t row = 0; row < rs.rowCount(); ++row) present.insert(rs.value(1, row).convert<std::string>());
+    for (std::size_t row = 0; row < info.size(); ++row) present.insert(info.text(row, 1));
     for (const auto& [name, definition] : columns) {
-        if (!present.contains(name)) session << "ALTER TABLE " << table << " ADD COLUMN " << name << " " << definition, now;
+        if (!present.contains(name)) c.execute("ALTER TABLE " + table + " ADD COLUMN " + name + " " + definition);
     }
 }
 
 // Version 1: the state as of the first PostgreSQL release. The same DDL on both
 // engines (BIGINT is an INTEGER to SQLite); older SQLite files get their missing columns.
-void createStateTables(db::Database& db, Poco::Data::Session& session) {
-    session << "CREATE TABLE IF NOT EXISTS outbox ("
+void createStateTables(db::Connection& c) {
+    c.execute("CREATE TABLE IF NOT EXISTS outbox ("
                " batch_id TEXT PRIMARY KEY, recipient TEXT NOT NULL, purpose TEXT NOT NULL,"
                " job TEXT NOT NULL, record_count BIGINT NOT NULL, payload_digest TEXT NOT NULL,"
                " created_at TEXT NOT NULL, status TEXT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0,"
@@ -51,18 +49,16 @@ void createStateTables(db::Database& db, Poco::Data::Session& session) {
                " next_attempt_at BIGINT NOT NULL DEFAULT 0, last_attempt_at TEXT NOT NULL DEFAULT '',"
                " claim_owner TEXT NOT NULL DEFAULT '', claimed_until BIGINT NOT NULL DEFAULT 0,"
                " dead_lettered_at TEXT NOT NULL DEFAULT '', requeued_at TEXT NOT NULL DEFAULT '',"
-               " files_at TEXT NOT NULL DEFAULT '')",
-        now;
-    session << "CREATE TABLE IF NOT EXISTS inbox ("
+               " files_at TEXT NOT NULL DEFAULT '')");
+    c.execute("CREATE TABLE IF NOT EXISTS inbox ("
                " batch_id TEXT PRIMARY KEY, sender TEXT NOT NULL, purpose TEXT NOT NULL,"
                " record_count BIGINT NOT NULL, payload_digest TEXT NOT NULL, received_at TEXT NOT NULL,"
                " receipt TEXT NOT NULL, receipt_signature TEXT NOT NULL, status TEXT NOT NULL,"
                " sink_attempts BIGINT NOT NULL DEFAULT 0, sink_error TEXT NOT NULL DEFAULT '',"
                " delivered_at TEXT NOT NULL DEFAULT '', files_at TEXT NOT NULL DEFAULT '',"
-               " sink_owner TEXT NOT NULL DEFAULT '', sink_claimed_until BIGINT NOT NULL DEFAULT 0)",
-        now;
-    if (!db.postgres()) {
-        addMissingColumns(session, "outbox",
+               " sink_owner TEXT NOT NULL DEFAULT '', sink_claimed_until BIGINT NOT NULL DEFAULT 0)");
+    if (!c.postgres()) {
+        addMissingColumns(c, "outbox",
                           {{"next_attempt_at", "INTEGER NOT NULL DEFAULT 0"},
                            {"last_attempt_at", "TEXT NOT NULL DEFAULT ''"},
                            {"claim_owner", "TEXT NOT NULL DEFAULT ''"},
@@ -70,30 +66,27 @@ void createStateTables(db::Database& db, Poco::Data::Session& session) {
                            {"dead_lettered_at", "TEXT NOT NULL DEFAULT ''"},
                            {"requeued_at", "TEXT NOT NULL DEFAULT ''"},
                            {"files_at", "TEXT NOT NULL DEFAULT ''"}});
-        addMissingColumns(session, "inbox",
+        addMissingColumns(c, "inbox",
                           {{"files_at", "TEXT NOT NULL DEFAULT ''"},
                            {"sink_owner", "TEXT NOT NULL DEFAULT ''"},
                            {"sink_claimed_until", "INTEGER NOT NULL DEFAULT 0"}});
     }
-    session << "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at)", now;
-    session << "CREATE INDEX IF NOT EXISTS inbox_status ON inbox (status, received_at)", now;
+    c.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at)");
+    c.execute("CREATE INDEX IF NOT EXISTS inbox_status ON inbox (status, received_at)");
     // Incremental jobs: per record key, the digest of the record last queued. SQLite
     // integers are signed: the 64-bit values are stored as their bit pattern.
-    session << "CREATE TABLE IF NOT EXISTS job_cursor ("
+    c.execute("CREATE TABLE IF NOT EXISTS job_cursor ("
                " job TEXT NOT NULL, record_key BIGINT NOT NULL, digest BIGINT NOT NULL,"
-               " batch_id TEXT NOT NULL, PRIMARY KEY (job, record_key))"
-            << (db.postgres() ? "" : " WITHOUT ROWID"),
-        now;
-    session << "CREATE TABLE IF NOT EXISTS job_runs ("
+               " batch_id TEXT NOT NULL, PRIMARY KEY (job, record_key))" +
+              std::string(c.postgres() ? "" : " WITHOUT ROWID"));
+    c.execute("CREATE TABLE IF NOT EXISTS job_runs ("
                " job TEXT PRIMARY KEY, last_scheduled_for BIGINT NOT NULL DEFAULT 0,"
                " last_started_at TEXT NOT NULL DEFAULT '', last_finished_at TEXT NOT NULL DEFAULT '',"
-               " last_outcome TEXT NOT NULL DEFAULT '')",
-        now;
+               " last_outcome TEXT NOT NULL DEFAULT '')");
     // Pseudonyms only, never the id they were computed from (docs/privacy.md).
-    session << "CREATE TABLE IF NOT EXISTS objections ("
+    c.execute("CREATE TABLE IF NOT EXISTS objections ("
                " purpose TEXT NOT NULL, pseudonym TEXT NOT NULL, created_at TEXT NOT NULL,"
-               " PRIMARY KEY (purpose, pseudonym))",
-        now;
+               " PRIMARY KEY (purpose, pseudonym))");
 }
 
 }  // namespace

@@ -23,6 +23,8 @@ protected:
     auto guarded(const char* what, Fn&& fn) {
         try {
             return db_->withSession(fn);
+        } catch (const db::DatabaseError& e) {
+            throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
         } catch (const Poco::Exception& e) {
             throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
         }
@@ -34,6 +36,8 @@ protected:
     auto inTransaction(const char* what, Fn&& fn) {
         try {
             return db_->transaction(fn);
+        } catch (const db::DatabaseError& e) {
+            throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
         } catch (const Poco::Exception& e) {
             throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
         }
