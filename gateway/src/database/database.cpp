@@ -271,6 +271,51 @@ void Database::run(bool inTransaction, const std::function<void(Connection&)>& f
     }
 }
 
+void Database::snapshot(const std::function<void(Connection&)>& fn) {
+    std::unique_ptr<Poco::Data::Session> own;
+    std::optional<Lease> lease;
+    Poco::Data::Session* session = nullptr;
+    try {
+        if (postgres()) {
+            lease.emplace(*this);
+            session = &lease->session();
+            session->begin();
+            *session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", now;
+        } else {
+            own = std::make_unique<Poco::Data::Session>("SQLite", location_.target, kSqliteOpenTimeoutSeconds);
+            session = own.get();
+            *session << "PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs), now;
+            *session << "BEGIN", now;
+        }
+    } catch (const Poco::Exception& e) {
+        throw DatabaseError(describe(e));
+    }
+    Connection connection(*session, engine());
+    try {
+        fn(connection);
+    } catch (...) {
+        try {
+            if (postgres()) {
+                session->rollback();
+            } else {
+                *session << "ROLLBACK", now;
+            }
+        } catch (const Poco::Exception&) {
+            // The connection may be gone: the first error is the one to report.
+        }
+        throw;
+    }
+    try {
+        if (postgres()) {
+            session->commit();
+        } else {
+            *session << "COMMIT", now;
+        }
+    } catch (const Poco::Exception& e) {
+        throw DatabaseError(describe(e));
+    }
+}
+
 struct Database::SessionLock::Held {
     std::unique_ptr<Poco::Data::Session> session;
     Poco::Int64 key = 0;

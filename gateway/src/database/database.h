@@ -97,6 +97,18 @@ public:
         }
     }
 
+    // Runs fn(Connection&) in a read-only snapshot that appends by others do not
+    // change while it runs: on SQLite a connection of its own to the file (its WAL
+    // snapshot, so the one connection stays free for writers); on PostgreSQL a
+    // REPEATABLE READ READ ONLY transaction.
+    template <typename Fn>
+    auto readSnapshot(Fn&& fn) {
+        using Result = std::invoke_result_t<Fn&, Connection&>;
+        std::optional<Result> result;
+        snapshot([&](Connection& c) { result.emplace(fn(c)); });
+        return std::move(*result);
+    }
+
     // PostgreSQL only: takes the session-level advisory lock keyed by `name` on a
     // connection of its own, held until the returned lock is destroyed (a lost
     // connection frees it too); nullopt when another session holds it and `wait` is
@@ -161,6 +173,7 @@ public:
 private:
     // Runs fn on a lent connection, in a transaction when `inTransaction`.
     void run(bool inTransaction, const std::function<void(Connection&)>& fn);
+    void snapshot(const std::function<void(Connection&)>& fn);
 
     template <typename Fn>
     auto lent(bool inTransaction, Fn&& fn) {

@@ -1,9 +1,5 @@
 #include "ledger/appender.h"
 
-#include <Poco/Data/LOB.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -15,7 +11,6 @@
 #include "ledger/purge_record.h"
 #include "ledger/storage.h"
 
-using namespace Poco::Data::Keywords;
 using namespace passerelle::ledger::tables;
 
 namespace passerelle::ledger {
@@ -45,8 +40,6 @@ std::uint64_t LedgerAppender::append(LedgerEntry entry) {
     try {
         db.transaction([&](db::Connection& c) { appendRow(c, entry); });
     } catch (const db::DatabaseError& ex) {
-        throw LedgerError("cannot append to ledger " + name + ": " + db::describe(ex));
-    } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot append to ledger " + name + ": " + db::describe(ex));
     } catch (const LedgerError& ex) {
         throw LedgerError("cannot append to ledger " + name + ": " + ex.what());
@@ -78,7 +71,6 @@ Checkpoint LedgerAppender::checkpoint() {
     db::Database& db = storage_->db();
     try {
         db.transaction([&](db::Connection& c) {
-            Session& session = c.pocoSession();  // TRANSITIONAL
             // Locked like an append: no entry lands between reading the tree and
             // storing its checkpoint, and checkpoints are stored in tree order.
             const merkle::CompactTree tree = storedTree(c, true);
@@ -99,14 +91,10 @@ Checkpoint LedgerAppender::checkpoint() {
             made.keyId = keyId_;
             const std::string bytes = made.signedBytes();
             made.signature = signer_(asBytes(bytes));
-            BLOB signedBlob = toBlob(bytes);
-            BLOB signatureBlob(made.signature.data(), made.signature.size());
-            session << db.sql("INSERT INTO ledger_checkpoints (signed, signature) VALUES (?, ?)"),
-                use(signedBlob), use(signatureBlob), now;
+            c.execute("INSERT INTO ledger_checkpoints (signed, signature) VALUES (?, ?)",
+                      {db::Value::bytes(bytes), db::Value::bytes(made.signature)});
         });
     } catch (const db::DatabaseError& ex) {
-        throw LedgerError("cannot write a checkpoint to ledger " + name + ": " + db::describe(ex));
-    } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot write a checkpoint to ledger " + name + ": " + db::describe(ex));
     } catch (const LedgerError& ex) {
         throw LedgerError("cannot write a checkpoint to ledger " + name + ": " + ex.what());
@@ -115,22 +103,14 @@ Checkpoint LedgerAppender::checkpoint() {
 }
 
 bool LedgerAppender::storePeerCheckpoint(const Checkpoint& checkpoint) {
-    const std::string bytes = checkpoint.signedBytes();
-    BLOB signedBlob = toBlob(bytes);
-    BLOB signatureBlob(checkpoint.signature.data(), checkpoint.signature.size());
-    db::Database& db = storage_->db();
+    const db::Values row{db::Value::bytes(checkpoint.signedBytes()), db::Value::bytes(checkpoint.signature)};
     try {
-        return db.withSession([&](Session& session) {
+        return storage_->db().withConnection([&](db::Connection& c) {
             // One statement, so two instances receiving the same checkpoint store it once.
-            Poco::Data::Statement insert(session);
-            insert << db.sql("INSERT INTO peer_checkpoints (signed, signature) VALUES (?, ?) ON CONFLICT DO NOTHING"),
-                use(signedBlob), use(signatureBlob);
-            return insert.execute() > 0;
+            return c.execute("INSERT INTO peer_checkpoints (signed, signature) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                             row) > 0;
         });
     } catch (const db::DatabaseError& ex) {
-        throw LedgerError("cannot store a counterpart checkpoint in ledger " + storage_->name() + ": " +
-                          db::describe(ex));
-    } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot store a counterpart checkpoint in ledger " + storage_->name() + ": " +
                           db::describe(ex));
     }
@@ -138,7 +118,7 @@ bool LedgerAppender::storePeerCheckpoint(const Checkpoint& checkpoint) {
 
 LedgerAppender::Blanked LedgerAppender::blankEntriesBefore(const std::string& cutoff,
                                                            const std::function<void(const Blanked&)>& record) {
-    std::vector<Poco::Int64> due;
+    std::vector<std::uint64_t> due;
     Blanked blanked;
     for (std::uint64_t from = 1;;) {
         const auto chunk = reader_.entries(from, kRetentionWalkChunk);
@@ -150,7 +130,7 @@ LedgerAppender::Blanked LedgerAppender::blankEntriesBefore(const std::string& cu
             }
             blanked.throughIndex = e.index;
             if (e.time.empty()) continue;  // already blanked
-            if (!keptByRetention(e)) due.push_back(static_cast<Poco::Int64>(e.index));
+            if (!keptByRetention(e)) due.push_back(e.index);
         }
         if (past || chunk.size() < kRetentionWalkChunk) break;
         from = chunk.back().index + 1;
@@ -159,7 +139,7 @@ LedgerAppender::Blanked LedgerAppender::blankEntriesBefore(const std::string& cu
     if (due.empty()) return blanked;
     if (record) record(blanked);
     try {
-        storage_->db().transaction([&](Session& session) {
+        storage_->db().transaction([&](db::Connection& c) {
             // Indices written into the statement (integers, nothing to escape): a
             // statement per chunk rather than one per entry.
             for (std::size_t from = 0; from < due.size(); from += kBlankPerStatement) {
@@ -168,12 +148,10 @@ LedgerAppender::Blanked LedgerAppender::blankEntriesBefore(const std::string& cu
                     if (!list.empty()) list += ',';
                     list += std::to_string(due[i]);
                 }
-                session << "UPDATE ledger_entries SET entry = NULL WHERE idx IN (" + list + ")", now;
+                c.execute("UPDATE ledger_entries SET entry = NULL WHERE idx IN (" + list + ")");
             }
         });
     } catch (const db::DatabaseError& ex) {
-        throw LedgerError("cannot purge ledger " + storage_->name() + ": " + db::describe(ex));
-    } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot purge ledger " + storage_->name() + ": " + db::describe(ex));
     }
     return blanked;

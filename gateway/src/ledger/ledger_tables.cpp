@@ -1,6 +1,5 @@
 #include "ledger/ledger_tables.h"
 
-#include <Poco/Data/Statement.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -162,21 +161,6 @@ std::vector<std::string> postgresGrants() {
 
 }  // namespace
 
-std::string_view view(const BLOB& blob) {
-    if (blob.size() == 0) return {};
-    return {reinterpret_cast<const char*>(blob.rawContent()), blob.size()};
-}
-
-BLOB toBlob(std::string_view bytes) {
-    return BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
-Hash toHash(const BLOB& blob) {
-    Hash h{};
-    if (blob.size() == h.size()) std::copy_n(blob.rawContent(), h.size(), h.begin());
-    return h;
-}
-
 Hash toHash(std::span<const std::uint8_t> bytes) {
     Hash h{};
     if (bytes.size() == h.size()) std::copy(bytes.begin(), bytes.end(), h.begin());
@@ -185,10 +169,6 @@ Hash toHash(std::span<const std::uint8_t> bytes) {
 
 bool sameHash(std::span<const std::uint8_t> bytes, const Hash& h) {
     return bytes.size() == h.size() && std::equal(h.begin(), h.end(), bytes.begin());
-}
-
-bool sameHash(const BLOB& blob, const Hash& h) {
-    return blob.size() == h.size() && std::equal(h.begin(), h.end(), blob.rawContent());
 }
 
 std::string emptyBytes(db::Engine engine) { return engine == db::Engine::PostgreSQL ? "'\\x'::bytea" : "X''"; }

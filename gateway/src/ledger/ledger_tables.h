@@ -11,9 +11,6 @@
 // The append-only rule is enforced by the database itself (triggers) and, on
 // PostgreSQL, by the grants of the gateway's role.
 
-#include <Poco/Data/LOB.h>
-#include <Poco/Data/Session.h>
-
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -31,17 +28,8 @@
 
 namespace passerelle::ledger::tables {
 
-using Poco::Data::BLOB;
-using Poco::Data::Session;
-
 Hash toHash(std::span<const std::uint8_t> bytes);  // all zeros unless 32 bytes
 bool sameHash(std::span<const std::uint8_t> bytes, const Hash& h);
-
-// TRANSITIONAL: Poco's BLOB, until every ledger statement runs through db::Connection.
-std::string_view view(const BLOB& blob);
-BLOB toBlob(std::string_view bytes);
-Hash toHash(const BLOB& blob);
-bool sameHash(const BLOB& blob, const Hash& h);
 
 // SQL text of an empty byte string on this engine: what a blanked entry reads as.
 std::string emptyBytes(db::Engine engine);

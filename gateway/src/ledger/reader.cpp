@@ -1,18 +1,15 @@
 #include "ledger/reader.h"
 
-#include <Poco/Data/LOB.h>
-#include <Poco/Data/Session.h>
-
 #include <algorithm>
 #include <limits>
 
+#include "common/encoding.h"
 #include "common/errors.h"
 #include "database/database.h"
 #include "ledger/ledger_tables.h"
 #include "ledger/merkle.h"
 #include "ledger/storage.h"
 
-using namespace Poco::Data::Keywords;
 using namespace passerelle::ledger::tables;
 
 namespace passerelle::ledger {
@@ -20,17 +17,16 @@ namespace {
 
 constexpr std::uint64_t kQueryChunk = 4096;
 
+constexpr auto kMaxIndex = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+
 // One column (an SQL expression over the row) of entry `index`; nullopt when there is no such row.
-std::optional<BLOB> rowColumn(const LedgerStorage& storage, std::uint64_t index, const std::string& column) {
-    std::vector<BLOB> stored;
-    Poco::Int64 idx =
-        static_cast<Poco::Int64>(std::min<std::uint64_t>(index, std::numeric_limits<Poco::Int64>::max()));
-    storage.reading("read", [&](Session& session) {
-        session << storage.db().sql("SELECT " + column + " FROM ledger_entries WHERE idx = ?"), use(idx),
-            into(stored), now;
+std::optional<std::string> rowColumn(const LedgerStorage& storage, std::uint64_t index, const std::string& column) {
+    const db::Rows rows = storage.reading("read", [&](db::Connection& c) {
+        return c.query("SELECT " + column + " FROM ledger_entries WHERE idx = ?", {db::ColumnType::Bytes},
+                       {std::min(index, kMaxIndex)});
     });
-    if (stored.empty()) return std::nullopt;
-    return stored.front();
+    if (rows.empty()) return std::nullopt;
+    return std::string(rows.bytesAsText(0, 0));
 }
 
 bool matches(const EntryFilter& filter, const LedgerEntry& e) {
@@ -61,34 +57,30 @@ const std::string& LedgerReader::name() const { return storage_->name(); }
 std::vector<LedgerEntry> LedgerReader::entries(std::uint64_t fromIndex, std::uint64_t limit) const {
     std::vector<LedgerEntry> result;
     if (limit == 0) return result;
-    constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<Poco::Int64>::max());
-    Poco::Int64 from = static_cast<Poco::Int64>(std::min(std::max<std::uint64_t>(fromIndex, 1), kMax));
-    Poco::Int64 count = static_cast<Poco::Int64>(std::min(limit, kMax));
-    std::vector<Poco::Int64> indices;
-    std::vector<BLOB> stored;
-    const db::Database& db = storage_->db();
-    storage_->reading("read", [&](Session& session) {
-        session << db.sql("SELECT idx, COALESCE(entry, " + emptyBytes(db.engine()) +
-                          ") FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?"),
-            use(from), use(count), into(indices), into(stored), now;
+    const db::Rows rows = storage_->reading("read", [&](db::Connection& c) {
+        return c.query("SELECT idx, COALESCE(entry, " + emptyBytes(c.engine()) +
+                           ") FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?",
+                       {db::ColumnType::Integer, db::ColumnType::Bytes},
+                       {std::min(std::max<std::uint64_t>(fromIndex, 1), kMaxIndex), std::min(limit, kMaxIndex)});
     });
-    result.reserve(indices.size());
-    for (std::size_t row = 0; row < indices.size(); ++row) {
-        const std::string where = "ledger " + name() + ", entry " + std::to_string(indices[row]);
+    result.reserve(rows.size());
+    for (std::size_t row = 0; row < rows.size(); ++row) {
+        const std::int64_t index = rows.integer(row, 0);
+        const std::string where = "ledger " + name() + ", entry " + std::to_string(index);
         LedgerEntry entry;
-        if (stored[row].size() == 0) {
+        if (rows.bytes(row, 1).empty()) {
             // Purged by retention: only its hashes remain.
-            entry.index = static_cast<std::uint64_t>(indices[row]);
+            entry.index = static_cast<std::uint64_t>(index);
             entry.operation = kBlankedEntryOperation;
             result.push_back(std::move(entry));
             continue;
         }
         try {
-            entry = parseEntry(view(stored[row]));
+            entry = parseEntry(rows.bytesAsText(row, 1));
         } catch (const LedgerError& ex) {
             throw LedgerError(where + ": stored bytes are " + ex.what() + "; run `passerelle audit verify`");
         }
-        if (static_cast<Poco::Int64>(entry.index) != indices[row]) {
+        if (static_cast<std::int64_t>(entry.index) != index) {
             throw LedgerError(where + ": content names another index; run `passerelle audit verify`");
         }
         result.push_back(std::move(entry));
@@ -120,25 +112,23 @@ std::optional<LedgerEntry> LedgerReader::entry(std::uint64_t index) const {
 std::optional<std::string> LedgerReader::entryBytes(std::uint64_t index) const {
     const auto stored = rowColumn(*storage_, index, "COALESCE(entry, " + emptyBytes(storage_->db().engine()) + ")");
     if (!stored) return std::nullopt;
-    return std::string(view(*stored));
+    return stored;
 }
 
 std::optional<Hash> LedgerReader::leafHashAt(std::uint64_t index) const {
     const auto stored = rowColumn(*storage_, index, "leaf_hash");
     if (!stored) return std::nullopt;
-    return toHash(*stored);
+    return toHash(asBytes(*stored));
 }
 
 std::vector<Hash> LedgerReader::leafHashes(std::uint64_t count) const {
     std::vector<Hash> leaves;
     leaves.reserve(count);
-    Poco::Int64 limit = static_cast<Poco::Int64>(count);
-    std::vector<BLOB> stored;
-    storage_->reading("read", [&](Session& session) {
-        session << storage_->db().sql("SELECT leaf_hash FROM ledger_entries ORDER BY idx LIMIT ?"), use(limit),
-            into(stored), now;
+    const db::Rows rows = storage_->reading("read", [&](db::Connection& c) {
+        return c.query("SELECT leaf_hash FROM ledger_entries ORDER BY idx LIMIT ?", {db::ColumnType::Bytes},
+                       {std::min(count, kMaxIndex)});
     });
-    for (const BLOB& b : stored) leaves.push_back(toHash(b));
+    for (std::size_t row = 0; row < rows.size(); ++row) leaves.push_back(toHash(rows.bytes(row, 0)));
     if (leaves.size() != count) {
         throw LedgerError("ledger " + name() + " holds " + std::to_string(leaves.size()) +
                           " entries, fewer than the " + std::to_string(count) + " asked for");
@@ -170,18 +160,15 @@ std::vector<Hash> LedgerReader::consistencyProof(std::uint64_t oldSize, std::uin
 }
 
 Hash LedgerReader::rootHash() const {
-    std::vector<BLOB> root;
-    storage_->reading("read", [&](Session& session) {
-        session << "SELECT root_hash FROM ledger_entries ORDER BY idx DESC LIMIT 1", into(root), now;
+    const db::Rows root = storage_->reading("read", [&](db::Connection& c) {
+        return c.query("SELECT root_hash FROM ledger_entries ORDER BY idx DESC LIMIT 1", {db::ColumnType::Bytes});
     });
-    return root.empty() ? merkle::emptyRoot() : toHash(root.front());
+    return root.empty() ? merkle::emptyRoot() : toHash(root.bytes(0, 0));
 }
 
 std::uint64_t LedgerReader::size() const {
-    Poco::Int64 newest = 0;
-    storage_->reading("read", [&](Session& session) {
-        session << "SELECT COALESCE(MAX(idx), 0) FROM ledger_entries", into(newest), now;
-    });
+    const std::int64_t newest = storage_->reading(
+        "read", [&](db::Connection& c) { return c.integer("SELECT COALESCE(MAX(idx), 0) FROM ledger_entries"); });
     return newest < 0 ? 0 : static_cast<std::uint64_t>(newest);
 }
 

@@ -1,7 +1,5 @@
 #include "ledger/storage.h"
 
-#include <Poco/Data/Session.h>
-
 #include "database/migrations.h"
 #include "ledger/ledger_tables.h"
 
@@ -40,8 +38,6 @@ LedgerStorage::LedgerStorage(std::shared_ptr<db::Database> database, const Clock
         throw LedgerError("cannot open ledger " + name() + ": " +
                           withoutPrefix(ex.what(), "database " + name() + ": "));
     } catch (const db::DatabaseError& ex) {
-        throw LedgerError("cannot open ledger " + name() + ": " + db::describe(ex));
-    } catch (const Poco::Exception& ex) {
         throw LedgerError("cannot open ledger " + name() + ": " + db::describe(ex));
     } catch (const LedgerError& ex) {
         throw LedgerError("cannot open ledger " + name() + ": " + ex.what());

@@ -4,8 +4,6 @@
 // the one way a database error becomes a LedgerError that names the ledger.
 // Internal to the ledger concern: use ledger/appender.h, reader.h or verifier.h.
 
-#include <Poco/Exception.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -36,14 +34,12 @@ public:
     // Entries the opening migration appended (the record of a carried-over hash chain).
     std::uint64_t appendedAtOpen() const { return appendedAtOpen_; }
 
-    // Runs fn(Session&) on a session of the database, turning a Poco error into
-    // LedgerError("cannot WHAT ledger NAME: ...").
+    // Runs fn(db::Connection&) on a connection of the database, turning a database
+    // error into LedgerError("cannot WHAT ledger NAME: ...").
     template <typename Fn>
     auto reading(const char* what, Fn&& fn) const {
         try {
-            return db_->withSession(std::forward<Fn>(fn));
-        } catch (const Poco::Exception& ex) {
-            throw LedgerError(std::string("cannot ") + what + " ledger " + name() + ": " + db::describe(ex));
+            return db_->withConnection(std::forward<Fn>(fn));
         } catch (const db::DatabaseError& ex) {
             throw LedgerError(std::string("cannot ") + what + " ledger " + name() + ": " + ex.what());
         }

@@ -1,13 +1,10 @@
 #include "ledger/verifier.h"
 
-#include <Poco/Data/LOB.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Exception.h>
-
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <limits>
+#include <span>
 #include <vector>
 
 #include "common/clock.h"
@@ -21,22 +18,14 @@
 #include "ledger/purge_record.h"
 #include "ledger/storage.h"
 
-using namespace Poco::Data::Keywords;
 using namespace passerelle::ledger::tables;
 
 namespace passerelle::ledger {
 namespace {
 
-constexpr int kBusyTimeoutMs = 10'000;
-constexpr std::size_t kOpenTimeoutSeconds = 5;
-constexpr Poco::Int64 kVerifyChunk = 1024;
+constexpr std::uint64_t kVerifyChunk = 1024;
 
-// A second connection to the file, for a read snapshot of its own.
-std::unique_ptr<Session> openSqliteReader(const std::filesystem::path& file) {
-    auto session = std::make_unique<Session>("SQLite", file.string(), kOpenTimeoutSeconds);
-    *session << "PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs), now;
-    return session;
-}
+using ByteView = std::span<const std::uint8_t>;
 
 
 // One pass of `audit verify` over the ledger (LedgerVerifier::verify): the own checkpoints'
@@ -49,7 +38,7 @@ public:
 
     void ownCheckpoints(std::vector<Checkpoint> own);
     // False once the walk must stop (the row is at fault).
-    bool row(Poco::Int64 index, const BLOB& stored, const BLOB& storedLeaf, const BLOB& storedRoot);
+    bool row(std::int64_t index, ByteView stored, ByteView storedLeaf, ByteView storedRoot);
     void endOfRows();
     void peerCheckpoints(const std::vector<Checkpoint>& peers);
     bool intact() const { return result_.intact; }
@@ -69,8 +58,8 @@ private:
         std::string after;  // time of the newest entry before the run with its bytes: a lower bound of the run's times
     };
 
-    bool blankedRow(const std::string& name, const BLOB& storedLeaf, Hash& leaf);
-    bool keptRow(const std::string& name, std::string_view bytes, const BLOB& storedLeaf, Hash& leaf);
+    bool blankedRow(const std::string& name, ByteView storedLeaf, Hash& leaf);
+    bool keptRow(const std::string& name, std::string_view bytes, ByteView storedLeaf, Hash& leaf);
     void account(const LedgerEntry& purge);
 
     const KeyResolver& keys_;
@@ -128,7 +117,7 @@ void ChainCheck::account(const LedgerEntry& purge) {
 }
 
 // Purged by retention: the stored leaf hash stands in for the bytes.
-bool ChainCheck::blankedRow(const std::string& name, const BLOB& storedLeaf, Hash& leaf) {
+bool ChainCheck::blankedRow(const std::string& name, ByteView storedLeaf, Hash& leaf) {
     leaf = toHash(storedLeaf);
     if (firstKeptBytes_) {
         fail(expected_, name + ": its bytes are gone but entry " + std::to_string(*firstKeptBytes_) +
@@ -144,7 +133,7 @@ bool ChainCheck::blankedRow(const std::string& name, const BLOB& storedLeaf, Has
     return true;
 }
 
-bool ChainCheck::keptRow(const std::string& name, std::string_view bytes, const BLOB& storedLeaf, Hash& leaf) {
+bool ChainCheck::keptRow(const std::string& name, std::string_view bytes, ByteView storedLeaf, Hash& leaf) {
     leaf = leafHash(bytes);
     LedgerEntry parsed;
     try {
@@ -167,7 +156,7 @@ bool ChainCheck::keptRow(const std::string& name, std::string_view bytes, const 
     return true;
 }
 
-bool ChainCheck::row(Poco::Int64 index, const BLOB& stored, const BLOB& storedLeaf, const BLOB& storedRoot) {
+bool ChainCheck::row(std::int64_t index, ByteView stored, ByteView storedLeaf, ByteView storedRoot) {
     const std::string name = "entry " + std::to_string(expected_);
     if (index < 1 || static_cast<std::uint64_t>(index) != expected_) {
         fail(expected_, name + ": missing (the next stored row is " + std::to_string(index) +
@@ -176,7 +165,7 @@ bool ChainCheck::row(Poco::Int64 index, const BLOB& stored, const BLOB& storedLe
     }
     Hash leaf{};
     const bool fine = stored.size() == 0 ? blankedRow(name, storedLeaf, leaf)
-                                         : keptRow(name, view(stored), storedLeaf, leaf);
+                                         : keptRow(name, std::string_view(reinterpret_cast<const char*>(stored.data()), stored.size()), storedLeaf, leaf);
     if (!fine) return false;
     tree_.append(leaf);
     if (!sameHash(storedRoot, tree_.root())) {
@@ -232,34 +221,31 @@ void ChainCheck::peerCheckpoints(const std::vector<Checkpoint>& peers) {
     }
 }
 
-// One pass over the ledger in `session`'s snapshot.
-LedgerVerifier::Verification verifyIn(const LedgerStorage& storage, Session& session, const KeyResolver& keys) {
+// One pass over the ledger in the read snapshot `c` is in.
+LedgerVerifier::Verification verifyIn(db::Connection& c, const KeyResolver& keys) {
     LedgerVerifier::Verification result;
     ChainCheck check(keys, result);
     std::string malformed;
-    db::Connection conn(session, storage.db().engine());  // TRANSITIONAL
-    std::vector<Checkpoint> own = readCheckpoints(conn, "ledger_checkpoints", malformed);
+    std::vector<Checkpoint> own = readCheckpoints(c, "ledger_checkpoints", malformed);
     if (!malformed.empty()) check.fail(std::nullopt, malformed);
     check.ownCheckpoints(std::move(own));
 
-    Poco::Int64 after = std::numeric_limits<Poco::Int64>::min();
-    Poco::Int64 chunk = kVerifyChunk;
-    const std::string rows =
-        storage.db().sql("SELECT idx, COALESCE(entry, " + emptyBytes(storage.db().engine()) +
-                 "), leaf_hash, root_hash FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?");
+    std::int64_t after = std::numeric_limits<std::int64_t>::min();
+    const std::string sql = "SELECT idx, COALESCE(entry, " + emptyBytes(c.engine()) +
+                            "), leaf_hash, root_hash FROM ledger_entries WHERE idx > ? ORDER BY idx LIMIT ?";
     for (;;) {
-        std::vector<Poco::Int64> indices;
-        std::vector<BLOB> stored, leaves, roots;
-        session << rows, use(after), use(chunk), into(indices), into(stored), into(leaves), into(roots), now;
-        if (indices.empty()) break;
-        after = indices.back();
-        result.entries += indices.size();
-        for (std::size_t row = 0; row < indices.size() && check.intact(); ++row) {
-            if (!check.row(indices[row], stored[row], leaves[row], roots[row])) break;
+        const db::Rows rows = c.query(
+            sql, {db::ColumnType::Integer, db::ColumnType::Bytes, db::ColumnType::Bytes, db::ColumnType::Bytes},
+            {after, kVerifyChunk});
+        if (rows.empty()) break;
+        after = rows.integer(rows.size() - 1, 0);
+        result.entries += rows.size();
+        for (std::size_t row = 0; row < rows.size() && check.intact(); ++row) {
+            if (!check.row(rows.integer(row, 0), rows.bytes(row, 1), rows.bytes(row, 2), rows.bytes(row, 3))) break;
         }
     }
     check.endOfRows();
-    const std::vector<Checkpoint> peers = readCheckpoints(conn, "peer_checkpoints", malformed);
+    const std::vector<Checkpoint> peers = readCheckpoints(c, "peer_checkpoints", malformed);
     if (!malformed.empty()) check.fail(std::nullopt, "counterpart " + malformed);
     check.peerCheckpoints(peers);
     result.rootHash = check.rootHex();
@@ -274,36 +260,16 @@ LedgerVerifier::Verification LedgerVerifier::verify(const KeyResolver& keys) con
     // Own connection and read snapshot: appends go on meanwhile, and nothing
     // cached by this object is trusted.
     db::Database& db = storage_->db();
-    try {
-        if (!db.postgres()) {
-            const std::filesystem::path file = db.location().target;
-            if (std::error_code ec; !std::filesystem::is_regular_file(file, ec)) {
-                throw LedgerError("cannot verify ledger " + storage_->name() + ": the file is missing");
-            }
-            const std::unique_ptr<Session> session = openSqliteReader(file);
-            *session << "BEGIN", now;
-            Verification result = verifyIn(*storage_, *session, keys);
-            *session << "COMMIT", now;
-            return result;
+    if (!db.postgres()) {
+        // SQLite would create the file it is asked to read.
+        if (std::error_code ec; !std::filesystem::is_regular_file(db.location().target, ec)) {
+            throw LedgerError("cannot verify ledger " + storage_->name() + ": the file is missing");
         }
-        return db.withSession([&](Session& session) {
-            session.begin();
-            try {
-                session << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", now;
-                Verification result = verifyIn(*storage_, session, keys);
-                session.commit();
-                return result;
-            } catch (...) {
-                try {
-                    session.rollback();
-                } catch (const Poco::Exception&) {
-                    // The connection may be gone: the first error is the one to report.
-                }
-                throw;
-            }
-        });
-    } catch (const Poco::Exception& ex) {
-        throw LedgerError("cannot verify ledger " + storage_->name() + ": " + db::describe(ex));
+    }
+    try {
+        return db.readSnapshot([&](db::Connection& c) { return verifyIn(c, keys); });
+    } catch (const db::DatabaseError& ex) {
+        throw LedgerError("cannot verify ledger " + storage_->name() + ": " + ex.what());
     }
 }
 

@@ -1,9 +1,5 @@
 #include "ledger/ledger.h"
 
-#include <Poco/Data/LOB.h>
-#include <Poco/Data/SQLite/Connector.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Exception.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -11,13 +7,12 @@
 
 #include "common/encoding.h"
 #include "common/errors.h"
+#include "database/database.h"
 #include "ledger/leaf_hash.h"
 #include "ledger/merkle.h"
 
 #include <sodium.h>
 #include "test_support.h"
-
-using namespace Poco::Data::Keywords;
 
 namespace passerelle::ledger {
 namespace {
@@ -34,35 +29,38 @@ using testing::purgeAsRetention;
 // A second connection to the file, as an attacker with file access would have.
 class RawFile {
 public:
-    explicit RawFile(const std::filesystem::path& file) : session_("SQLite", file.string()) {}
+    explicit RawFile(const std::filesystem::path& file) : db_(db::Location::sqlite(file)) {}
     void dropTriggers() {
         for (const char* t : {"ledger_entries_no_update", "ledger_entries_no_delete", "ledger_checkpoints_no_update",
                               "ledger_checkpoints_no_delete", "peer_checkpoints_no_update", "peer_checkpoints_no_delete"}) {
-            session_ << "DROP TRIGGER IF EXISTS " + std::string(t), now;
+            exec("DROP TRIGGER IF EXISTS " + std::string(t));
         }
     }
-    std::string column(const std::string& name, Poco::Int64 idx) {
-        Poco::Data::BLOB blob;
-        session_ << "SELECT " + name + " FROM ledger_entries WHERE idx = ?", use(idx), into(blob), now;
-        return {reinterpret_cast<const char*>(blob.rawContent()), blob.size()};
+    std::string column(const std::string& name, std::int64_t idx) {
+        return db_.withConnection([&](db::Connection& c) {
+            const db::Rows rows =
+                c.query("SELECT " + name + " FROM ledger_entries WHERE idx = ?", {db::ColumnType::Bytes}, {idx});
+            return rows.empty() ? std::string() : std::string(rows.bytesAsText(0, 0));
+        });
     }
-    std::string entry(Poco::Int64 idx) { return column("entry", idx); }
-    void set(const std::string& name, Poco::Int64 idx, const std::string& bytes) {
-        Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-        session_ << "UPDATE ledger_entries SET " + name + " = ? WHERE idx = ?", use(blob), use(idx), now;
+    std::string entry(std::int64_t idx) { return column("entry", idx); }
+    void set(const std::string& name, std::int64_t idx, const std::string& bytes) {
+        exec("UPDATE ledger_entries SET " + name + " = ? WHERE idx = ?", {db::Value::bytes(bytes), idx});
     }
-    void setEntry(Poco::Int64 idx, const std::string& bytes) { set("entry", idx, bytes); }
-    void setHash(const std::string& name, Poco::Int64 idx, const Hash& hash) {
+    void setEntry(std::int64_t idx, const std::string& bytes) { set("entry", idx, bytes); }
+    void setHash(const std::string& name, std::int64_t idx, const Hash& hash) {
         set(name, idx, std::string(reinterpret_cast<const char*>(hash.data()), hash.size()));
     }
-    void remove(Poco::Int64 idx) { session_ << "DELETE FROM ledger_entries WHERE idx = ?", use(idx), now; }
+    void remove(std::int64_t idx) { exec("DELETE FROM ledger_entries WHERE idx = ?", {idx}); }
     // Recomputes every stored leaf hash, root and the tree state from the entry bytes,
     // as a rewriter covering their tracks would.
     void rehash() {
-        std::vector<Poco::Int64> indices;
-        session_ << "SELECT idx FROM ledger_entries ORDER BY idx", into(indices), now;
+        const db::Rows indices = db_.withConnection([](db::Connection& c) {
+            return c.query("SELECT idx FROM ledger_entries ORDER BY idx", {db::ColumnType::Integer});
+        });
         merkle::CompactTree tree;
-        for (Poco::Int64 i : indices) {
+        for (std::size_t row = 0; row < indices.size(); ++row) {
+            const std::int64_t i = indices.integer(row, 0);
             const Hash leaf = leafHash(entry(i));
             tree.append(leaf);
             setHash("leaf_hash", i, leaf);
@@ -70,14 +68,15 @@ public:
         }
         std::string frontier;
         for (const Hash& h : tree.frontier()) frontier.append(reinterpret_cast<const char*>(h.data()), h.size());
-        Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(frontier.data()), frontier.size());
-        Poco::Int64 size = static_cast<Poco::Int64>(tree.size());
-        session_ << "UPDATE ledger_tree SET size = ?, frontier = ?", use(size), use(blob), now;
+        exec("UPDATE ledger_tree SET size = ?, frontier = ?", {tree.size(), db::Value::bytes(frontier)});
     }
-    Poco::Data::Session& session() { return session_; }
+    // Runs a statement; the engine's refusal is a db::DatabaseError.
+    void exec(const std::string& sql, const db::Values& params = {}) {
+        db_.withConnection([&](db::Connection& c) { c.execute(sql, params); });
+    }
 
 private:
-    Poco::Data::Session session_;
+    db::Database db_;
 };
 
 
@@ -151,7 +150,7 @@ TEST_F(LedgerTest, StoredBytesAreCanonicalAndTheRootIsTheRfc9162RootOfTheirLeave
     RawFile raw(file);
     const auto stored = ledger.entries();
     std::vector<Hash> leaves;
-    for (Poco::Int64 i = 1; i <= 7; ++i) {
+    for (std::int64_t i = 1; i <= 7; ++i) {
         EXPECT_EQ(raw.entry(i), canonicalBytes(stored[static_cast<std::size_t>(i - 1)]));
         EXPECT_EQ(ledger.entryBytes(static_cast<std::uint64_t>(i)), raw.entry(i));
         leaves.push_back(leafHash(raw.entry(i)));
@@ -310,8 +309,7 @@ TEST_F(LedgerTest, AForgedOrForeignCheckpointIsNamed) {
     Checkpoint forged = genuine;
     forged.rootHash[0] ^= 1;
     const std::string forgedBytes = forged.signedBytes();
-    Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(forgedBytes.data()), forgedBytes.size());
-    raw.session() << "UPDATE ledger_checkpoints SET signed = ? WHERE seq = 1", use(blob), now;
+    raw.exec("UPDATE ledger_checkpoints SET signed = ? WHERE seq = 1", {db::Value::bytes(forgedBytes)});
     auto v = verify(ledger);
     EXPECT_FALSE(v.intact);
     EXPECT_NE(v.problem.find("checkpoint 1 (tree_size 4): its signature does not verify"), std::string::npos)
@@ -319,7 +317,7 @@ TEST_F(LedgerTest, AForgedOrForeignCheckpointIsNamed) {
 
     // Correctly signed, but by a key that is not ours.
     ledger.setCheckpointSigner("univ-montpellier", peer.id(), peer.signer());
-    raw.session() << "DELETE FROM ledger_checkpoints", now;
+    raw.exec("DELETE FROM ledger_checkpoints");
     ledger.checkpoint();
     v = verify(ledger);
     EXPECT_FALSE(v.intact);
@@ -438,7 +436,7 @@ TEST_F(LedgerTest, AnEntryBlankedByHandIsAnAlarmNamingIt) {
     ledger.checkpoint();
     ASSERT_TRUE(verify(ledger).intact);
     RawFile raw(file);
-    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 4", now;
+    raw.exec("UPDATE ledger_entries SET entry = NULL WHERE idx = 4");
     const auto v = verify(ledger);
     EXPECT_FALSE(v.intact);
     EXPECT_EQ(v.firstBadIndex, 4u);
@@ -450,7 +448,7 @@ TEST_F(LedgerTest, BlankingTheOldestEntryByHandIsAnAlarmToo) {
     Ledger ledger(file, clock);
     fill(ledger, 3);
     RawFile raw(file);
-    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 1", now;
+    raw.exec("UPDATE ledger_entries SET entry = NULL WHERE idx = 1");
     const auto v = verify(ledger);
     EXPECT_FALSE(v.intact);
     EXPECT_EQ(v.firstBadIndex, 1u) << v.problem;
@@ -467,14 +465,14 @@ TEST_F(LedgerTest, AfterALegitimatePurgeEntriesBlankedByHandAreStillNamed) {
 
     RawFile raw(file);
     // The oldest remaining one, right after the purged ones: the purge entry covers only 1-3.
-    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 5", now;
+    raw.exec("UPDATE ledger_entries SET entry = NULL WHERE idx = 5");
     auto v = verify(ledger);
     EXPECT_FALSE(v.intact);
     EXPECT_EQ(v.firstBadIndex, 5u) << v.problem;
     EXPECT_NE(v.problem.find("no ledger-purged entry accounts for them"), std::string::npos) << v.problem;
 
     // A recent entry after one that still has its bytes: retention never blanks that way.
-    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 7", now;
+    raw.exec("UPDATE ledger_entries SET entry = NULL WHERE idx = 7");
     v = verify(ledger);
     EXPECT_FALSE(v.intact);
     EXPECT_EQ(v.firstBadIndex, 7u) << v.problem;
@@ -502,7 +500,7 @@ TEST_F(LedgerTest, APurgeEntryOfAnEarlierVersionWithoutItsLastIndexAccountsForOl
     // An entry appended after that purge and blanked by hand is not covered by it.
     fill(ledger, 2);  // 5, 6
     RawFile raw(file);
-    raw.session() << "UPDATE ledger_entries SET entry = NULL WHERE idx = 5", now;
+    raw.exec("UPDATE ledger_entries SET entry = NULL WHERE idx = 5");
     v = verify(ledger);
     EXPECT_FALSE(v.intact);
     EXPECT_EQ(v.firstBadIndex, 5u) << v.problem;
@@ -515,14 +513,14 @@ TEST_F(LedgerTest, UpdateAndDeleteThroughSqlAreRefusedByTriggers) {
     try {
         raw.setEntry(2, "tampered");
         FAIL() << "UPDATE was not refused";
-    } catch (const Poco::Exception& ex) {
-        EXPECT_NE(ex.displayText().find("ledger is append-only"), std::string::npos) << ex.displayText();
+    } catch (const db::DatabaseError& ex) {
+        EXPECT_NE(std::string(ex.what()).find("ledger is append-only"), std::string::npos) << ex.what();
     }
     try {
         raw.remove(2);
         FAIL() << "DELETE was not refused";
-    } catch (const Poco::Exception& ex) {
-        EXPECT_NE(ex.displayText().find("ledger is append-only"), std::string::npos) << ex.displayText();
+    } catch (const db::DatabaseError& ex) {
+        EXPECT_NE(std::string(ex.what()).find("ledger is append-only"), std::string::npos) << ex.what();
     }
     EXPECT_TRUE(verify(ledger).intact);
     EXPECT_EQ(ledger.size(), 3u);
@@ -536,7 +534,7 @@ TEST_F(LedgerTest, ReopeningRestoresDroppedTriggers) {
     { RawFile(file).dropTriggers(); }
     Ledger ledger(file, clock);
     RawFile raw(file);
-    EXPECT_THROW(raw.remove(1), Poco::Exception);
+    EXPECT_THROW(raw.remove(1), db::DatabaseError);
 }
 
 TEST_F(LedgerTest, ConcurrentAppendsAreContiguousAndVerify) {
@@ -630,10 +628,8 @@ namespace {
 // A ledger written by the earlier hash-chain version: rows (idx, entry, chain_hash)
 // with chain_hash = SHA-256(previous || leaf hash).
 void writeChainLedger(const std::filesystem::path& file, int entries, int corruptAt = 0) {
-    Poco::Data::SQLite::Connector::registerConnector();
-    Poco::Data::Session session("SQLite", file.string());
-    session << "CREATE TABLE ledger_entries (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL, chain_hash BLOB NOT NULL)",
-        now;
+    RawFile raw(file);
+    raw.exec("CREATE TABLE ledger_entries (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL, chain_hash BLOB NOT NULL)");
     Hash previous{};
     for (int i = 1; i <= entries; ++i) {
         LedgerEntry e = transfer(static_cast<std::uint64_t>(i));
@@ -649,10 +645,7 @@ void writeChainLedger(const std::filesystem::path& file, int entries, int corrup
         crypto_hash_sha256_final(&state, link.data());
         previous = link;
         if (i == corruptAt) bytes[bytes.size() / 2] ^= 1;
-        Poco::Int64 idx = i;
-        Poco::Data::BLOB entryBlob(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-        Poco::Data::BLOB linkBlob(link.data(), link.size());
-        session << "INSERT INTO ledger_entries VALUES (?, ?, ?)", use(idx), use(entryBlob), use(linkBlob), now;
+        raw.exec("INSERT INTO ledger_entries VALUES (?, ?, ?)", {i, db::Value::bytes(bytes), db::Value::bytes(link)});
     }
 }
 
@@ -679,10 +672,10 @@ TEST_F(LedgerTest, AHashChainLedgerThatDoesNotVerifyIsLeftUntouched) {
     } catch (const LedgerError& e) {
         EXPECT_NE(std::string(e.what()).find("does not verify at entry 4"), std::string::npos) << e.what();
     }
-    Poco::Data::Session session("SQLite", file.string());
-    Poco::Int64 chainColumn = 0;
-    session << "SELECT COUNT(*) FROM pragma_table_info('ledger_entries') WHERE name = 'chain_hash'", into(chainColumn),
-        now;
+    db::Database raw(db::Location::sqlite(file));
+    const std::int64_t chainColumn = raw.withConnection([](db::Connection& c) {
+        return c.integer("SELECT COUNT(*) FROM pragma_table_info('ledger_entries') WHERE name = 'chain_hash'");
+    });
     EXPECT_EQ(chainColumn, 1);
 }
 
