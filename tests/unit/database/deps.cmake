@@ -1,1 +1,1 @@
-set(TEST_DEPS passerelle_database)
+set(TEST_DEPS passerelle_database PostgreSQL::PostgreSQL)
