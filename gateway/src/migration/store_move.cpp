@@ -2,32 +2,25 @@
 
 #include "privacy/key_folder.h"
 
-#include <Poco/Data/LOB.h>
-#include <Poco/Data/Range.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
-#include <Poco/Exception.h>
 #include <Poco/MD5Engine.h>
-#include <Poco/Nullable.h>
 
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
-#include <variant>
 
 #include "common/encoding.h"
 #include "common/errors.h"
+#include "database/connection.h"
 #include "database/migrations.h"
 #include "party/peer_keys.h"
 #include "store/extraction_requests.h"
 #include "store/state_store.h"
 
-using namespace Poco::Data::Keywords;
-using Poco::Data::Session;
-
 namespace passerelle::migration {
 namespace {
+
+using db::ColumnType;
 
 // Rows read from SQLite at a time: memory stays flat whatever a table's size.
 constexpr std::size_t kChunkRows = 2000;
@@ -59,8 +52,6 @@ std::string quoted(const std::string& identifier) {
     return out + "\"";
 }
 
-enum class ColumnType { Integer, Text, Bytes };
-
 struct Column {
     std::string name;
     ColumnType type = ColumnType::Text;
@@ -69,10 +60,10 @@ struct Column {
 
 struct Table {
     std::string name;
-    Session* source = nullptr;     // the session of the SQLite file holding it
-    std::string sourceName;        // that file, for messages
-    std::vector<Column> columns;   // the target's, in its order
-    std::vector<std::string> key;  // the source's primary key: rows are read in its order
+    db::Connection* source = nullptr;  // the connection to the SQLite file holding it
+    std::string sourceName;            // that file, for messages
+    std::vector<Column> columns;       // the target's, in its order
+    std::vector<std::string> key;      // the source's primary key: rows are read in its order
     std::uint64_t sourceRows = 0;
 
     bool hasIdentity() const {
@@ -83,22 +74,25 @@ struct Table {
         for (const Column& c : columns) list += (list.empty() ? "" : ", ") + quoted(c.name);
         return list;
     }
+    std::vector<ColumnType> columnTypes() const {
+        std::vector<ColumnType> types;
+        for (const Column& c : columns) types.push_back(c.type);
+        return types;
+    }
 };
 
-using IntegerValues = std::vector<Poco::Nullable<Poco::Int64>>;
-using TextValues = std::vector<Poco::Nullable<std::string>>;
-using ByteValues = std::vector<Poco::Nullable<Poco::Data::BLOB>>;
-using ColumnValues = std::variant<IntegerValues, TextValues, ByteValues>;
-
-std::size_t rowsIn(const std::vector<ColumnValues>& columns) {
-    return columns.empty() ? 0
-                           : std::visit([](const auto& values) { return values.size(); }, columns.front());
-}
-
-std::string canonical(Poco::Int64 value) { return std::to_string(value); }
-std::string canonical(const std::string& value) { return value; }
-std::string canonical(const Poco::Data::BLOB& value) {
-    return toHex(std::span<const std::uint8_t>(value.rawContent(), value.size()));
+// A cell's canonical text, as digestQuery writes it: integer in decimal, text as is,
+// bytes in lowercase hex.
+std::string canonical(const db::Rows& rows, std::size_t row, std::size_t column, ColumnType type) {
+    switch (type) {
+        case ColumnType::Integer:
+            return std::to_string(rows.integer(row, column));
+        case ColumnType::Text:
+            return rows.text(row, column);
+        case ColumnType::Bytes:
+            return toHex(rows.bytes(row, column));
+    }
+    return {};
 }
 
 // An order-independent digest of a table's rows: the sum, modulo 2^64, of 60 bits of
@@ -107,20 +101,15 @@ std::string canonical(const Poco::Data::BLOB& value) {
 // copy gone wrong, not an adversary (the ledger has its own signed checks).
 class TableDigest {
 public:
-    void add(const std::vector<ColumnValues>& columns, std::size_t row) {
+    void add(const Table& table, const db::Rows& rows, std::size_t row) {
         std::string text;
-        for (const ColumnValues& column : columns) {
-            std::visit(
-                [&](const auto& values) {
-                    const auto& value = values[row];
-                    if (value.isNull()) {
-                        text += 'N';
-                        return;
-                    }
-                    const std::string v = canonical(value.value());
-                    text += 'V' + std::to_string(v.size()) + ':' + v;
-                },
-                column);
+        for (std::size_t c = 0; c < table.columns.size(); ++c) {
+            if (rows.isNull(row, c)) {
+                text += 'N';
+                continue;
+            }
+            const std::string v = canonical(rows, row, c, table.columns[c].type);
+            text += 'V' + std::to_string(v.size()) + ':' + v;
         }
         Poco::MD5Engine md5;
         md5.update(text);
@@ -153,41 +142,46 @@ std::string digestQuery(const Table& table) {
 
 // --- reading the source
 
-std::vector<std::string> sqliteTables(Session& session) {
+std::vector<std::string> sqliteTables(db::Connection& source) {
+    const db::Rows rows = source.query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+        " AND name <> 'schema_migrations' ORDER BY name",
+        {ColumnType::Text});
     std::vector<std::string> names;
-    session << "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'"
-               " AND name <> 'schema_migrations' ORDER BY name",
-        into(names), now;
+    for (std::size_t r = 0; r < rows.size(); ++r) names.push_back(rows.text(r, 0));
     return names;
 }
 
-Poco::Int64 countRows(Session& session, const std::string& table) {
-    Poco::Int64 rows = 0;
-    session << "SELECT COUNT(*) FROM " + quoted(table), into(rows), now;
-    return rows;
+std::int64_t countRows(db::Connection& connection, const std::string& table) {
+    return connection.integer("SELECT COUNT(*) FROM " + quoted(table));
 }
 
 // The table as both databases have it: the target's columns (which must be the
 // source's), the source's primary key and row count.
-Table planTable(const std::string& name, Session& source, const std::string& sourceName, Session& target,
-                const std::string& targetName) {
+Table planTable(const std::string& name, db::Connection& source, const std::string& sourceName,
+                db::Connection& target, const std::string& targetName) {
     Table table{name, &source, sourceName, {}, {}, 0};
+    const db::Rows sourceInfo = source.query("SELECT name, pk FROM pragma_table_info(?)",
+                                             {ColumnType::Text, ColumnType::Integer}, {name});
     std::vector<std::string> sourceColumns;
-    std::vector<Poco::Int64> keyPositions;
-    std::string n = name;
-    source << "SELECT name, pk FROM pragma_table_info(?)", use(n), into(sourceColumns), into(keyPositions),
-        now;
-    std::vector<std::pair<Poco::Int64, std::string>> key;
-    for (std::size_t i = 0; i < sourceColumns.size(); ++i) {
-        if (keyPositions[i] > 0) key.emplace_back(keyPositions[i], sourceColumns[i]);
+    std::vector<std::pair<std::int64_t, std::string>> key;
+    for (std::size_t r = 0; r < sourceInfo.size(); ++r) {
+        sourceColumns.push_back(sourceInfo.text(r, 0));
+        if (sourceInfo.integer(r, 1) > 0) key.emplace_back(sourceInfo.integer(r, 1), sourceInfo.text(r, 0));
     }
     std::sort(key.begin(), key.end());
     for (const auto& [position, column] : key) table.key.push_back(column);
 
+    const db::Rows targetInfo = target.query(
+        "SELECT column_name::text, data_type::text, is_identity::text FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+        {ColumnType::Text, ColumnType::Text, ColumnType::Text}, {name});
     std::vector<std::string> names, types, identities;
-    target << "SELECT column_name::text, data_type::text, is_identity::text FROM information_schema.columns"
-              " WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
-        use(n), into(names), into(types), into(identities), now;
+    for (std::size_t r = 0; r < targetInfo.size(); ++r) {
+        names.push_back(targetInfo.text(r, 0));
+        types.push_back(targetInfo.text(r, 1));
+        identities.push_back(targetInfo.text(r, 2));
+    }
     if (names.empty()) {
         throw StoreError("table " + name + " of " + sourceName + " has no counterpart in " + targetName +
                          ": it is not a table this passerelle knows; nothing was written");
@@ -225,115 +219,74 @@ Table planTable(const std::string& name, Session& source, const std::string& sou
 
 // --- writing the target
 
-std::vector<ColumnValues> buffersFor(const Table& table) {
-    std::vector<ColumnValues> buffers;
-    buffers.reserve(table.columns.size());
-    for (const Column& c : table.columns) {
-        switch (c.type) {
-            case ColumnType::Integer:
-                buffers.emplace_back(IntegerValues{});
-                break;
-            case ColumnType::Text:
-                buffers.emplace_back(TextValues{});
-                break;
-            case ColumnType::Bytes:
-                buffers.emplace_back(ByteValues{});
-                break;
-        }
-    }
-    return buffers;
-}
-
-// One multi-row INSERT of rows [from, to) of the buffers, values bound as they are.
-void insertRows(const Table& table, Session& target, std::vector<ColumnValues>& buffers, std::size_t from,
+// One multi-row INSERT of rows [from, to) of the chunk, its cells bound as they are.
+void insertRows(const Table& table, db::Connection& target, const db::Rows& rows, std::size_t from,
                 std::size_t to) {
+    std::string row = "(";
+    for (std::size_t c = 0; c < rows.columns(); ++c) row += c == 0 ? "?" : ", ?";
+    row += ")";
     std::string sql = "INSERT INTO " + quoted(table.name) + " (" + table.columnList() + ")" +
                       (table.hasIdentity() ? " OVERRIDING SYSTEM VALUE" : "") + " VALUES ";
-    std::size_t parameter = 0;
-    for (std::size_t row = from; row < to; ++row) {
-        sql += row == from ? "(" : ", (";
-        for (std::size_t c = 0; c < buffers.size(); ++c)
-            sql += (c == 0 ? "$" : ", $") + std::to_string(++parameter);
-        sql += ")";
+    db::Values values;
+    values.reserve((to - from) * rows.columns());
+    for (std::size_t r = from; r < to; ++r) {
+        sql += (r == from ? "" : ", ") + row;
+        for (std::size_t c = 0; c < rows.columns(); ++c) values.push_back(rows.value(r, c));
     }
-    Poco::Data::Statement insert(target);
-    insert << sql;
-    for (std::size_t row = from; row < to; ++row) {
-        for (ColumnValues& column : buffers) {
-            std::visit([&](auto& values) { insert.addBind(use(values[row])); }, column);
-        }
-    }
-    insert.execute();
+    target.execute(sql, values);
 }
 
-// Copies the table in chunks; returns the rows copied and adds each to `digest`.
-std::uint64_t copyRows(const Table& table, Session& target, TableDigest& digest,
+// Copies the table a chunk at a time; returns the rows copied and adds each to `digest`.
+std::uint64_t copyRows(const Table& table, db::Connection& target, TableDigest& digest,
                        const CopyProgress& progress) {
-    std::vector<ColumnValues> buffers = buffersFor(table);
     std::string sql = "SELECT " + table.columnList() + " FROM " + quoted(table.name);
     for (std::size_t i = 0; i < table.key.size(); ++i)
         sql += (i == 0 ? " ORDER BY " : ", ") + quoted(table.key[i]);
-    Poco::Data::Statement select(*table.source);
-    select << sql;
-    for (ColumnValues& column : buffers) {
-        std::visit([&](auto& values) { select.addExtract(into(values)); }, column);
-    }
-    select, limit(static_cast<Poco::UInt32>(kChunkRows));
     const std::size_t perInsert =
-        std::max<std::size_t>(1, std::min(kChunkRows, kMaxParameters / buffers.size()));
+        std::max<std::size_t>(1, std::min(kChunkRows, kMaxParameters / table.columns.size()));
     std::uint64_t copied = 0;
-    while (!select.done()) {
-        // Poco appends each chunk to the vectors: emptied first, so only this chunk is held.
-        for (ColumnValues& column : buffers) std::visit([](auto& values) { values.clear(); }, column);
-        select.execute();
-        const std::size_t rows = rowsIn(buffers);
-        if (rows == 0) break;
-        for (std::size_t row = 0; row < rows; ++row) digest.add(buffers, row);
-        for (std::size_t from = 0; from < rows; from += perInsert) {
-            insertRows(table, target, buffers, from, std::min(rows, from + perInsert));
+    table.source->forEachChunk(sql, table.columnTypes(), {}, kChunkRows, [&](const db::Rows& rows) {
+        for (std::size_t row = 0; row < rows.size(); ++row) digest.add(table, rows, row);
+        for (std::size_t from = 0; from < rows.size(); from += perInsert) {
+            insertRows(table, target, rows, from, std::min(rows.size(), from + perInsert));
         }
-        copied += rows;
+        copied += rows.size();
         if (progress) progress(table.name, copied, table.sourceRows);
-    }
+    });
     return copied;
 }
 
 // Identity columns (the checkpoints' seq) continue after the copied values.
-std::string continueSequences(const Table& table, Session& target) {
+std::string continueSequences(const Table& table, db::Connection& target) {
     std::string note;
     for (const Column& c : table.columns) {
         if (!c.identity) continue;
-        std::vector<Poco::Int64> set;
-        std::string tableName = quoted(table.name), column = c.name;
-        target << "SELECT setval(pg_get_serial_sequence($1, $2), MAX(" + quoted(c.name) + ")) FROM " +
-                      quoted(table.name) + " HAVING MAX(" + quoted(c.name) + ") IS NOT NULL",
-            use(tableName), use(column), into(set), now;
-        if (!set.empty()) note = "sequence of " + c.name + " continues after " + std::to_string(set.front());
+        const db::Rows set =
+            target.query("SELECT setval(pg_get_serial_sequence(?, ?), MAX(" + quoted(c.name) + ")) FROM " +
+                             quoted(table.name) + " HAVING MAX(" + quoted(c.name) + ") IS NOT NULL",
+                         {ColumnType::Integer}, {quoted(table.name), c.name});
+        if (!set.empty())
+            note = "sequence of " + c.name + " continues after " + std::to_string(set.integer(0, 0));
     }
     return note;
 }
 
 // --- the move
 
-struct SourceFile {
-    std::shared_ptr<db::Database> db;
-    Session* session = nullptr;
-};
-
-// Runs fn(session) holding the file's write lock (BEGIN IMMEDIATE), so no gateway
+// Runs fn(connection) holding the file's write lock (BEGIN IMMEDIATE), so no gateway
 // process writes to it meanwhile; a busy file is said to be so.
 template <typename Fn>
 void holdingWriteLock(db::Database& db, Fn&& fn) {
     bool held = false;
     try {
-        db.transaction([&](Session& session) {
+        db.transaction([&](db::Connection& connection) {
             held = true;
-            fn(session);
+            fn(connection);
         });
-    } catch (const Poco::Exception& e) {
+    } catch (const db::DatabaseError& e) {
         if (held) throw;
         throw StoreError(
-            "cannot lock " + db.name() + " for the move: " + db::describe(e) +
+            "cannot lock " + db.name() + " for the move: " + e.what() +
             "; stop the gateway (passerelle run) and every command using this state folder, then run "
             "migrate-store again");
     }
@@ -345,11 +298,12 @@ std::string describeLedger(const ledger::Ledger::Verification& v) {
 }
 
 // The tables of both files, in copy order, planned against the target.
-std::vector<Table> planTables(Session& state, const std::string& stateName, Session& ledgerSession,
-                              const std::string& ledgerName, Session& target, const std::string& targetName) {
-    std::map<std::string, std::pair<Session*, std::string>> sources;
+std::vector<Table> planTables(db::Connection& state, const std::string& stateName, db::Connection& ledger,
+                              const std::string& ledgerName, db::Connection& target,
+                              const std::string& targetName) {
+    std::map<std::string, std::pair<db::Connection*, std::string>> sources;
     for (const std::string& t : sqliteTables(state)) sources[t] = {&state, stateName};
-    for (const std::string& t : sqliteTables(ledgerSession)) sources[t] = {&ledgerSession, ledgerName};
+    for (const std::string& t : sqliteTables(ledger)) sources[t] = {&ledger, ledgerName};
     std::vector<std::string> order;
     for (const std::string& t : kCopyOrder) {
         if (sources.contains(t)) order.push_back(t);
@@ -365,12 +319,11 @@ std::vector<Table> planTables(Session& state, const std::string& stateName, Sess
 }
 
 // Refuses a target that holds any row (but the empty tree's): a move goes into an empty database only.
-void requireEmpty(const std::vector<Table>& tables, Session& target, const std::string& targetName) {
+void requireEmpty(const std::vector<Table>& tables, db::Connection& target, const std::string& targetName) {
     std::string held;
     for (const Table& t : tables) {
-        Poco::Int64 rows = 0;
-        target << "SELECT COUNT(*) FROM " + quoted(t.name) + (t.name == kTreeTable ? " WHERE size <> 0" : ""),
-            into(rows), now;
+        const std::int64_t rows = target.integer("SELECT COUNT(*) FROM " + quoted(t.name) +
+                                                 (t.name == kTreeTable ? " WHERE size <> 0" : ""));
         if (rows > 0)
             held += (held.empty() ? "" : ", ") +
                     ("table " + t.name + " holds " + std::to_string(rows) + " row(s)");
@@ -381,11 +334,11 @@ void requireEmpty(const std::vector<Table>& tables, Session& target, const std::
     }
 }
 
-void compareCopy(const Table& table, Session& target, const std::string& targetName, std::uint64_t copied,
-                 const TableDigest& digest) {
-    Poco::Int64 rows = 0;
-    std::string sum;
-    target << digestQuery(table), into(rows), into(sum), now;
+void compareCopy(const Table& table, db::Connection& target, const std::string& targetName,
+                 std::uint64_t copied, const TableDigest& digest) {
+    const db::Rows counted = target.query(digestQuery(table), {ColumnType::Integer, ColumnType::Text});
+    const std::int64_t rows = counted.integer(0, 0);
+    const std::string& sum = counted.text(0, 1);
     if (copied != table.sourceRows || static_cast<std::uint64_t>(rows) != table.sourceRows) {
         throw StoreError("table " + table.name + ": " + std::to_string(table.sourceRows) + " row(s) in " +
                          table.sourceName + ", " + std::to_string(copied) + " read, " + std::to_string(rows) +
@@ -449,8 +402,8 @@ StoreMoveReport moveStore(const SqliteState& from, const db::Location& to, const
     auto ledgerDb = std::make_shared<db::Database>(db::Location::sqlite(from.ledgerFile));
     const ledger::Ledger sourceLedger(ledgerDb);
 
-    holdingWriteLock(*stateDb, [&](Session& state) {
-        holdingWriteLock(*ledgerDb, [&](Session& ledgerSession) {
+    holdingWriteLock(*stateDb, [&](db::Connection& state) {
+        holdingWriteLock(*ledgerDb, [&](db::Connection& ledgerConnection) {
             report.before = sourceLedger.verify(keys);
             if (!report.before.intact) {
                 throw LedgerError("the ledger " + ledgerDb->name() +
@@ -463,15 +416,15 @@ StoreMoveReport moveStore(const SqliteState& from, const db::Location& to, const
             prepareSchema(*target);
             std::string stage = "prepare the copy";
             try {
-                target->transaction([&](Session& pg) {
-                    auto tables =
-                        planTables(state, stateDb->name(), ledgerSession, ledgerDb->name(), pg, targetName);
+                target->transaction([&](db::Connection& pg) {
+                    auto tables = planTables(state, stateDb->name(), ledgerConnection, ledgerDb->name(), pg,
+                                             targetName);
                     std::string list;
                     for (const Table& t : tables) list += (list.empty() ? "" : ", ") + quoted(t.name);
                     // No other writer meanwhile: a gateway writing to the target waits for the commit.
-                    pg << "LOCK TABLE " + list + " IN SHARE ROW EXCLUSIVE MODE", now;
+                    pg.execute("LOCK TABLE " + list + " IN SHARE ROW EXCLUSIVE MODE");
                     requireEmpty(tables, pg, targetName);
-                    pg << "DELETE FROM " + std::string(kTreeTable), now;
+                    pg.execute("DELETE FROM " + std::string(kTreeTable));
                     for (const Table& t : tables) {
                         stage = "copy table " + t.name + " from " + t.sourceName;
                         TableDigest digest;
@@ -479,13 +432,12 @@ StoreMoveReport moveStore(const SqliteState& from, const db::Location& to, const
                         compareCopy(t, pg, targetName, copied, digest);
                         report.tables.push_back({t.name, copied, continueSequences(t, pg)});
                     }
-                    Poco::Int64 treeRows = 0;
-                    pg << "SELECT COUNT(*) FROM " + std::string(kTreeTable), into(treeRows), now;
-                    if (treeRows == 0) pg << kEmptyTreeRow, now;
+                    if (pg.integer("SELECT COUNT(*) FROM " + std::string(kTreeTable)) == 0)
+                        pg.execute(kEmptyTreeRow);
                     stage = "commit the copy";
                 });
-            } catch (const Poco::Exception& e) {
-                throw StoreError("cannot " + stage + " into " + targetName + ": " + db::describe(e) +
+            } catch (const db::DatabaseError& e) {
+                throw StoreError("cannot " + stage + " into " + targetName + ": " + e.what() +
                                  "; rolled back, nothing was written");
             }
 
@@ -516,11 +468,8 @@ StoreMoveReport moveStore(const SqliteState& from, const db::Location& to, const
 }
 
 bool gatewayRoleExists(db::Database& target) {
-    return target.withSession([](Poco::Data::Session& session) {
-        Poco::Int64 found = 0;
-        std::string role = db::kGatewayRole;
-        session << "SELECT COUNT(*) FROM pg_roles WHERE rolname = $1", use(role), into(found), now;
-        return found > 0;
+    return target.withConnection([](db::Connection& connection) {
+        return connection.integer("SELECT COUNT(*) FROM pg_roles WHERE rolname = ?", {db::kGatewayRole}) > 0;
     });
 }
 
