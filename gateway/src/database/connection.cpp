@@ -37,11 +37,52 @@ const char* typeName(ColumnType type) {
     return "?";
 }
 
+bool emptyBytes(const Value& v) {
+    const auto* bytes = std::get_if<Bytes>(&v.held());
+    return bytes != nullptr && bytes->empty();
+}
+
+// The statement text for the engine, and the parameters left to bind. Each `?` outside
+// quoted text is a parameter, numbered $1, $2… on PostgreSQL. Empty bytes are written
+// as a literal instead: Poco binds them as NULL (a null pointer to SQLite).
+std::pair<std::string, std::vector<const Value*>> prepared(std::string_view text, const Values& params,
+                                                          bool postgres) {
+    std::pair<std::string, std::vector<const Value*>> out;
+    auto& [sql, bound] = out;
+    sql.reserve(text.size() + 16);
+    std::size_t index = 0;
+    char quote = 0;
+    for (char c : text) {
+        if (quote != 0) {
+            if (c == quote) quote = 0;
+        } else if (c == '\'' || c == '"') {
+            quote = c;
+        } else if (c == '?') {
+            const Value* param = index < params.size() ? &params[index] : nullptr;
+            ++index;
+            if (param != nullptr && emptyBytes(*param)) {
+                sql += postgres ? "'\\x'::bytea" : "X''";
+                continue;
+            }
+            if (param != nullptr) bound.push_back(param);
+            sql += postgres ? "$" + std::to_string(bound.size()) : "?";
+            continue;
+        }
+        sql += c;
+    }
+    if (index < params.size()) {
+        throw std::logic_error("the statement has " + std::to_string(index) + " parameters, not " +
+                               std::to_string(params.size()));
+    }
+    return out;
+}
+
 // Binds `params` to `statement`. Poco binds by reference: integers and text are bound
 // where `params` holds them, bytes through `blobs`, which the caller keeps alive
 // until the statement has run.
-void bindAll(Poco::Data::Statement& statement, const Values& params, std::deque<Poco::Data::BLOB>& blobs) {
-    for (const Value& param : params) {
+void bindAll(Poco::Data::Statement& statement, const std::vector<const Value*>& params,
+             std::deque<Poco::Data::BLOB>& blobs) {
+    for (const Value* param : params) {
         std::visit(
             [&](const auto& v) {
                 using T = std::decay_t<decltype(v)>;
@@ -54,7 +95,7 @@ void bindAll(Poco::Data::Statement& statement, const Values& params, std::deque<
                     statement.addBind(useRef(v));
                 }
             },
-            param.held());
+            param->held());
     }
 }
 
@@ -177,9 +218,10 @@ std::string Connection::sql(std::string_view text) const {
 std::size_t Connection::execute(std::string_view text, const Values& params) {
     return translated([&] {
         Poco::Data::Statement statement(session_);
-        statement << sql(text);
+        const auto [sql, bound] = prepared(text, params, postgres());
+        statement << sql;
         std::deque<Poco::Data::BLOB> blobs;
-        bindAll(statement, params, blobs);
+        bindAll(statement, bound, blobs);
         return statement.execute();
     });
 }
@@ -192,9 +234,10 @@ Rows Connection::query(std::string_view text, std::vector<ColumnType> columns, c
     Rows rows(std::move(columns));
     translated([&] {
         Poco::Data::Statement statement(session_);
-        statement << sql(text);
+        const auto [sql, bound] = prepared(text, params, postgres());
+        statement << sql;
         std::deque<Poco::Data::BLOB> blobs;
-        bindAll(statement, params, blobs);
+        bindAll(statement, bound, blobs);
         for (Column& column : rows.cells_->columns) {
             std::visit([&](auto& cells) { statement.addExtract(into(cells)); }, column);
         }
@@ -219,8 +262,9 @@ void Connection::forEachChunk(std::string_view text, std::vector<ColumnType> col
     Poco::Data::Statement statement(session_);
     std::deque<Poco::Data::BLOB> blobs;
     translated([&] {
-        statement << sql(text);
-        bindAll(statement, params, blobs);
+        const auto [sql, bound] = prepared(text, params, postgres());
+        statement << sql;
+        bindAll(statement, bound, blobs);
         for (Column& column : rows.cells_->columns) {
             std::visit([&](auto& cells) { statement.addExtract(into(cells)); }, column);
         }

@@ -93,6 +93,8 @@ public:
     bool empty() const { return size() == 0; }
     std::size_t columns() const { return types_.size(); }
 
+    // Also true for an empty bytea on PostgreSQL, which Poco's connector reads as NULL:
+    // where the two differ, ask in SQL (`b IS NULL`). Empty bytes are written as such.
     bool isNull(std::size_t row, std::size_t column) const;
     std::int64_t integer(std::size_t row, std::size_t column) const;       // NULL: 0
     const std::string& text(std::size_t row, std::size_t column) const;    // NULL: ""

@@ -71,6 +71,25 @@ TEST_P(ConnectionTest, ValuesAndNullsRoundTripInTheTypesAsked) {
     EXPECT_EQ(std::get<std::int64_t>(rows.value(0, 0).held()), 1);
 }
 
+TEST_P(ConnectionTest, EmptyTextAndEmptyBytesAreNotNull) {
+    db_->withConnection([](Connection& c) {
+        c.execute("INSERT INTO t (k, s, b) VALUES (?, ?, ?)", {1, "", Value::bytes(std::string_view())});
+    });
+    const Rows rows = db_->withConnection([](Connection& c) {
+        return c.query("SELECT s, b, s IS NULL, b IS NULL FROM t",
+                       {ColumnType::Text, ColumnType::Bytes, ColumnType::Integer, ColumnType::Integer});
+    });
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows.integer(0, 2), 0) << "'' was stored as NULL";
+    EXPECT_EQ(rows.integer(0, 3), 0) << "empty bytes were stored as NULL";
+    EXPECT_FALSE(rows.isNull(0, 0));
+    // Poco's PostgreSQL connector reads an empty bytea as NULL (connection.h says so).
+    if (GetParam() == Engine::SQLite) {
+        EXPECT_FALSE(rows.isNull(0, 1));
+    }
+    EXPECT_TRUE(rows.bytes(0, 1).empty());
+}
+
 TEST_P(ConnectionTest, AQuestionMarkInQuotedTextIsNotAParameter) {
     const auto text = db_->withConnection([](Connection& c) { return c.text("SELECT CAST('?' AS TEXT) || CAST(? AS TEXT)", {"x"}); });
     EXPECT_EQ(text, "?x");
