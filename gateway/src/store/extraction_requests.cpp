@@ -1,14 +1,7 @@
 #include "store/extraction_requests.h"
 
-#include <Poco/Data/RecordSet.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
-#include <Poco/Exception.h>
-
 #include "common/errors.h"
 #include "database/migrations.h"
-
-using namespace Poco::Data::Keywords;
 
 namespace passerelle::store {
 namespace {
@@ -36,11 +29,9 @@ const db::Schema& extractionRequestsSchema() {
 template <typename Fn>
 auto ExtractionRequests::guarded(const char* what, Fn&& fn) {
     try {
-        return db_->withSession(fn);
+        return db_->withConnection(fn);
     } catch (const db::DatabaseError& e) {
-        throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
-    } catch (const Poco::Exception& e) {
-        throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
+        throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + e.what());
     }
 }
 
@@ -52,49 +43,41 @@ ExtractionRequests::ExtractionRequests(const std::filesystem::path& sqliteFile)
     : ExtractionRequests(std::make_shared<db::Database>(db::Location::sqlite(sqliteFile))) {}
 
 bool ExtractionRequests::admit(const ExtractionRequestRow& r) {
-    return guarded("record an extraction request", [&](Poco::Data::Session& session) {
+    return guarded("record an extraction request", [&](db::Connection& c) {
         // The check and the insert at once: of two identical requests, even from two
         // processes or instances, the unique keys let exactly one row in.
-        Poco::Data::Statement insert(session);
-        insert << db_->sql("INSERT INTO extraction_requests (request_id, nonce, requester, purpose, exit_from,"
-                           " exit_to, issued_at, received_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'admitted')"
-                           " ON CONFLICT DO NOTHING"),
-            useRef(r.requestId), useRef(r.nonce), useRef(r.requester), useRef(r.purpose), useRef(r.exitFrom),
-            useRef(r.exitTo), useRef(r.issuedAt), useRef(r.receivedAt);
-        return insert.execute() > 0;
+        return c.execute("INSERT INTO extraction_requests (request_id, nonce, requester, purpose, exit_from,"
+                         " exit_to, issued_at, received_at, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'admitted')"
+                         " ON CONFLICT DO NOTHING",
+                         {r.requestId, r.nonce, r.requester, r.purpose, r.exitFrom, r.exitTo, r.issuedAt,
+                          r.receivedAt}) > 0;
     });
 }
 
 void ExtractionRequests::recordOutcome(const std::string& requestId, const std::string& outcome,
                                        const std::string& batchId) {
-    guarded("record what became of an extraction request", [&](Poco::Data::Session& session) {
-        session << db_->sql("UPDATE extraction_requests SET outcome = ?, batch_id = ? WHERE request_id = ?"),
-            useRef(outcome), useRef(batchId), useRef(requestId), now;
+    guarded("record what became of an extraction request", [&](db::Connection& c) {
+        c.execute("UPDATE extraction_requests SET outcome = ?, batch_id = ? WHERE request_id = ?",
+                  {outcome, batchId, requestId});
     });
 }
 
 std::optional<ExtractionRequestRow> ExtractionRequests::find(const std::string& requestId) {
-    return guarded("read the extraction requests", [&](Poco::Data::Session& session) -> std::optional<ExtractionRequestRow> {
-        Poco::Data::Statement select(session);
-        std::string id = requestId;
-        select << db_->sql("SELECT request_id, nonce, requester, purpose, exit_from, exit_to, issued_at, received_at,"
-                           " outcome, batch_id FROM extraction_requests WHERE request_id = ?"),
-            use(id);
-        select.execute();
-        Poco::Data::RecordSet rs(select);
-        if (rs.rowCount() == 0) return std::nullopt;
-        auto cell = [&rs](std::size_t column) { return rs.value(column, 0).convert<std::string>(); };
+    return guarded("read the extraction requests", [&](db::Connection& c) -> std::optional<ExtractionRequestRow> {
+        const db::Rows rows = c.query("SELECT request_id, nonce, requester, purpose, exit_from, exit_to, issued_at,"
+                                      " received_at, outcome, batch_id FROM extraction_requests WHERE request_id = ?",
+                                      std::vector<db::ColumnType>(10, db::ColumnType::Text), {requestId});
+        if (rows.empty()) return std::nullopt;
+        auto cell = [&rows](std::size_t column) { return rows.text(0, column); };
         return ExtractionRequestRow{cell(0), cell(1), cell(2), cell(3), cell(4),
                                     cell(5), cell(6), cell(7), cell(8), cell(9)};
     });
 }
 
 std::uint64_t ExtractionRequests::forgetReceivedBefore(const std::string& utcTime) {
-    return guarded("forget old extraction requests", [&](Poco::Data::Session& session) -> std::uint64_t {
+    return guarded("forget old extraction requests", [&](db::Connection& c) -> std::uint64_t {
         // RFC 3339 UTC times of one format compare as text.
-        Poco::Data::Statement remove(session);
-        remove << db_->sql("DELETE FROM extraction_requests WHERE received_at < ?"), useRef(utcTime);
-        return remove.execute();
+        return c.execute("DELETE FROM extraction_requests WHERE received_at < ?", {utcTime});
     });
 }
 

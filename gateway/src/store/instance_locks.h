@@ -3,34 +3,17 @@
 // advisory lock); on SQLite, whose instances share one host, an empty lock.
 #include "store/table_access.h"
 
-namespace Poco::Data {
-class Session;
-}
-
-#include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace passerelle::store {
 
 // Held while a process does something no other instance may do at the same time
 // (run a scheduled job, commit a received batch): a PostgreSQL session-level
-// advisory lock; on SQLite, whose instances share one host, nothing (callers hold
-// their file locks). Released when destroyed.
-class ExclusiveLock {
-public:
-    ExclusiveLock() = default;
-    ExclusiveLock(std::unique_ptr<Poco::Data::Session> session, std::int64_t key);
-    ~ExclusiveLock();
-    ExclusiveLock(ExclusiveLock&&) noexcept;
-    ExclusiveLock& operator=(ExclusiveLock&&) = delete;
-
-private:
-    std::unique_ptr<Poco::Data::Session> session_;
-    std::int64_t key_ = 0;
-};
+// advisory lock on a connection of its own (db::Database::sessionLock); on SQLite,
+// whose instances share one host, nothing (callers hold their file locks).
+// Released when destroyed.
+using ExclusiveLock = db::Database::SessionLock;
 
 class InstanceLocks : TableAccess {
 public:
@@ -41,7 +24,6 @@ public:
     std::optional<ExclusiveLock> tryExclusive(const std::string& name);
     // Waits for the lock named `name`.
     ExclusiveLock exclusive(const std::string& name);
-
 
 private:
     std::optional<ExclusiveLock> takeExclusive(const std::string& name, bool wait);

@@ -1,22 +1,13 @@
 #include "store/outbox.h"
 
-#include <Poco/Data/DataException.h>
-#include <Poco/Data/RecordSet.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
-#include <Poco/Exception.h>
-#include <Poco/Nullable.h>
-
 #include <algorithm>
-#include <charconv>
-#include <set>
 #include <tuple>
-
-using namespace Poco::Data::Keywords;
 
 namespace passerelle::store {
 
 namespace {
+
+using db::ColumnType;
 
 OutboxStatus outboxStatusFrom(const std::string& name) {
     if (name == "receipted") return OutboxStatus::Receipted;
@@ -28,124 +19,141 @@ const std::string kOutboxColumns =
     "batch_id, recipient, purpose, job, record_count, payload_digest, created_at, status, attempts, "
     "last_error, receipt, receipt_signature, receipted_at, next_attempt_at, last_attempt_at, claim_owner, "
     "claimed_until, dead_lettered_at, requeued_at, files_at";
+// kOutboxColumns' types, in its order.
+const std::vector<ColumnType> kOutboxTypes = {
+    ColumnType::Text,    ColumnType::Text,    ColumnType::Text, ColumnType::Text,     // batch_id … job
+    ColumnType::Integer, ColumnType::Text,    ColumnType::Text, ColumnType::Text,     // record_count … status
+    ColumnType::Integer, ColumnType::Text,    ColumnType::Text, ColumnType::Text,     // attempts … receipt_signature
+    ColumnType::Text,    ColumnType::Integer, ColumnType::Text, ColumnType::Text,     // receipted_at … claim_owner
+    ColumnType::Integer, ColumnType::Text,    ColumnType::Text, ColumnType::Text};    // claimed_until … files_at
 
-std::vector<OutboxBatch> readOutbox(Poco::Data::Statement& select) {
-    select.execute();
-    Poco::Data::RecordSet rs(select);
+// The outbox rows `rest` (WHERE…, ORDER BY…) selects.
+std::vector<OutboxBatch> selectOutbox(db::Connection& c, const std::string& rest, const db::Values& params = {}) {
+    const db::Rows rows = c.query("SELECT " + kOutboxColumns + " FROM outbox " + rest, kOutboxTypes, params);
     std::vector<OutboxBatch> out;
-    for (std::size_t row = 0; row < rs.rowCount(); ++row) {
+    out.reserve(rows.size());
+    for (std::size_t row = 0; row < rows.size(); ++row) {
         OutboxBatch b;
-        b.batchId = rs.value(0, row).convert<std::string>();
-        b.recipient = rs.value(1, row).convert<std::string>();
-        b.purpose = rs.value(2, row).convert<std::string>();
-        b.job = rs.value(3, row).convert<std::string>();
-        b.recordCount = rs.value(4, row).convert<std::uint64_t>();
-        b.payloadDigest = rs.value(5, row).convert<std::string>();
-        b.createdAt = rs.value(6, row).convert<std::string>();
-        b.status = outboxStatusFrom(rs.value(7, row).convert<std::string>());
-        b.attempts = rs.value(8, row).convert<std::uint32_t>();
-        b.lastError = rs.value(9, row).convert<std::string>();
-        b.receipt = rs.value(10, row).convert<std::string>();
-        b.receiptSignature = rs.value(11, row).convert<std::string>();
-        b.receiptedAt = rs.value(12, row).convert<std::string>();
-        b.nextAttemptAt = rs.value(13, row).convert<std::int64_t>();
-        b.lastAttemptAt = rs.value(14, row).convert<std::string>();
-        b.claimOwner = rs.value(15, row).convert<std::string>();
-        b.claimedUntil = rs.value(16, row).convert<std::int64_t>();
-        b.deadLetteredAt = rs.value(17, row).convert<std::string>();
-        b.requeuedAt = rs.value(18, row).convert<std::string>();
-        b.filesFolderId = rs.value(19, row).convert<std::string>();
+        b.batchId = rows.text(row, 0);
+        b.recipient = rows.text(row, 1);
+        b.purpose = rows.text(row, 2);
+        b.job = rows.text(row, 3);
+        b.recordCount = static_cast<std::uint64_t>(rows.integer(row, 4));
+        b.payloadDigest = rows.text(row, 5);
+        b.createdAt = rows.text(row, 6);
+        b.status = outboxStatusFrom(rows.text(row, 7));
+        b.attempts = static_cast<std::uint32_t>(rows.integer(row, 8));
+        b.lastError = rows.text(row, 9);
+        b.receipt = rows.text(row, 10);
+        b.receiptSignature = rows.text(row, 11);
+        b.receiptedAt = rows.text(row, 12);
+        b.nextAttemptAt = rows.integer(row, 13);
+        b.lastAttemptAt = rows.text(row, 14);
+        b.claimOwner = rows.text(row, 15);
+        b.claimedUntil = rows.integer(row, 16);
+        b.deadLetteredAt = rows.text(row, 17);
+        b.requeuedAt = rows.text(row, 18);
+        b.filesFolderId = rows.text(row, 19);
         out.push_back(std::move(b));
     }
     return out;
 }
 
+// The cursor upsert for `rows` rows: one statement per chunk rather than per row.
+std::string cursorUpsert(std::size_t rows) {
+    std::string sql = "INSERT INTO job_cursor (job, record_key, digest, batch_id) VALUES ";
+    for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?, ?, ?, ?)" : ", (?, ?, ?, ?)";
+    return sql + " ON CONFLICT (job, record_key) DO UPDATE SET digest = excluded.digest, batch_id = excluded.batch_id";
+}
+
+// In key order (a B-tree filled in order, not at random) and in chunks, so memory
+// stays flat whatever the cursor's size. A key met twice is written once, with the
+// digest it would have been left with row by row: PostgreSQL refuses a statement
+// whose ON CONFLICT updates one row twice.
+void advanceCursor(db::Connection& c, const std::string& job, const std::string& batchId,
+                   const std::vector<CursorEntry>& cursor) {
+    if (cursor.empty()) return;
+    std::vector<const CursorEntry*> ordered;
+    ordered.reserve(cursor.size());
+    for (const CursorEntry& e : cursor) ordered.push_back(&e);
+    std::sort(ordered.begin(), ordered.end(), [](const CursorEntry* a, const CursorEntry* b) { return *a < *b; });
+    constexpr std::size_t kChunk = 1024;  // 4,096 parameters: within SQLite's and PostgreSQL's limits
+    db::Values params;
+    params.reserve(4 * std::min(kChunk, ordered.size()));
+    std::size_t rows = 0;
+    auto flush = [&] {
+        if (rows == 0) return;
+        c.execute(cursorUpsert(rows), params);
+        params.clear();
+        rows = 0;
+    };
+    for (std::size_t i = 0; i < ordered.size(); ++i) {
+        if (i + 1 < ordered.size() && ordered[i + 1]->key == ordered[i]->key) continue;
+        // SQLite integers are signed: the 64-bit values are stored as their bit pattern.
+        params.emplace_back(job);
+        params.emplace_back(static_cast<std::int64_t>(ordered[i]->key));
+        params.emplace_back(static_cast<std::int64_t>(ordered[i]->digest));
+        params.emplace_back(batchId);
+        if (++rows == kChunk) flush();
+    }
+    flush();
+}
+
 }  // namespace
 
 void Outbox::addToOutbox(const OutboxBatch& b, const std::vector<CursorEntry>& cursor) {
-    inTransaction("add a batch to the outbox", [&](Poco::Data::Session& session) {
-        std::string status(outboxStatusName(b.status));
-        Poco::Int64 count = static_cast<Poco::Int64>(b.recordCount);
-        session << db_->sql("INSERT INTO outbox (batch_id, recipient, purpose, job, record_count, payload_digest,"
-                            " created_at, status, files_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-            useRef(b.batchId), useRef(b.recipient), useRef(b.purpose), useRef(b.job), use(count),
-            useRef(b.payloadDigest), useRef(b.createdAt), use(status), useRef(b.filesFolderId), now;
-        // In key order (a B-tree filled in order, not at random) and in chunks, so
-        // memory stays flat whatever the cursor's size.
-        std::vector<const CursorEntry*> ordered;
-        ordered.reserve(cursor.size());
-        for (const CursorEntry& e : cursor) ordered.push_back(&e);
-        std::sort(ordered.begin(), ordered.end(), [](const CursorEntry* a, const CursorEntry* b) { return *a < *b; });
-        constexpr std::size_t kChunk = 4096;
-        std::vector<Poco::Int64> keys, digests;
-        std::vector<std::string> jobs, batches;
-        const std::string upsert = db_->sql(
-            "INSERT INTO job_cursor (job, record_key, digest, batch_id) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (job, record_key) DO UPDATE SET digest = excluded.digest, batch_id = excluded.batch_id");
-        for (std::size_t from = 0; from < ordered.size(); from += kChunk) {
-            const std::size_t n = std::min(kChunk, ordered.size() - from);
-            keys.resize(n);
-            digests.resize(n);
-            jobs.assign(n, b.job);
-            batches.assign(n, b.batchId);
-            for (std::size_t i = 0; i < n; ++i) {
-                keys[i] = static_cast<Poco::Int64>(ordered[from + i]->key);
-                digests[i] = static_cast<Poco::Int64>(ordered[from + i]->digest);
-            }
-            session << upsert, use(jobs), use(keys), use(digests), use(batches), now;
-        }
+    inTransaction("add a batch to the outbox", [&](db::Connection& c) {
+        c.execute("INSERT INTO outbox (batch_id, recipient, purpose, job, record_count, payload_digest,"
+                  " created_at, status, files_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  {b.batchId, b.recipient, b.purpose, b.job, static_cast<std::int64_t>(b.recordCount),
+                   b.payloadDigest, b.createdAt, outboxStatusName(b.status), b.filesFolderId});
+        advanceCursor(c, b.job, b.batchId, cursor);
     });
 }
 
 std::optional<OutboxBatch> Outbox::claim(const std::string& batchId, const Claim& claim) {
-    return inTransaction("claim an outbox batch", [&](Poco::Data::Session& session) -> std::optional<OutboxBatch> {
-        Poco::Data::Statement select(session);
-        std::string id = batchId;
-        select << db_->sql("SELECT " + kOutboxColumns + " FROM outbox WHERE batch_id = ? AND status = 'pending'" +
-                           (db_->postgres() ? " FOR UPDATE SKIP LOCKED" : "")),
-            use(id);
-        auto rows = readOutbox(select);
+    return inTransaction("claim an outbox batch", [&](db::Connection& c) -> std::optional<OutboxBatch> {
+        auto rows = selectOutbox(c, std::string("WHERE batch_id = ? AND status = 'pending'") +
+                                        (c.postgres() ? " FOR UPDATE SKIP LOCKED" : ""),
+                                 {batchId});
         if (rows.empty() || !claimIsFree(rows.front().claimOwner, rows.front().claimedUntil, claim)) {
             return std::nullopt;
         }
         OutboxBatch& b = rows.front();
         b.claimOwner = claim.owner;
         b.claimedUntil = claim.now + claim.leaseSeconds;
-        session << db_->sql("UPDATE outbox SET claim_owner = ?, claimed_until = ? WHERE batch_id = ?"),
-            useRef(b.claimOwner), use(b.claimedUntil), use(id), now;
+        c.execute("UPDATE outbox SET claim_owner = ?, claimed_until = ? WHERE batch_id = ?",
+                  {b.claimOwner, b.claimedUntil, batchId});
         return b;
     });
 }
 
 std::vector<OutboxBatch> Outbox::claimDue(const Claim& claim, std::size_t max, const std::string& recipient) {
     if (max == 0) return {};
-    return inTransaction("claim due outbox batches", [&](Poco::Data::Session& session) {
+    return inTransaction("claim due outbox batches", [&](db::Connection& c) {
         std::vector<OutboxBatch> claimed;
         for (const ClaimPass pass : {ClaimPass::ThisHost, ClaimPass::Free}) {
             if (claimed.size() >= max) break;
-            Poco::Data::Statement select(session);
-            Poco::Int64 nowSeconds = claim.now;
-            Poco::Int64 limit = static_cast<Poco::Int64>(std::min<std::size_t>(max - claimed.size(), INT32_MAX));
-            std::string r = recipient, filesFolderId = claim.filesFolderId, host = thisHostPattern();
-            select << db_->sql("SELECT " + kOutboxColumns +
-                               " FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?" +
-                               (recipient.empty() ? "" : " AND recipient = ?") +
-                               " AND (files_at = '' OR files_at = ?) AND " +
-                               claimCondition(pass, "claim_owner", "claimed_until") + " ORDER BY created_at, batch_id" +
-                               (pass == ClaimPass::Free ? " LIMIT ?" : "") +
-                               (db_->postgres() ? " FOR UPDATE SKIP LOCKED" : "")),
-                use(nowSeconds);
-            if (!recipient.empty()) select, use(r);
-            select, use(filesFolderId);
-            if (pass == ClaimPass::ThisHost) select, use(host);
-            select, use(nowSeconds);
-            if (pass == ClaimPass::Free) select, use(limit);
-            for (OutboxBatch& b : readOutbox(select)) {
+            db::Values params{claim.now};
+            if (!recipient.empty()) params.emplace_back(recipient);
+            params.emplace_back(claim.filesFolderId);
+            if (pass == ClaimPass::ThisHost) params.emplace_back(thisHostPattern());
+            params.emplace_back(claim.now);
+            if (pass == ClaimPass::Free) {
+                params.emplace_back(static_cast<std::int64_t>(std::min<std::size_t>(max - claimed.size(), INT32_MAX)));
+            }
+            const std::string rest = std::string("WHERE status = 'pending' AND next_attempt_at <= ?") +
+                                     (recipient.empty() ? "" : " AND recipient = ?") +
+                                     " AND (files_at = '' OR files_at = ?) AND " +
+                                     claimCondition(pass, "claim_owner", "claimed_until") +
+                                     " ORDER BY created_at, batch_id" + (pass == ClaimPass::Free ? " LIMIT ?" : "") +
+                                     (c.postgres() ? " FOR UPDATE SKIP LOCKED" : "");
+            for (OutboxBatch& b : selectOutbox(c, rest, params)) {
                 if (claimed.size() >= max || !claimIsFree(b.claimOwner, b.claimedUntil, claim)) continue;
                 b.claimOwner = claim.owner;
                 b.claimedUntil = claim.now + claim.leaseSeconds;
-                session << db_->sql("UPDATE outbox SET claim_owner = ?, claimed_until = ? WHERE batch_id = ?"),
-                    useRef(b.claimOwner), use(b.claimedUntil), useRef(b.batchId), now;
+                c.execute("UPDATE outbox SET claim_owner = ?, claimed_until = ? WHERE batch_id = ?",
+                          {b.claimOwner, b.claimedUntil, b.batchId});
                 claimed.push_back(std::move(b));
             }
         }
@@ -157,148 +165,125 @@ std::vector<OutboxBatch> Outbox::claimDue(const Claim& claim, std::size_t max, c
 }
 
 std::vector<OutboxBatch> Outbox::pendingFor(const std::string& recipient) {
-    return guarded("read the outbox", [&](Poco::Data::Session& session) {
-        Poco::Data::Statement select(session);
-        std::string r = recipient;
-        select << db_->sql("SELECT " + kOutboxColumns +
-                           " FROM outbox WHERE status = 'pending' AND recipient = ? ORDER BY created_at, batch_id"),
-            use(r);
-        return readOutbox(select);
+    return guarded("read the outbox", [&](db::Connection& c) {
+        return selectOutbox(c, "WHERE status = 'pending' AND recipient = ? ORDER BY created_at, batch_id", {recipient});
     });
 }
 
 std::optional<OutboxBatch> Outbox::outboxBatch(const std::string& batchId) {
-    return guarded("read the outbox", [&](Poco::Data::Session& session) -> std::optional<OutboxBatch> {
-        Poco::Data::Statement select(session);
-        std::string id = batchId;
-        select << db_->sql("SELECT " + kOutboxColumns + " FROM outbox WHERE batch_id = ?"), use(id);
-        auto rows = readOutbox(select);
+    return guarded("read the outbox", [&](db::Connection& c) -> std::optional<OutboxBatch> {
+        auto rows = selectOutbox(c, "WHERE batch_id = ?", {batchId});
         if (rows.empty()) return std::nullopt;
         return rows.front();
     });
 }
 
 std::vector<OutboxBatch> Outbox::all() {
-    return guarded("read the outbox", [&](Poco::Data::Session& session) {
-        Poco::Data::Statement select(session);
-        select << "SELECT " + kOutboxColumns + " FROM outbox ORDER BY created_at, batch_id";
-        return readOutbox(select);
-    });
+    return guarded("read the outbox", [&](db::Connection& c) { return selectOutbox(c, "ORDER BY created_at, batch_id"); });
 }
 
 std::unordered_set<std::string> Outbox::outboxBatchIds() {
-    return guarded("read the outbox", [&](Poco::Data::Session& session) {
-        std::vector<std::string> ids;
-        session << "SELECT batch_id FROM outbox", into(ids), now;
-        return std::unordered_set<std::string>(ids.begin(), ids.end());
+    return guarded("read the outbox", [&](db::Connection& c) {
+        const db::Rows rows = c.query("SELECT batch_id FROM outbox", {ColumnType::Text});
+        std::unordered_set<std::string> ids;
+        for (std::size_t row = 0; row < rows.size(); ++row) ids.insert(rows.text(row, 0));
+        return ids;
     });
 }
 
 std::vector<OutboxBatch> Outbox::outboxWithStatus(OutboxStatus status) {
-    return guarded("read the outbox", [&](Poco::Data::Session& session) {
-        Poco::Data::Statement select(session);
-        std::string name(outboxStatusName(status));
-        select << db_->sql("SELECT " + kOutboxColumns + " FROM outbox WHERE status = ? ORDER BY created_at, batch_id"),
-            use(name);
-        return readOutbox(select);
+    return guarded("read the outbox", [&](db::Connection& c) {
+        return selectOutbox(c, "WHERE status = ? ORDER BY created_at, batch_id", {outboxStatusName(status)});
     });
 }
 
 std::vector<OutboxBatch> Outbox::pendingQueuedBefore(const std::string& cutoff) {
-    return guarded("read the outbox", [&](Poco::Data::Session& session) {
-        Poco::Data::Statement select(session);
-        std::string before = cutoff;
+    return guarded("read the outbox", [&](db::Connection& c) {
         // queuedSince(): the requeue time when there is one, else the creation time.
-        select << db_->sql("SELECT " + kOutboxColumns +
-                           " FROM outbox WHERE status = 'pending'"
-                           " AND (CASE WHEN requeued_at = '' THEN created_at ELSE requeued_at END) < ?"
-                           " ORDER BY created_at, batch_id"),
-            use(before);
-        return readOutbox(select);
+        return selectOutbox(c,
+                            "WHERE status = 'pending'"
+                            " AND (CASE WHEN requeued_at = '' THEN created_at ELSE requeued_at END) < ?"
+                            " ORDER BY created_at, batch_id",
+                            {cutoff});
     });
 }
 
 void Outbox::recordAttemptFailure(const std::string& batchId, const std::string& error,
                                       std::int64_t nextAttemptAt, const std::string& attemptedAt) {
-    guarded("record a delivery failure", [&](Poco::Data::Session& session) {
-        Poco::Int64 next = nextAttemptAt;
-        session << db_->sql("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-                            " last_attempt_at = ?, claim_owner = '', claimed_until = 0 WHERE batch_id = ?"),
-            useRef(error), use(next), useRef(attemptedAt), useRef(batchId), now;
+    guarded("record a delivery failure", [&](db::Connection& c) {
+        c.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+                  " last_attempt_at = ?, claim_owner = '', claimed_until = 0 WHERE batch_id = ?",
+                  {error, nextAttemptAt, attemptedAt, batchId});
     });
 }
 
 void Outbox::recordReceipt(const std::string& batchId, const std::string& receipt, const std::string& signature,
                                const std::string& receiptedAt) {
-    guarded("record a receipt", [&](Poco::Data::Session& session) {
-        session << db_->sql("UPDATE outbox SET status = 'receipted', attempts = attempts + 1, last_error = '',"
-                            " receipt = ?, receipt_signature = ?, receipted_at = ?, last_attempt_at = ?,"
-                            " claim_owner = '', claimed_until = 0 WHERE batch_id = ?"),
-            useRef(receipt), useRef(signature), useRef(receiptedAt), useRef(receiptedAt), useRef(batchId), now;
+    guarded("record a receipt", [&](db::Connection& c) {
+        c.execute("UPDATE outbox SET status = 'receipted', attempts = attempts + 1, last_error = '',"
+                  " receipt = ?, receipt_signature = ?, receipted_at = ?, last_attempt_at = ?,"
+                  " claim_owner = '', claimed_until = 0 WHERE batch_id = ?",
+                  {receipt, signature, receiptedAt, receiptedAt, batchId});
     });
 }
 
 void Outbox::deadLetter(const std::string& batchId, const std::string& deadLetteredAt) {
-    guarded("dead-letter a batch", [&](Poco::Data::Session& session) {
-        session << db_->sql("UPDATE outbox SET status = 'dead-letter', dead_lettered_at = ?, claim_owner = '',"
-                            " claimed_until = 0 WHERE batch_id = ? AND status = 'pending'"),
-            useRef(deadLetteredAt), useRef(batchId), now;
+    guarded("dead-letter a batch", [&](db::Connection& c) {
+        c.execute("UPDATE outbox SET status = 'dead-letter', dead_lettered_at = ?, claim_owner = '',"
+                  " claimed_until = 0 WHERE batch_id = ? AND status = 'pending'",
+                  {deadLetteredAt, batchId});
     });
 }
 
 bool Outbox::requeue(const std::string& batchId, const std::string& requeuedAt) {
-    return guarded("requeue a batch", [&](Poco::Data::Session& session) {
-        Poco::Data::Statement update(session);
-        update << db_->sql("UPDATE outbox SET status = 'pending', next_attempt_at = 0, dead_lettered_at = '',"
-                           " requeued_at = ? WHERE batch_id = ? AND status = 'dead-letter'"),
-            useRef(requeuedAt), useRef(batchId);
-        return update.execute() > 0;
+    return guarded("requeue a batch", [&](db::Connection& c) {
+        return c.execute("UPDATE outbox SET status = 'pending', next_attempt_at = 0, dead_lettered_at = '',"
+                         " requeued_at = ? WHERE batch_id = ? AND status = 'dead-letter'",
+                         {requeuedAt, batchId}) > 0;
     });
 }
 
 std::optional<std::int64_t> Outbox::nextDueAt() {
-    return guarded("read the outbox", [&](Poco::Data::Session& session) -> std::optional<std::int64_t> {
-        Poco::Int64 next = -1;
-        session << "SELECT COALESCE(MIN(next_attempt_at), -1) FROM outbox WHERE status = 'pending'", into(next), now;
+    return guarded("read the outbox", [&](db::Connection& c) -> std::optional<std::int64_t> {
+        const std::int64_t next =
+            c.integer("SELECT COALESCE(MIN(next_attempt_at), -1) FROM outbox WHERE status = 'pending'", {}, -1);
         if (next < 0) return std::nullopt;
         return next;
     });
 }
 
 std::vector<OutboxSummary> Outbox::outboxSummary() {
-    return guarded("read the outbox", [&](Poco::Data::Session& session) {
-        Poco::Data::Statement select(session);
-        select << "SELECT recipient,"
-                  " COUNT(*) FILTER (WHERE status = 'pending'), COUNT(*) FILTER (WHERE status = 'dead-letter'),"
-                  " COUNT(*) FILTER (WHERE status = 'receipted'),"
-                  " COALESCE(MIN(CASE WHEN status = 'pending' THEN created_at END), ''),"
-                  " COALESCE(MAX(CASE WHEN status = 'receipted' THEN receipted_at END), ''),"
-                  " COALESCE(MIN(CASE WHEN status = 'pending' THEN next_attempt_at END), 0)"
-                  " FROM outbox GROUP BY recipient ORDER BY recipient";
-        select.execute();
-        Poco::Data::RecordSet rs(select);
+    return guarded("read the outbox", [&](db::Connection& c) {
+        const db::Rows rows =
+            c.query("SELECT recipient,"
+                    " COUNT(*) FILTER (WHERE status = 'pending'), COUNT(*) FILTER (WHERE status = 'dead-letter'),"
+                    " COUNT(*) FILTER (WHERE status = 'receipted'),"
+                    " COALESCE(MIN(CASE WHEN status = 'pending' THEN created_at END), ''),"
+                    " COALESCE(MAX(CASE WHEN status = 'receipted' THEN receipted_at END), ''),"
+                    " COALESCE(MIN(CASE WHEN status = 'pending' THEN next_attempt_at END), 0)"
+                    " FROM outbox GROUP BY recipient ORDER BY recipient",
+                    {ColumnType::Text, ColumnType::Integer, ColumnType::Integer, ColumnType::Integer,
+                     ColumnType::Text, ColumnType::Text, ColumnType::Integer});
         std::vector<OutboxSummary> out;
-        for (std::size_t row = 0; row < rs.rowCount(); ++row) {
+        for (std::size_t row = 0; row < rows.size(); ++row) {
             OutboxSummary s;
-            s.recipient = rs.value(0, row).convert<std::string>();
-            s.pending = rs.value(1, row).convert<std::uint64_t>();
-            s.deadLettered = rs.value(2, row).convert<std::uint64_t>();
-            s.receipted = rs.value(3, row).convert<std::uint64_t>();
-            s.oldestPendingAt = rs.value(4, row).convert<std::string>();
-            s.lastReceiptAt = rs.value(5, row).convert<std::string>();
-            s.nextAttemptAt = rs.value(6, row).convert<std::int64_t>();
+            s.recipient = rows.text(row, 0);
+            s.pending = static_cast<std::uint64_t>(rows.integer(row, 1));
+            s.deadLettered = static_cast<std::uint64_t>(rows.integer(row, 2));
+            s.receipted = static_cast<std::uint64_t>(rows.integer(row, 3));
+            s.oldestPendingAt = rows.text(row, 4);
+            s.lastReceiptAt = rows.text(row, 5);
+            s.nextAttemptAt = rows.integer(row, 6);
             out.push_back(std::move(s));
         }
         for (OutboxSummary& s : out) {
-            std::vector<std::string> error, at;
-            std::string r = s.recipient;
-            session << db_->sql("SELECT last_error, last_attempt_at FROM outbox WHERE recipient = ?"
-                                " AND status <> 'receipted' AND last_error <> ''"
-                                " ORDER BY last_attempt_at DESC LIMIT 1"),
-                use(r), into(error), into(at), now;
+            const db::Rows error = c.query("SELECT last_error, last_attempt_at FROM outbox WHERE recipient = ?"
+                                           " AND status <> 'receipted' AND last_error <> ''"
+                                           " ORDER BY last_attempt_at DESC LIMIT 1",
+                                           {ColumnType::Text, ColumnType::Text}, {s.recipient});
             if (!error.empty()) {
-                s.lastError = error.front();
-                s.lastErrorAt = at.front();
+                s.lastError = error.text(0, 0);
+                s.lastErrorAt = error.text(0, 1);
             }
         }
         return out;

@@ -3,22 +3,10 @@
 #include "common/errors.h"
 #include "database/migrations.h"
 
-#include <Poco/Data/DataException.h>
-#include <Poco/Data/RecordSet.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
-#include <Poco/Nullable.h>
-#include <Poco/Exception.h>
-
-#include <algorithm>
-#include <charconv>
+#include <cerrno>
 #include <csignal>
 #include <set>
-#include <tuple>
-#include <cerrno>
 #include <unistd.h>
-
-using namespace Poco::Data::Keywords;
 
 namespace passerelle::store {
 

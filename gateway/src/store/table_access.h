@@ -1,14 +1,13 @@
 #pragma once
 // What the state's table groups (outbox, inbox, objections, job state, instance
-// locks) share: the one database, and how a failed statement becomes a StoreError
-// naming the store and what it could not do. For the store's own files only.
+// locks) share: the one database, and how a failed statement (a db::DatabaseError,
+// its message already described) becomes a StoreError naming the store and what it
+// could not do. For the store's own files only.
 
 #include "common/errors.h"
 #include "database/database.h"
 #include "database/migrations.h"
 #include "store/state_records.h"
-
-#include <Poco/Exception.h>
 
 #include <memory>
 #include <string>
@@ -22,11 +21,9 @@ protected:
     template <typename Fn>
     auto guarded(const char* what, Fn&& fn) {
         try {
-            return db_->withSession(fn);
+            return db_->withConnection(fn);
         } catch (const db::DatabaseError& e) {
-            throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
-        } catch (const Poco::Exception& e) {
-            throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
+            throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + e.what());
         }
     }
 
@@ -37,9 +34,7 @@ protected:
         try {
             return db_->transaction(fn);
         } catch (const db::DatabaseError& e) {
-            throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
-        } catch (const Poco::Exception& e) {
-            throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + db::describe(e));
+            throw StoreError("state store " + db_->name() + ": cannot " + what + ": " + e.what());
         }
     }
 

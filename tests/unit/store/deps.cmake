@@ -1,1 +1,1 @@
-set(TEST_DEPS passerelle_store Poco::Data PostgreSQL::PostgreSQL)
+set(TEST_DEPS passerelle_store PostgreSQL::PostgreSQL)

@@ -9,7 +9,6 @@
 #include "store/state_store.h"
 #include "store_engines.h"
 
-#include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -266,10 +265,9 @@ TEST_P(Instances, MigrationsStartingTogetherApplyEachVersionOnce) {
 TEST_P(Instances, ADatabaseOfANewerVersionIsRefusedNamingBothVersions) {
     auto database = open();
     { StateStore store(database); }
-    database->withSession([&](Poco::Data::Session& session) {
-        session << "INSERT INTO schema_migrations (part, version, summary, applied_at)"
-                   " VALUES ('state', 7, 'from the future', '2030-01-01T00:00:00Z')",
-            Poco::Data::Keywords::now;
+    database->withConnection([](db::Connection& c) {
+        c.execute("INSERT INTO schema_migrations (part, version, summary, applied_at)"
+                  " VALUES ('state', 7, 'from the future', '2030-01-01T00:00:00Z')");
     });
     try {
         StateStore store(open());

@@ -5,7 +5,6 @@
 #include "store/state_store.h"
 #include "store_engines.h"
 
-#include <Poco/Data/Session.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -242,16 +241,16 @@ TEST_P(EarlierSqliteFile, AnOutboxOfTheEarlierVersionGainsTheNewColumns) {
     fs::remove(dir_ / "state.db");
     {
         // The outbox table as the previous release created it.
-        Poco::Data::Session legacy("SQLite", (dir_ / "state.db").string());
-        legacy << "CREATE TABLE outbox (batch_id TEXT PRIMARY KEY, recipient TEXT NOT NULL, purpose TEXT NOT NULL,"
-                  " job TEXT NOT NULL, record_count INTEGER NOT NULL, payload_digest TEXT NOT NULL,"
-                  " created_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-                  " last_error TEXT NOT NULL DEFAULT '', receipt TEXT NOT NULL DEFAULT '',"
-                  " receipt_signature TEXT NOT NULL DEFAULT '', receipted_at TEXT NOT NULL DEFAULT '')",
-            Poco::Data::Keywords::now;
-        legacy << "INSERT INTO outbox (batch_id, recipient, purpose, job, record_count, payload_digest, created_at,"
-                  " status) VALUES ('old', 'region', 'p', 'j', 1, 'd', '2026-01-01T00:00:00Z', 'pending')",
-            Poco::Data::Keywords::now;
+        db::Database legacy(db::Location::sqlite(dir_ / "state.db"));
+        legacy.withConnection([](db::Connection& c) {
+            c.execute("CREATE TABLE outbox (batch_id TEXT PRIMARY KEY, recipient TEXT NOT NULL, purpose TEXT NOT NULL,"
+                      " job TEXT NOT NULL, record_count INTEGER NOT NULL, payload_digest TEXT NOT NULL,"
+                      " created_at TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+                      " last_error TEXT NOT NULL DEFAULT '', receipt TEXT NOT NULL DEFAULT '',"
+                      " receipt_signature TEXT NOT NULL DEFAULT '', receipted_at TEXT NOT NULL DEFAULT '')");
+            c.execute("INSERT INTO outbox (batch_id, recipient, purpose, job, record_count, payload_digest, created_at,"
+                      " status) VALUES ('old', 'region', 'p', 'j', 1, 'd', '2026-01-01T00:00:00Z', 'pending')");
+        });
     }
     store_ = std::make_unique<StateStore>(database_->open());
     const auto row = store_->outbox().outboxBatch("old");
