@@ -6,6 +6,7 @@
 #include <Poco/Exception.h>
 #include <Poco/Nullable.h>
 
+#include <charconv>
 #include <deque>
 #include <limits>
 
@@ -42,47 +43,13 @@ bool emptyBytes(const Value& v) {
     return bytes != nullptr && bytes->empty();
 }
 
-// The statement text for the engine, and the parameters left to bind. Each `?` outside
-// quoted text is a parameter, numbered $1, $2… on PostgreSQL. Empty bytes are written
-// as a literal instead: Poco binds them as NULL (a null pointer to SQLite).
-std::pair<std::string, std::vector<const Value*>> prepared(std::string_view text, const Values& params,
-                                                          bool postgres) {
-    std::pair<std::string, std::vector<const Value*>> out;
-    auto& [sql, bound] = out;
-    sql.reserve(text.size() + 16);
-    std::size_t index = 0;
-    char quote = 0;
-    for (char c : text) {
-        if (quote != 0) {
-            if (c == quote) quote = 0;
-        } else if (c == '\'' || c == '"') {
-            quote = c;
-        } else if (c == '?') {
-            const Value* param = index < params.size() ? &params[index] : nullptr;
-            ++index;
-            if (param != nullptr && emptyBytes(*param)) {
-                sql += postgres ? "'\\x'::bytea" : "X''";
-                continue;
-            }
-            if (param != nullptr) bound.push_back(param);
-            sql += postgres ? "$" + std::to_string(bound.size()) : "?";
-            continue;
-        }
-        sql += c;
-    }
-    if (index < params.size()) {
-        throw std::logic_error("the statement has " + std::to_string(index) + " parameters, not " +
-                               std::to_string(params.size()));
-    }
-    return out;
-}
-
 // Binds `params` to `statement`. Poco binds by reference: integers and text are bound
 // where `params` holds them, bytes through `blobs`, which the caller keeps alive
 // until the statement has run.
-void bindAll(Poco::Data::Statement& statement, const std::vector<const Value*>& params,
+void bindAll(Poco::Data::Statement& statement, const Values& params, const std::vector<std::size_t>& bound,
              std::deque<Poco::Data::BLOB>& blobs) {
-    for (const Value* param : params) {
+    for (std::size_t index : bound) {
+        const Value& param = params[index];
         std::visit(
             [&](const auto& v) {
                 using T = std::decay_t<decltype(v)>;
@@ -95,7 +62,7 @@ void bindAll(Poco::Data::Statement& statement, const std::vector<const Value*>& 
                     statement.addBind(useRef(v));
                 }
             },
-            param->held());
+            param.held());
     }
 }
 
@@ -111,6 +78,36 @@ auto translated(Fn&& fn) {
 
 }  // namespace
 
+PreparedText prepareText(std::string_view text, const Values& params, Engine engine) {
+    const bool postgres = engine == Engine::PostgreSQL;
+    PreparedText out;
+    out.sql.reserve(text.size() + 16);
+    std::size_t index = 0;
+    char quote = 0;
+    for (char c : text) {
+        if (quote != 0) {
+            if (c == quote) quote = 0;
+        } else if (c == '\'' || c == '"') {
+            quote = c;
+        } else if (c == '?') {
+            if (index < params.size() && emptyBytes(params[index])) {
+                out.sql += postgres ? "'\\x'::bytea" : "X''";
+            } else {
+                out.bound.push_back(index);
+                out.sql += postgres ? "$" + std::to_string(out.bound.size()) : "?";
+            }
+            ++index;
+            continue;
+        }
+        out.sql += c;
+    }
+    if (index < params.size()) {
+        throw std::logic_error("the statement has " + std::to_string(index) + " parameters, not " +
+                               std::to_string(params.size()));
+    }
+    return out;
+}
+
 Value::Value(unsigned long v) : held_(checkedInteger(v)) {}
 Value::Value(unsigned long long v) : held_(checkedInteger(v)) {}
 
@@ -122,10 +119,17 @@ struct Rows::Cells {
 
 Rows::Rows() : cells_(std::make_unique<Cells>()) {}
 
-Rows::Rows(std::vector<ColumnType> types) : types_(std::move(types)), cells_(std::make_unique<Cells>()) {
+Rows::Rows(std::vector<ColumnType> types, bool integersAsText)
+    : types_(std::move(types)), cells_(std::make_unique<Cells>()) {
     for (ColumnType type : types_) {
         switch (type) {
-            case ColumnType::Integer: cells_->columns.emplace_back(IntegerColumn{}); break;
+            case ColumnType::Integer:
+                if (integersAsText) {
+                    cells_->columns.emplace_back(TextColumn{});
+                } else {
+                    cells_->columns.emplace_back(IntegerColumn{});
+                }
+                break;
             case ColumnType::Text: cells_->columns.emplace_back(TextColumn{}); break;
             case ColumnType::Bytes: cells_->columns.emplace_back(BytesColumn{}); break;
         }
@@ -164,8 +168,20 @@ bool Rows::isNull(std::size_t row, std::size_t column) const {
 
 std::int64_t Rows::integer(std::size_t row, std::size_t column) const {
     check(row, column, ColumnType::Integer);
-    const auto& cell = std::get<IntegerColumn>(cells_->columns[column])[row];
-    return cell.isNull() ? 0 : cell.value();
+    if (const auto* integers = std::get_if<IntegerColumn>(&cells_->columns[column])) {
+        const auto& cell = (*integers)[row];
+        return cell.isNull() ? 0 : cell.value();
+    }
+    const auto& cell = std::get<TextColumn>(cells_->columns[column])[row];
+    if (cell.isNull()) return 0;
+    const std::string& text = cell.value();
+    std::int64_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc() || end != text.data() + text.size()) {
+        throw DatabaseError("column " + std::to_string(column) + " holds " + std::to_string(text.size()) +
+                            " characters that are not an integer");
+    }
+    return value;
 }
 
 const std::string& Rows::text(std::size_t row, std::size_t column) const {
@@ -211,17 +227,13 @@ Value Rows::value(std::size_t row, std::size_t column) const {
 
 Connection::Connection(Poco::Data::Session& session, Engine engine) : session_(session), engine_(engine) {}
 
-std::string Connection::sql(std::string_view text) const {
-    return postgres() ? numberPlaceholders(text) : std::string(text);
-}
-
 std::size_t Connection::execute(std::string_view text, const Values& params) {
     return translated([&] {
         Poco::Data::Statement statement(session_);
-        const auto [sql, bound] = prepared(text, params, postgres());
-        statement << sql;
+        const PreparedText prepared = prepareText(text, params, engine_);
+        statement << prepared.sql;
         std::deque<Poco::Data::BLOB> blobs;
-        bindAll(statement, bound, blobs);
+        bindAll(statement, params, prepared.bound, blobs);
         return statement.execute();
     });
 }
@@ -231,13 +243,13 @@ Rows Connection::query(std::string_view text, std::initializer_list<ColumnType> 
 }
 
 Rows Connection::query(std::string_view text, std::vector<ColumnType> columns, const Values& params) {
-    Rows rows(std::move(columns));
+    Rows rows(std::move(columns), postgres());
     translated([&] {
         Poco::Data::Statement statement(session_);
-        const auto [sql, bound] = prepared(text, params, postgres());
-        statement << sql;
+        const PreparedText prepared = prepareText(text, params, engine_);
+        statement << prepared.sql;
         std::deque<Poco::Data::BLOB> blobs;
-        bindAll(statement, bound, blobs);
+        bindAll(statement, params, prepared.bound, blobs);
         for (Column& column : rows.cells_->columns) {
             std::visit([&](auto& cells) { statement.addExtract(into(cells)); }, column);
         }
@@ -258,13 +270,13 @@ std::optional<std::string> Connection::text(std::string_view text, const Values&
 
 void Connection::forEachChunk(std::string_view text, std::vector<ColumnType> columns, const Values& params,
                               std::size_t chunkRows, const std::function<void(const Rows&)>& each) {
-    Rows rows(std::move(columns));
+    Rows rows(std::move(columns), postgres());
     Poco::Data::Statement statement(session_);
     std::deque<Poco::Data::BLOB> blobs;
     translated([&] {
-        const auto [sql, bound] = prepared(text, params, postgres());
-        statement << sql;
-        bindAll(statement, bound, blobs);
+        const PreparedText prepared = prepareText(text, params, engine_);
+        statement << prepared.sql;
+        bindAll(statement, params, prepared.bound, blobs);
         for (Column& column : rows.cells_->columns) {
             std::visit([&](auto& cells) { statement.addExtract(into(cells)); }, column);
         }

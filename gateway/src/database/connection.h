@@ -78,13 +78,26 @@ using Values = std::vector<Value>;
 
 enum class ColumnType { Integer, Text, Bytes };
 
+// A statement as the engine takes it: each `?` outside quoted text ('…', "…") is a
+// parameter, numbered $1, $2… on PostgreSQL; a parameter of empty bytes is written as a
+// literal instead (Poco would bind it as NULL). `bound`: the indices of the
+// parameters left to bind, in order. Throws std::logic_error when `params` has more
+// values than the text has parameters.
+struct PreparedText {
+    std::string sql;
+    std::vector<std::size_t> bound;
+};
+PreparedText prepareText(std::string_view text, const Values& params, Engine engine);
+
 // A query's result: rows × the columns asked for, in the types asked for.
 // Reading a column as another type than asked is a programming error
 // (std::logic_error naming the column).
 class Rows {
 public:
     Rows();
-    explicit Rows(std::vector<ColumnType> types);
+    // `integersAsText`: integer columns are read as their decimal text and parsed, as
+    // Poco's PostgreSQL connector rounds some 64-bit values through a double.
+    explicit Rows(std::vector<ColumnType> types, bool integersAsText = false);
     ~Rows();
     Rows(Rows&&) noexcept;
     Rows& operator=(Rows&&) noexcept;
@@ -145,11 +158,6 @@ public:
     // IMMEDIATE already excludes every other writer.
     void lockForTransaction(std::string_view name);
 
-    // The statement text for this engine ('?' numbered on PostgreSQL).
-    std::string sql(std::string_view text) const;
-
-    // TRANSITIONAL, removed once every statement runs through this class.
-    Poco::Data::Session& pocoSession() { return session_; }
 
 private:
     Poco::Data::Session& session_;

@@ -181,7 +181,7 @@ Database::Database(Location location, std::size_t maxSessions)
             pool_ = std::make_unique<Poco::Data::SessionPool>("PostgreSQL", location_.target, 1,
                                                               static_cast<int>(std::max<std::size_t>(maxSessions, 1)),
                                                               kPoolIdleSeconds);
-            withSession([](Poco::Data::Session& session) { session << "SELECT 1", now; });
+            withConnection([](Connection& c) { c.execute("SELECT 1"); });
         }
     } catch (const std::exception& e) {
         throw StoreError("database " + name_ + ": cannot open: " + describe(e));
@@ -353,31 +353,6 @@ std::optional<Database::SessionLock> Database::sessionLock(std::string_view name
     }
 }
 
-std::string Database::sql(std::string_view text) const {
-    return postgres() ? numberPlaceholders(text) : std::string(text);
-}
-
-std::string numberPlaceholders(std::string_view text) {
-    std::string out;
-    out.reserve(text.size() + 16);
-    int n = 0;
-    char quote = 0;
-    for (char c : text) {
-        if (quote != 0) {
-            if (c == quote) quote = 0;
-            out += c;
-        } else if (c == '\'' || c == '"') {
-            quote = c;
-            out += c;
-        } else if (c == '?') {
-            out += '$' + std::to_string(++n);
-        } else {
-            out += c;
-        }
-    }
-    return out;
-}
-
 std::int64_t Database::lockKey(std::string_view name) {
     unsigned char digest[8];
     crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(name.data()), name.size(),
@@ -387,11 +362,5 @@ std::int64_t Database::lockKey(std::string_view name) {
     return static_cast<std::int64_t>(key & 0x7fff'ffff'ffff'ffffULL);
 }
 
-void Database::lockForTransaction(Poco::Data::Session& session, std::string_view name) const {
-    if (!postgres()) return;
-    Poco::Int64 key = lockKey(name);
-    Poco::Int64 taken = 0;
-    session << "SELECT CAST(1 AS BIGINT) FROM pg_advisory_xact_lock($1)", use(key), into(taken), now;
-}
 
 }  // namespace passerelle::db

@@ -53,10 +53,6 @@ struct Location {
 // ~/.pgpass), never quoting the password.
 Location withPasswordFrom(Location location, const std::filesystem::path& file);
 
-// `?` placeholders numbered $1, $2… as Poco's PostgreSQL connector wants them, outside
-// quoted text ('…' and "…").
-std::string numberPlaceholders(std::string_view text);
-
 // A conninfo with the value of `password=` (keyword form) or the URI's password masked.
 std::string maskPassword(std::string_view conninfo);
 
@@ -90,11 +86,7 @@ public:
     // A failure to begin or commit is a DatabaseError.
     template <typename Fn>
     auto transaction(Fn&& fn) {
-        if constexpr (std::is_invocable_v<Fn&, Connection&>) {
-            return lent(true, std::forward<Fn>(fn));
-        } else {
-            return pocoTransaction(std::forward<Fn>(fn));
-        }
+        return lent(true, std::forward<Fn>(fn));
     }
 
     // Runs fn(Connection&) in a read-only snapshot that appends by others do not
@@ -126,46 +118,6 @@ public:
         std::unique_ptr<Held> held_;
     };
     std::optional<SessionLock> sessionLock(std::string_view name, bool wait);
-
-    // TRANSITIONAL: the Poco session, for the statements not yet on Connection.
-    template <typename Fn>
-    auto withSession(Fn&& fn) {
-        if constexpr (std::is_invocable_v<Fn&, Connection&>) {
-            return lent(false, std::forward<Fn>(fn));
-        } else {
-            Lease lease(*this);
-            return fn(lease.session());
-        }
-    }
-
-    template <typename Fn>
-    auto pocoTransaction(Fn&& fn) {
-        Lease lease(*this);
-        Poco::Data::Session& session = lease.session();
-        begin(session);
-        try {
-            if constexpr (std::is_void_v<decltype(fn(session))>) {
-                fn(session);
-                commit(session);
-            } else {
-                auto result = fn(session);
-                commit(session);
-                return result;
-            }
-        } catch (...) {
-            rollback(session);
-            throw;
-        }
-    }
-
-    // The statement text for this engine: '?' placeholders become $1, $2… for
-    // PostgreSQL (outside quoted text); unchanged for SQLite.
-    std::string sql(std::string_view text) const;
-
-    // PostgreSQL only: takes an advisory lock for the rest of the current transaction
-    // (pg_advisory_xact_lock), keyed by `name`. A no-op on SQLite, whose BEGIN IMMEDIATE
-    // already excludes every other writer.
-    void lockForTransaction(Poco::Data::Session& session, std::string_view name) const;
 
     // 63 bits of BLAKE2b of `name`: an advisory-lock key.
     static std::int64_t lockKey(std::string_view name);

@@ -76,31 +76,13 @@ std::vector<InboxBatch> Inbox::awaitingSink() {
 
 std::vector<InboxBatch> Inbox::claimAwaitingSink(const Claim& claim, std::size_t max) {
     if (max == 0) return {};
+    const ClaimQuery query{"inbox", "sink_owner", "sink_claimed_until",
+                           "status = 'stored' AND (files_at = '' OR files_at = ?)", {claim.filesFolderId},
+                           "sink_attempts, received_at, batch_id"};
     return inTransaction("claim inbox batches for the sink", [&](db::Connection& c) {
-        std::vector<InboxBatch> claimed;
-        for (const ClaimPass pass : {ClaimPass::ThisHost, ClaimPass::Free}) {
-            if (claimed.size() >= max) break;
-            db::Values params{claim.filesFolderId};
-            if (pass == ClaimPass::ThisHost) params.emplace_back(thisHostPattern());
-            params.emplace_back(claim.now);
-            if (pass == ClaimPass::Free) {
-                params.emplace_back(static_cast<std::int64_t>(std::min<std::size_t>(max - claimed.size(), INT32_MAX)));
-            }
-            const std::string rest = "WHERE status = 'stored' AND (files_at = '' OR files_at = ?) AND " +
-                                     claimCondition(pass, "sink_owner", "sink_claimed_until") +
-                                     " ORDER BY sink_attempts, received_at, batch_id" +
-                                     (pass == ClaimPass::Free ? " LIMIT ?" : "") +
-                                     (c.postgres() ? " FOR UPDATE SKIP LOCKED" : "");
-            for (InboxBatch& b : selectInbox(c, rest, params)) {
-                if (claimed.size() >= max || !claimIsFree(b.sinkOwner, b.sinkClaimedUntil, claim)) continue;
-                b.sinkOwner = claim.owner;
-                b.sinkClaimedUntil = claim.now + claim.leaseSeconds;
-                c.execute("UPDATE inbox SET sink_owner = ?, sink_claimed_until = ? WHERE batch_id = ?",
-                          {b.sinkOwner, b.sinkClaimedUntil, b.batchId});
-                claimed.push_back(std::move(b));
-            }
-        }
-        return claimed;
+        return claimRows<InboxBatch>(c, query, claim, max, selectInbox, [](InboxBatch& b) {
+            return LeaseFields{b.sinkOwner, b.sinkClaimedUntil, b.batchId};
+        });
     });
 }
 

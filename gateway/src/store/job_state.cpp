@@ -1,25 +1,10 @@
 #include "store/job_state.h"
 
 #include <algorithm>
-#include <charconv>
 
 namespace passerelle::store {
 
-namespace {
-
 using db::ColumnType;
-
-// A cursor value read as text: the 64-bit integer it spells.
-std::int64_t bitsOf(const std::string& text) {
-    std::int64_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc() || end != text.data() + text.size()) {
-        throw db::DatabaseError("job_cursor holds a value that is not a 64-bit integer");
-    }
-    return value;
-}
-
-}  // namespace
 
 std::vector<CursorEntry> JobState::cursor(const std::string& job) {
     return guarded("read a job's cursor", [&](db::Connection& c) {
@@ -28,25 +13,17 @@ std::vector<CursorEntry> JobState::cursor(const std::string& job) {
         constexpr std::int64_t kChunk = 8192;
         std::vector<CursorEntry> out;
         std::optional<std::int64_t> after;
-        // On PostgreSQL as text: Poco 1.11's connector (under database/connection.cpp)
-        // reads a 64-bit integer through a double, which rounds the large negative values
-        // half of these bit patterns are. (Named otherwise than the column: ORDER BY must
-        // sort the integers, not the text.)
-        const bool asText = c.postgres();
-        const std::string columns =
-            asText ? "CAST(record_key AS TEXT) AS key_text, CAST(digest AS TEXT) AS digest_text" : "record_key, digest";
-        const ColumnType type = asText ? ColumnType::Text : ColumnType::Integer;
         for (;;) {
             db::Values params{job};
             if (after) params.emplace_back(*after);
             params.emplace_back(kChunk);
-            const db::Rows rows = c.query("SELECT " + columns + " FROM job_cursor WHERE job = ?" +
+            // Every 64-bit pattern comes back exactly (db::Rows reads PostgreSQL's integers as text).
+            const db::Rows rows = c.query(std::string("SELECT record_key, digest FROM job_cursor WHERE job = ?") +
                                               (after ? " AND record_key > ?" : "") + " ORDER BY record_key LIMIT ?",
-                                          {type, type}, params);
+                                          {ColumnType::Integer, ColumnType::Integer}, params);
             for (std::size_t row = 0; row < rows.size(); ++row) {
-                const std::int64_t key = asText ? bitsOf(rows.text(row, 0)) : rows.integer(row, 0);
-                const std::int64_t digest = asText ? bitsOf(rows.text(row, 1)) : rows.integer(row, 1);
-                out.push_back({static_cast<std::uint64_t>(key), static_cast<std::uint64_t>(digest)});
+                out.push_back({static_cast<std::uint64_t>(rows.integer(row, 0)),
+                               static_cast<std::uint64_t>(rows.integer(row, 1))});
             }
             if (rows.empty()) break;
             after = static_cast<std::int64_t>(out.back().key);

@@ -130,33 +130,16 @@ std::optional<OutboxBatch> Outbox::claim(const std::string& batchId, const Claim
 
 std::vector<OutboxBatch> Outbox::claimDue(const Claim& claim, std::size_t max, const std::string& recipient) {
     if (max == 0) return {};
+    ClaimQuery query{"outbox", "claim_owner", "claimed_until",
+                     std::string("status = 'pending' AND next_attempt_at <= ?") +
+                         (recipient.empty() ? "" : " AND recipient = ?") + " AND (files_at = '' OR files_at = ?)",
+                     {claim.now}, "created_at, batch_id"};
+    if (!recipient.empty()) query.whereParams.emplace_back(recipient);
+    query.whereParams.emplace_back(claim.filesFolderId);
     return inTransaction("claim due outbox batches", [&](db::Connection& c) {
-        std::vector<OutboxBatch> claimed;
-        for (const ClaimPass pass : {ClaimPass::ThisHost, ClaimPass::Free}) {
-            if (claimed.size() >= max) break;
-            db::Values params{claim.now};
-            if (!recipient.empty()) params.emplace_back(recipient);
-            params.emplace_back(claim.filesFolderId);
-            if (pass == ClaimPass::ThisHost) params.emplace_back(thisHostPattern());
-            params.emplace_back(claim.now);
-            if (pass == ClaimPass::Free) {
-                params.emplace_back(static_cast<std::int64_t>(std::min<std::size_t>(max - claimed.size(), INT32_MAX)));
-            }
-            const std::string rest = std::string("WHERE status = 'pending' AND next_attempt_at <= ?") +
-                                     (recipient.empty() ? "" : " AND recipient = ?") +
-                                     " AND (files_at = '' OR files_at = ?) AND " +
-                                     claimCondition(pass, "claim_owner", "claimed_until") +
-                                     " ORDER BY created_at, batch_id" + (pass == ClaimPass::Free ? " LIMIT ?" : "") +
-                                     (c.postgres() ? " FOR UPDATE SKIP LOCKED" : "");
-            for (OutboxBatch& b : selectOutbox(c, rest, params)) {
-                if (claimed.size() >= max || !claimIsFree(b.claimOwner, b.claimedUntil, claim)) continue;
-                b.claimOwner = claim.owner;
-                b.claimedUntil = claim.now + claim.leaseSeconds;
-                c.execute("UPDATE outbox SET claim_owner = ?, claimed_until = ? WHERE batch_id = ?",
-                          {b.claimOwner, b.claimedUntil, b.batchId});
-                claimed.push_back(std::move(b));
-            }
-        }
+        std::vector<OutboxBatch> claimed = claimRows<OutboxBatch>(c, query, claim, max, selectOutbox, [](OutboxBatch& b) {
+            return LeaseFields{b.claimOwner, b.claimedUntil, b.batchId};
+        });
         std::sort(claimed.begin(), claimed.end(), [](const OutboxBatch& a, const OutboxBatch& b) {
             return std::tie(a.createdAt, a.batchId) < std::tie(b.createdAt, b.batchId);
         });

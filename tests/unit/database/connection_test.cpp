@@ -76,7 +76,8 @@ TEST_P(ConnectionTest, EmptyTextAndEmptyBytesAreNotNull) {
         c.execute("INSERT INTO t (k, s, b) VALUES (?, ?, ?)", {1, "", Value::bytes(std::string_view())});
     });
     const Rows rows = db_->withConnection([](Connection& c) {
-        return c.query("SELECT s, b, s IS NULL, b IS NULL FROM t",
+        return c.query("SELECT s, b, CASE WHEN s IS NULL THEN 1 ELSE 0 END, CASE WHEN b IS NULL THEN 1 ELSE 0 END"
+                       " FROM t",
                        {ColumnType::Text, ColumnType::Bytes, ColumnType::Integer, ColumnType::Integer});
     });
     ASSERT_EQ(rows.size(), 1u);
@@ -88,6 +89,22 @@ TEST_P(ConnectionTest, EmptyTextAndEmptyBytesAreNotNull) {
         EXPECT_FALSE(rows.isNull(0, 1));
     }
     EXPECT_TRUE(rows.bytes(0, 1).empty());
+}
+
+TEST_P(ConnectionTest, EverySixtyFourBitIntegerComesBackExactly) {
+    // Beyond 2^53 a double would round: the connector must not read integers through one.
+    const std::vector<std::int64_t> values{std::numeric_limits<std::int64_t>::max(),
+                                           std::numeric_limits<std::int64_t>::max() - 1, (1LL << 62) + 1,
+                                           -(1LL << 62) - 3, (1LL << 53) + 1};
+    db_->transaction([&](Connection& c) {
+        for (std::size_t k = 0; k < values.size(); ++k) c.execute("INSERT INTO t (k, i) VALUES (?, ?)", {k, values[k]});
+    });
+    const Rows rows = db_->withConnection(
+        [](Connection& c) { return c.query("SELECT i FROM t ORDER BY k", {ColumnType::Integer}); });
+    ASSERT_EQ(rows.size(), values.size());
+    for (std::size_t r = 0; r < values.size(); ++r) EXPECT_EQ(rows.integer(r, 0), values[r]) << r;
+    const std::int64_t top = db_->withConnection([](Connection& c) { return c.integer("SELECT MAX(i) FROM t"); });
+    EXPECT_EQ(top, std::numeric_limits<std::int64_t>::max());
 }
 
 TEST_P(ConnectionTest, AQuestionMarkInQuotedTextIsNotAParameter) {

@@ -107,10 +107,17 @@ TEST_F(PasswordFile, AFileOpenToGroupOrOthersIsRefusedNamingItAndTheFix) {
     EXPECT_NO_THROW(withPasswordFrom(pg, write("s3cret\n", fs::perms::owner_read)));
 }
 
-TEST(Database, PlaceholdersAreNumberedOutsideQuotedText) {
-    EXPECT_EQ(numberPlaceholders("SELECT a FROM t WHERE b = ? AND c = '?' AND \"d?\" = ? LIMIT ?"),
-              "SELECT a FROM t WHERE b = $1 AND c = '?' AND \"d?\" = $2 LIMIT $3");
-    EXPECT_EQ(numberPlaceholders("SELECT 1"), "SELECT 1");
+TEST(Database, PlaceholdersAreNumberedOutsideQuotedTextAndEmptyBytesAreWrittenOut) {
+    const std::string text = "SELECT a FROM t WHERE b = ? AND c = '?' AND \"d?\" = ? AND e = ? LIMIT ?";
+    const Values params{"b", Value::bytes(std::string_view()), Value::bytes("e"), 10};
+    const PreparedText pg = prepareText(text, params, Engine::PostgreSQL);
+    EXPECT_EQ(pg.sql, "SELECT a FROM t WHERE b = $1 AND c = '?' AND \"d?\" = '\\x'::bytea AND e = $2 LIMIT $3");
+    EXPECT_EQ(pg.bound, (std::vector<std::size_t>{0, 2, 3}));
+    const PreparedText lite = prepareText(text, params, Engine::SQLite);
+    EXPECT_EQ(lite.sql, "SELECT a FROM t WHERE b = ? AND c = '?' AND \"d?\" = X'' AND e = ? LIMIT ?");
+    EXPECT_EQ(lite.bound, pg.bound);
+    EXPECT_EQ(prepareText("SELECT 1", {}, Engine::PostgreSQL).sql, "SELECT 1");
+    EXPECT_THROW(prepareText("SELECT ?", {1, 2}, Engine::SQLite), std::logic_error);
 }
 
 TEST(Database, AdvisoryLockKeysAreStableNonNegativeAndDistinct) {
