@@ -1,7 +1,6 @@
 #include "federation/certificate_authority.h"
 
 #include <openssl/rand.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
