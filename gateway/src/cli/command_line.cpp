@@ -24,6 +24,11 @@ std::string ParsedOptions::argument() const {
     return it->second;
 }
 
+std::vector<std::string> ParsedOptions::all(const std::string& name) const {
+    auto it = repeated_.find(name);
+    return it == repeated_.end() ? std::vector<std::string>{} : it->second;
+}
+
 ParsedOptions parseOptions(const CommandSpec& spec, const std::vector<std::string>& args) {
     ParsedOptions parsed;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -63,6 +68,7 @@ ParsedOptions parseOptions(const CommandSpec& spec, const std::vector<std::strin
         } else {
             throw UsageError("--" + name + " needs a value (" + option->valueName + ")");
         }
+        if (option->repeatable) parsed.repeated_[name].push_back(parsed.values_[name]);
     }
     return parsed;
 }
@@ -73,7 +79,7 @@ std::string helpText(const CommandSpec& spec) {
     if (!spec.options.empty()) {
         out << "\nOptions:\n";
         for (const OptionSpec& o : spec.options) {
-            std::string left = "  --" + o.name + (o.takesValue ? " " + o.valueName : "");
+            std::string left = "  --" + o.name + (o.takesValue ? " " + o.valueName : "") + (o.repeatable ? " ..." : "");
             if (left.size() < 26) left.resize(26, ' ');
             else left += "  ";
             out << left << o.help << "\n";

@@ -21,6 +21,7 @@ struct OptionSpec {
     bool takesValue = true;
     std::string help;
     std::string valueName = "VALUE";
+    bool repeatable = false;  // may be given more than once (ParsedOptions::all)
 };
 
 struct CommandSpec {
@@ -39,8 +40,11 @@ public:
     std::optional<std::string> optional(const std::string& name) const;
     // The positional argument (CommandSpec::argument); throws UsageError when missing.
     std::string argument() const;
+    // Every value of a repeatable option, in the order given.
+    std::vector<std::string> all(const std::string& name) const;
 
     std::map<std::string, std::string> values_;
+    std::map<std::string, std::vector<std::string>> repeated_;
 };
 
 // Throws UsageError for an unknown option or a missing value; "--help" sets "help".

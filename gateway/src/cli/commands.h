@@ -40,6 +40,11 @@ Command statusCommand();
 Command outboxRequeueCommand();
 Command previewCommand();
 Command migrateStoreCommand();
+Command caInitCommand();
+Command caIssueCommand();
+Command caRevokeCommand();
+Command caCrlCommand();
+Command caListCommand();
 
 // Exit codes, documented in --help.
 inline constexpr int kExitOk = 0;

@@ -22,7 +22,8 @@ std::vector<Command> commands() {
             checkConfigCommand(), objectionsAddCommand(),   objectionsRemoveCommand(), objectionsListCommand(),
             subjectCommand(),     purposesCommand(),        consoleCommand(),        purgeCommand(),
             extractCommand(),     statusCommand(),          outboxRequeueCommand(),  previewCommand(),
-            migrateStoreCommand()};
+            migrateStoreCommand(),  caInitCommand(),          caIssueCommand(),        caRevokeCommand(),
+            caCrlCommand(),         caListCommand()};
 }
 
 void printOverview(std::ostream& out) {

@@ -372,6 +372,16 @@ void readConsole(const ConfigReader& r, GatewayConfig& c) {
     c.console = std::move(console);
 }
 
+void readCa(const ConfigReader& r, GatewayConfig& c) {
+    if (r.children("ca").empty()) return;
+    r.refuseUnknown("ca", {"folder", "certificate_days", "crl_days"});
+    CaSettings ca;
+    ca.folder = r.path("ca.folder");
+    ca.certificateDays = static_cast<std::uint32_t>(r.number("ca.certificate_days", ca.certificateDays, 1, 3'650));
+    ca.crlDays = static_cast<std::uint32_t>(r.number("ca.crl_days", ca.crlDays, 1, 366));
+    c.ca = std::move(ca);
+}
+
 void readDelivery(const ConfigReader& r, GatewayConfig& c) {
     r.refuseUnknown("delivery", {"workers", "initial_backoff_seconds", "max_backoff_seconds",
                                  "dead_letter_after_hours", "lease_seconds"});
@@ -445,11 +455,12 @@ void readAdmin(const ConfigReader& r, GatewayConfig& c) {
 GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
     ConfigReader r(std::filesystem::absolute(file).lexically_normal());
     static const std::set<std::string> sections = {"gateway", "tls",      "peer", "purpose", "job",    "sink",
-                                                   "ledger",  "console",  "delivery", "http", "admin", "storage"};
+                                                   "ledger",  "console",  "delivery", "http", "admin", "storage",
+                                                   "ca"};
     for (const std::string& top : r.children("")) {
         if (!sections.contains(top)) {
             r.fail(top, "unknown section (expected gateway, tls, peer.*, purpose.*, job.*, sink, ledger, console, delivery, http, "
-                      "admin, storage)");
+                      "admin, storage, ca)");
         }
     }
     GatewayConfig c;
@@ -466,6 +477,7 @@ GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
     readHttp(r, c);
     readAdmin(r, c);
     readStorage(r, c);
+    readCa(r, c);
     // The ledger accounts for the data: it must not forget a batch before the batch is gone.
     for (const auto& [id, purpose] : c.purposes) {
         if (c.ledger.retentionDays != 0 && c.ledger.retentionDays < purpose.retentionDays) {

@@ -170,6 +170,14 @@ struct StorageSettings {
     std::uint32_t poolSize = 8;          // PostgreSQL sessions per process
 };
 
+// The federation CA this party runs (docs/federation.md): where its folder is and
+// how long what it signs stays valid. Present only with a [ca] section.
+struct CaSettings {
+    std::filesystem::path folder;          // root and issuing certificates, issuing key, what was issued
+    std::uint32_t certificateDays = 397;   // a party certificate's validity
+    std::uint32_t crlDays = 7;             // a CRL's nextUpdate, from when it is made
+};
+
 struct GatewayConfig {
     std::filesystem::path file;
     Role role = Role::Institution;
@@ -194,6 +202,7 @@ struct GatewayConfig {
     HttpSettings http;
     std::optional<AdminSettings> admin;
     StorageSettings storage;
+    std::optional<CaSettings> ca;
 
     // Reads and checks the file; throws ConfigError naming file and key.
     static GatewayConfig load(const std::filesystem::path& file);

@@ -42,6 +42,9 @@ enum class Operation {
     PayloadPurged,
     LedgerPurged,
     LedgerMigrated,
+    // the federation CA (docs/federation.md)
+    CertificateIssued,
+    CertificateRevoked,
     // Written by earlier versions only (refused TLS handshakes, now a metric):
     // old ledgers still hold such entries.
     ConnectionRefused,
@@ -70,6 +73,8 @@ enum class Outcome {
     Deleted,
     Blanked,
     Migrated,
+    Issued,
+    Revoked,
 };
 
 struct OperationText {
@@ -107,6 +112,8 @@ inline constexpr std::array kOperations{
     OperationText{Operation::PayloadPurged, "payload-purged"},
     OperationText{Operation::LedgerPurged, "ledger-purged"},
     OperationText{Operation::LedgerMigrated, "ledger-migrated"},
+    OperationText{Operation::CertificateIssued, "certificate-issued"},
+    OperationText{Operation::CertificateRevoked, "certificate-revoked"},
     OperationText{Operation::ConnectionRefused, "connection-refused"},
 };
 
@@ -122,6 +129,7 @@ inline constexpr std::array kOutcomes{
     OutcomeText{Outcome::NotFound, "not-found"},     OutcomeText{Outcome::Answered, "answered"},
     OutcomeText{Outcome::Rotated, "rotated"},        OutcomeText{Outcome::Deleted, "deleted"},
     OutcomeText{Outcome::Blanked, "blanked"},        OutcomeText{Outcome::Migrated, "migrated"},
+    OutcomeText{Outcome::Issued, "issued"},          OutcomeText{Outcome::Revoked, "revoked"},
 };
 
 // What reading shows as the operation of an entry whose bytes retention

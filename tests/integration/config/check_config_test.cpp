@@ -121,5 +121,21 @@ TEST_F(CheckConfigTest, AnExtractionPurposeMustBeDefinedAndServedByAnInstitution
     expectRefusedNaming(regionConfig(), "peer.univ-montpellier.extract_purposes");
 }
 
+TEST_F(CheckConfigTest, CaSectionMistakesNameTheirKey) {
+    ASSERT_FALSE(HasFailure());
+    const std::string original = readFile(regionConfig());
+    for (const auto& [section, key] : std::vector<std::pair<std::string, std::string>>{
+             {"[ca]\ncertificate_days = 397\n", "ca.folder"},
+             {"[ca]\nfolder = ca\ncertificate_days = 0\n", "ca.certificate_days"},
+             {"[ca]\nfolder = ca\ncrl_days = 400\n", "ca.crl_days"},
+             {"[ca]\nfolder = ca\nroot_key = offline\n", "ca.root_key"}}) {
+        writeFile(regionConfig(), original + "\n" + section);
+        expectRefusedNaming(regionConfig(), key);
+    }
+    writeFile(regionConfig(), original + "\n[ca]\nfolder = ca\ncertificate_days = 90\ncrl_days = 2\n");
+    const auto r = checkConfig(regionConfig());
+    EXPECT_EQ(r.exitCode, 0) << r;
+}
+
 }  // namespace
 }  // namespace passerelle::integration

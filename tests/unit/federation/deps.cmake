@@ -1,0 +1,1 @@
+set(TEST_DEPS passerelle_federation OpenSSL::Crypto)
