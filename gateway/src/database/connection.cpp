@@ -175,6 +175,7 @@ std::int64_t Rows::integer(std::size_t row, std::size_t column) const {
     const auto& cell = std::get<TextColumn>(cells_->columns[column])[row];
     if (cell.isNull()) return 0;
     const std::string& text = cell.value();
+    if (text == "t" || text == "f") return text == "t" ? 1 : 0;  // a PostgreSQL boolean
     std::int64_t value = 0;
     const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (error != std::errc() || end != text.data() + text.size()) {
