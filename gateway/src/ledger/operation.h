@@ -45,6 +45,9 @@ enum class Operation {
     // the federation CA (docs/federation.md)
     CertificateIssued,
     CertificateRevoked,
+    // the federation's directory (docs/federation.md)
+    DirectoryPublished,
+    DirectoryAdopted,
     // Written by earlier versions only (refused TLS handshakes, now a metric):
     // old ledgers still hold such entries.
     ConnectionRefused,
@@ -75,6 +78,8 @@ enum class Outcome {
     Migrated,
     Issued,
     Revoked,
+    Published,
+    Adopted,
 };
 
 struct OperationText {
@@ -114,6 +119,8 @@ inline constexpr std::array kOperations{
     OperationText{Operation::LedgerMigrated, "ledger-migrated"},
     OperationText{Operation::CertificateIssued, "certificate-issued"},
     OperationText{Operation::CertificateRevoked, "certificate-revoked"},
+    OperationText{Operation::DirectoryPublished, "directory-published"},
+    OperationText{Operation::DirectoryAdopted, "directory-adopted"},
     OperationText{Operation::ConnectionRefused, "connection-refused"},
 };
 
@@ -130,6 +137,7 @@ inline constexpr std::array kOutcomes{
     OutcomeText{Outcome::Rotated, "rotated"},        OutcomeText{Outcome::Deleted, "deleted"},
     OutcomeText{Outcome::Blanked, "blanked"},        OutcomeText{Outcome::Migrated, "migrated"},
     OutcomeText{Outcome::Issued, "issued"},          OutcomeText{Outcome::Revoked, "revoked"},
+    OutcomeText{Outcome::Published, "published"},    OutcomeText{Outcome::Adopted, "adopted"},
 };
 
 // What reading shows as the operation of an entry whose bytes retention

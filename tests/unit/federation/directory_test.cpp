@@ -11,6 +11,7 @@
 
 #include "common/encoding.h"
 #include "federation/directory.h"
+#include "federation/directory_file.h"
 #include "federation_test_support.h"
 #include "privacy/key_folder.h"
 #include "privacy/party_keys.h"
@@ -221,6 +222,86 @@ TEST_F(DirectoryTest, BytesThatAreNotTheCanonicalFormAreRefused) {
     std::string json = directoryJson(sample());
     json.insert(1, " ");
     EXPECT_NE(refusalOf(json).find("canonical form"), std::string::npos) << refusalOf(json);
+}
+
+// --- publication (the Region) and adoption (an institution)
+
+class DirectoryFiles : public DirectoryTest {
+protected:
+    std::vector<privacy::SignPublicKey> pinned() const { return {regionKey()}; }
+    std::size_t entriesOf(ledger::Ledger& l, ledger::Operation op) {
+        const auto all = l.entries();
+        return static_cast<std::size_t>(std::count_if(all.begin(), all.end(), [op](const auto& e) { return e.is(op); }));
+    }
+
+    DirectoryFile published{dir.path() / "region-state" / "directory.json"};
+    DirectoryFile adopted{dir.path() / "institution-state" / "directory.json"};
+    ledger::Ledger institutionLedger{dir.path() / "institution-ledger.db", clock};
+};
+
+TEST_F(DirectoryFiles, EachPublicationIsANewerVersionAndALedgerEntry) {
+    EXPECT_FALSE(published.read());
+    const auto first = publishDirectory(sample(), regionKeys(), published, ledger, clock);
+    const auto second = publishDirectory(sample(), regionKeys(), published, ledger, clock);
+    EXPECT_GT(second.version, first.version);
+    ASSERT_TRUE(published.held());
+    EXPECT_EQ(published.held()->version, second.version);
+    EXPECT_EQ(published.held()->sha256, second.sha256);
+    EXPECT_EQ(parseDirectory(published.read()->json).issued, formatUtc(clock.at));
+    const auto entries = ledger.entries();
+    ASSERT_EQ(entriesOf(ledger, ledger::Operation::DirectoryPublished), 2u);
+    EXPECT_NE(entries.back().reason.find("version " + std::to_string(second.version) + "; sha256 " + second.sha256),
+              std::string::npos)
+        << entries.back().reason;
+    EXPECT_EQ(entries.back().outcome, "published");
+
+    // A lost file: the next day's publication is still newer than anything published.
+    std::filesystem::remove(published.path());
+    clock.advanceDays(1);
+    EXPECT_GT(publishDirectory(sample(), regionKeys(), published, ledger, clock).version, second.version);
+}
+
+TEST_F(DirectoryFiles, AnInstitutionAdoptsANewVersionOnceAndLedgersIt) {
+    publishDirectory(sample(), regionKeys(), published, ledger, clock);
+    const auto served = *published.read();
+    const auto first = adoptDirectory(served, pinned(), adopted, institutionLedger);
+    EXPECT_TRUE(first.changed);
+    EXPECT_EQ(adopted.read()->json, served.json);
+    const auto again = adoptDirectory(served, pinned(), adopted, institutionLedger);
+    EXPECT_FALSE(again.changed) << "the version held, served again";
+    ASSERT_EQ(entriesOf(institutionLedger, ledger::Operation::DirectoryAdopted), 1u);
+    const auto entry = institutionLedger.entries().back();
+    EXPECT_EQ(entry.counterpart, "region-occitanie");
+    EXPECT_EQ(entry.outcome, "adopted");
+    EXPECT_NE(entry.reason.find("sha256 " + first.version.sha256), std::string::npos) << entry.reason;
+}
+
+TEST_F(DirectoryFiles, AStaleOrForgedDirectoryChangesNothingAndIsNotLedgered) {
+    publishDirectory(sample(), regionKeys(), published, ledger, clock);
+    const auto older = *published.read();
+    clock.advanceDays(1);
+    publishDirectory(sample(), regionKeys(), published, ledger, clock);
+    adoptDirectory(*published.read(), pinned(), adopted, institutionLedger);
+    const std::string held = adopted.read()->json;
+    const auto entriesBefore = institutionLedger.size();
+
+    EXPECT_THROW(adoptDirectory(older, pinned(), adopted, institutionLedger), DirectoryError) << "a replayed copy";
+    auto forged = *published.read();
+    forged.signature = older.signature;
+    EXPECT_THROW(adoptDirectory(forged, pinned(), adopted, institutionLedger), DirectoryError);
+    EXPECT_EQ(adopted.read()->json, held);
+    EXPECT_EQ(institutionLedger.size(), entriesBefore);
+}
+
+TEST_F(DirectoryFiles, ADamagedHeldFileIsNamed) {
+    std::filesystem::create_directories(adopted.path().parent_path());
+    writeText(adopted.path(), "{\"directory\": 3}");
+    try {
+        adopted.held();
+        FAIL() << "a damaged file was read";
+    } catch (const DirectoryError& e) {
+        EXPECT_NE(std::string(e.what()).find(adopted.path().string()), std::string::npos) << e.what();
+    }
 }
 
 }  // namespace
