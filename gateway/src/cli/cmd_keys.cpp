@@ -44,12 +44,14 @@ Command keysExportPublicCommand() {
                     {"output", true, "write to this file instead of standard output", "FILE"}};
     return {spec, [](const ParsedOptions& options) {
                 const auto config = config::GatewayConfig::load(options.value("config"));
-                const auto keys = privacy::PartyKeys::load(config.keysDir);
+                (void)privacy::PartyKeys::load(config.keysDir);  // refuses a folder whose secrets do not match
+                // With the retired keys, so peers still verify what they signed while current.
+                const privacy::PublicKeys keys = privacy::KeyFolder::publicKeysWithHistory(config.keysDir);
                 if (auto output = options.optional("output")) {
-                    privacy::writePublicKeysFile(*output, keys.publicKeys());
+                    privacy::writePublicKeysFile(*output, keys);
                     std::cout << "public keys of " << config.party << " written to " << *output << "\n";
                 } else {
-                    std::cout << privacy::publicKeysText(keys.publicKeys());
+                    std::cout << privacy::publicKeysText(keys);
                 }
                 return kExitOk;
             }};
@@ -67,6 +69,9 @@ Command keysRotateCommand() {
         "Without --pseudonym: moves sign.key, box.key and public.keys into previous/<box key id>/\n"
         "(folder 0700, files 0600) and writes new ones. Batches sealed to the old box key still open.\n"
         "Give the new public.keys to your peers before sending: they verify your manifests with it.\n"
+        "It lists the retired keys with the interval they were current in, so peers still verify the\n"
+        "manifests, receipts and checkpoints signed before; for 7 days they also accept new ones\n"
+        "signed with the retired key (docs/privacy.md \"Key history\").\n"
         "\n"
         "With --pseudonym: keeps pseudonym.key as previous-pseudonym/<epoch>.key, writes a new one and\n"
         "raises pseudonym.epoch. Every pseudonym of every domain changes (\"<epoch>:<hex>\"), so\n"
