@@ -143,10 +143,13 @@ std::string ExtractionService::readBody(Poco::Net::HTTPServerRequest& request, t
 void ExtractionService::checkSigned(const ExtractionRequest& req, const SignedExtractionRequest& envelope,
                                     const RequestContext& ctx) const {
     const std::string& peer = ctx.peer.commonName;
-    // The peer's current key, or the one it retired less than a week ago (key history).
-    privacy::SignPublicKey peerKey;
+    // The peer's current key (issued_at is then judged by the freshness window checked next),
+    // or a key of its history valid at issued_at and retired less than a week ago.
+    privacy::SignPublicKey peerKey = parts_.peers.of(peer).sign;
     try {
-        peerKey = parts_.peers.liveSignKey(peer, req.requesterKeyId, req.issuedAt);
+        if (req.requesterKeyId != peerKey.id()) {
+            peerKey = parts_.peers.liveSignKey(peer, req.requesterKeyId, req.issuedAt);
+        }
     } catch (const BatchError& e) {
         ctx.deny(transport::WireError::BadSignature,
                  "the request names signing key " + req.requesterKeyId + ", which peer." + peer +
