@@ -3,6 +3,7 @@
 // of a given date (privacy/key_history.h).
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include <fstream>
 #include <functional>
@@ -11,6 +12,7 @@
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/errors.h"
+#include "privacy/batch_reader.h"
 #include "privacy/key_folder.h"
 #include "privacy/key_history.h"
 #include "test_support.h"
@@ -161,6 +163,46 @@ TEST_F(KeyHistory, LiveExchangeTakesARetiredKeyForSevenDaysOnly) {
     EXPECT_NE(stale.refusal.find(keys.sign.id()), std::string::npos) << stale.refusal;
     // The current key, of course, at any time after it became current.
     EXPECT_TRUE(liveSignKey(keys, keys.sign.id(), "2027-01-01T00:00:00Z", at("2027-01-01T00:00:00Z")).key);
+}
+
+// A manifest signed with the retired key (kept in previous/<box key id>/sign.key): verified
+// when dated while the key was current, refused naming the party and key id when dated after.
+TEST_F(KeyHistory, AManifestSignedByARetiredKeyAfterItsRetirementIsRefused) {
+    const PublicKeys first = published();
+    KeyFolder::rotateSealingKeys(dir, at("2025-06-01T12:00:00Z"));
+    const PublicKeys keys = published();
+    const auto secret = testing::readFile(dir / KeyFolder::kPreviousDir / first.box.id() / KeyFolder::kSignFile);
+    ASSERT_EQ(secret.size(), static_cast<std::size_t>(crypto_sign_SECRETKEYBYTES));
+
+    const auto signedManifest = [&](const std::string& createdAt) {
+        Manifest m;
+        m.batchId = "00112233445566778899aabbccddeeff";
+        m.sender = "univ-test";
+        m.recipient = "region-occitanie";
+        m.purpose = "region-survey-contact";
+        m.fields = {"pseudonym"};
+        m.recordCount = 1;
+        m.senderKeyId = first.sign.id();
+        m.recipientKeyId = "fedcba9876543210";
+        m.payloadDigest = "sha256:" + std::string(64, 'a');
+        m.createdAt = createdAt;
+        const std::string json = m.canonicalJson();
+        std::vector<std::uint8_t> signature(crypto_sign_BYTES);
+        crypto_sign_detached(signature.data(), nullptr, reinterpret_cast<const unsigned char*>(json.data()),
+                             json.size(), secret.data());
+        return std::pair{json, signature};
+    };
+    const SenderKeyLookup byHistory = [&](const ManifestSigner& signer) {
+        const SignKeyLookup found = signKeyValidAt(keys, signer.keyId, signer.createdAt);
+        if (!found.key) throw KeyError(found.refusal);
+        return *found.key;
+    };
+
+    const auto [before, beforeSig] = signedManifest("2025-05-01T00:00:00Z");
+    EXPECT_EQ(verifyManifest(before, beforeSig, byHistory).senderKeyId, first.sign.id());
+    const auto [after, afterSig] = signedManifest("2025-06-02T00:00:00Z");
+    const std::string error = keyErrorOf([&] { (void)verifyManifest(after, afterSig, byHistory); });
+    EXPECT_NE(error.find("after key " + first.sign.id() + " of 'univ-test' was retired"), std::string::npos) << error;
 }
 
 TEST_F(KeyHistory, AForgedHistoryLineIsRefusedNamingFileAndLine) {
