@@ -3,8 +3,11 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <utility>
 
 #include "cli/commands.h"
+#include "common/clock.h"
 #include "config/gateway_config.h"
 #include "party/key_rotation.h"
 #include "privacy/key_folder.h"
@@ -121,6 +124,19 @@ Command keysShowCommand() {
                       << "\n";
             for (const auto& old : info.previous) {
                 std::cout << "  signing " << old.signId << "  sealing " << old.boxId << "\n";
+            }
+            // The key history peers are given (keys export-public): which key was current when.
+            const privacy::PublicKeys history = privacy::KeyFolder::publicKeysWithHistory(config.keysDir);
+            const auto when = [](const std::optional<privacy::KeyTime>& t) {
+                return t ? formatUtc(*t) : std::string("unrecorded");
+            };
+            std::cout << "current since    " << when(history.validFrom) << "\n";
+            for (const auto& [what, keys] : {std::pair{"signing", &history.retiredSign},
+                                             std::pair{"sealing", &history.retiredBox}}) {
+                for (const privacy::KeyPeriod& k : *keys) {
+                    std::cout << "  " << what << " " << k.id() << " valid " << when(k.validFrom) << " .. "
+                              << when(k.validUntil) << "\n";
+                }
             }
             if (!info.previousPseudonymEpochs.empty()) {
                 std::cout << "retired pseudonym epochs";

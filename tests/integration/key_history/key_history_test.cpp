@@ -121,6 +121,15 @@ TEST_F(KeyHistoryExchange, RotationsOnBothSidesLeaveEveryTransferVerifiable) {
         EXPECT_EQ(keys.retiredSign.at(0).validUntil, keys.validFrom) << party;
     }
 
+    // `keys show` gives the same history.
+    const privacy::PublicKeys instKeys = privacy::readPublicKeysFile(exchanged("univ-montpellier"));
+    const auto shown = passerelle({"keys", "show", "--config", inst_.config.string()}, "keys-show");
+    EXPECT_EQ(shown.exitCode, 0) << shown;
+    EXPECT_NE(shown.out.find("  signing " + instKeys.retiredSign.at(0).id() + " valid " +
+                             formatUtc(*instKeys.retiredSign.at(0).validFrom) + " .. " + formatUtc(*instKeys.validFrom)),
+              std::string::npos)
+        << shown;
+
     for (const auto& [config, label] : {std::pair{inst_.config, "institution"}, std::pair{regionConfig(), "region"}}) {
         const auto r = auditVerify(config, label);
         EXPECT_EQ(r.exitCode, 0) << label << "\n" << r;
