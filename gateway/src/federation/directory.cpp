@@ -89,10 +89,15 @@ DirectoryKey parseKey(StrictJsonObject& o, const std::string& where) {
     key.use = parseUse(where + "use", o.text("use"));
     key.publicKeyHex = o.text("public_key");
     if (!isLowerHex(key.publicKeyHex, 64)) malformed(where + "public_key", "is not 64 lower-case hex characters");
-    key.validFrom = checkedTime(where + "valid_from", o.text("valid_from"));
+    const std::string status = o.text("status");
+    if (status != "current" && status != "retired") malformed(where + "status", "is neither current nor retired");
+    key.current = status == "current";
+    if (auto from = o.textOrNull("valid_from")) key.validFrom = checkedTime(where + "valid_from", *from);
     if (auto until = o.textOrNull("valid_until")) {
+        if (key.current) malformed(where + "valid_until", "is set on the current key");
         key.validUntil = checkedTime(where + "valid_until", *until);
-        if (*parseUtc(*key.validUntil) < *parseUtc(key.validFrom)) malformed(where + "valid_until", "is before valid_from");
+        if (key.validFrom && *parseUtc(*key.validUntil) < *parseUtc(*key.validFrom))
+            malformed(where + "valid_until", "is before valid_from");
     }
     o.refuseOtherMembers();
     return key;
@@ -101,11 +106,11 @@ DirectoryKey parseKey(StrictJsonObject& o, const std::string& where) {
 void checkKeyHistory(const DirectoryParty& party, const std::string& where) {
     for (KeyUse use : {KeyUse::Sign, KeyUse::Box}) {
         const auto current = std::count_if(party.keys.begin(), party.keys.end(), [use](const DirectoryKey& k) {
-            return k.use == use && !k.validUntil;
+            return k.use == use && k.current;
         });
         if (current != 1) {
-            malformed(where + "keys", "must hold exactly one current " + std::string(toText(use)) +
-                                          " key (one without valid_until), not " + std::to_string(current));
+            malformed(where + "keys", "must hold exactly one current " + std::string(toText(use)) + " key, not " +
+                                          std::to_string(current));
         }
     }
     std::set<std::string> seen;
@@ -189,7 +194,7 @@ std::string_view toText(PartyRole role) { return role == PartyRole::Region ? "re
 
 const DirectoryKey& DirectoryParty::currentKey(KeyUse use) const {
     for (const auto& key : keys) {
-        if (key.use == use && !key.validUntil) return key;
+        if (key.use == use && key.current) return key;
     }
     throw std::logic_error("a parsed directory party without a current key");
 }
@@ -223,9 +228,9 @@ std::string directoryJson(const Directory& d) {
             Poco::JSON::Object key(Poco::JSON_PRESERVE_KEY_ORDER);
             key.set("use", std::string(toText(k.use)));
             key.set("public_key", k.publicKeyHex);
-            key.set("valid_from", k.validFrom);
-            if (k.validUntil) key.set("valid_until", *k.validUntil);
-            else key.set("valid_until", Poco::Dynamic::Var());
+            key.set("status", k.current ? "current" : "retired");
+            key.set("valid_from", k.validFrom ? Poco::Dynamic::Var(*k.validFrom) : Poco::Dynamic::Var());
+            key.set("valid_until", k.validUntil ? Poco::Dynamic::Var(*k.validUntil) : Poco::Dynamic::Var());
             keys.add(key);
         }
         party.set("keys", keys);

@@ -35,12 +35,14 @@ enum class PartyRole { Region, Institution };
 std::string_view toText(KeyUse use);
 std::string_view toText(PartyRole role);
 
-// One key of a party's history and when it was valid: from `validFrom` (RFC 3339
-// UTC) until `validUntil`, open for the current key.
+// One key of a party's history and when it was valid: from `validFrom` until
+// `validUntil` (RFC 3339 UTC), each null when unknown (keys made before key history
+// was recorded: that side is open). The current key has no validUntil.
 struct DirectoryKey {
     KeyUse use = KeyUse::Sign;
     std::string publicKeyHex;  // 32 bytes, 64 lower-case hex characters
-    std::string validFrom;
+    bool current = false;
+    std::optional<std::string> validFrom;
     std::optional<std::string> validUntil;
     bool operator==(const DirectoryKey&) const = default;
 };
@@ -57,7 +59,7 @@ struct DirectoryParty {
     std::vector<DirectoryKey> keys;            // every signing and sealing key it has had
     bool operator==(const DirectoryParty&) const = default;
 
-    // The key of `use` valid now (the one without validUntil).
+    // The key of `use` valid now.
     const DirectoryKey& currentKey(KeyUse use) const;
 };
 

@@ -11,6 +11,7 @@
 
 #include "common/encoding.h"
 #include "federation/directory.h"
+#include "federation/directory_builder.h"
 #include "federation/directory_file.h"
 #include "federation_test_support.h"
 #include "privacy/key_folder.h"
@@ -46,18 +47,18 @@ protected:
         region.name = "Région Occitanie";
         region.endpoint = "https://passerelle.region.example:8443";
         region.certificateSha256 = hexKey(1);
-        region.keys = {{KeyUse::Sign, hexKey(2), "2026-01-01T00:00:00Z", std::nullopt},
-                       {KeyUse::Box, hexKey(3), "2026-01-01T00:00:00Z", std::nullopt}};
+        region.keys = {{KeyUse::Sign, hexKey(2), true, "2026-01-01T00:00:00Z", std::nullopt},
+                       {KeyUse::Box, hexKey(3), true, std::nullopt, std::nullopt}};
         DirectoryParty univ;
         univ.id = "univ-montpellier";
         univ.uai = "0342321N";
         univ.name = "Université de Montpellier";
         univ.certificateSha256 = hexKey(4);
         univ.sendPurposes = {"insertion-outcome", "region-survey-contact"};
-        univ.keys = {{KeyUse::Sign, hexKey(5), "2026-01-01T00:00:00Z", std::string("2026-06-01T00:00:00Z")},
-                     {KeyUse::Box, hexKey(6), "2026-01-01T00:00:00Z", std::string("2026-06-01T00:00:00Z")},
-                     {KeyUse::Sign, hexKey(7), "2026-06-01T00:00:00Z", std::nullopt},
-                     {KeyUse::Box, hexKey(8), "2026-06-01T00:00:00Z", std::nullopt}};
+        univ.keys = {{KeyUse::Sign, hexKey(5), false, "2026-01-01T00:00:00Z", "2026-06-01T00:00:00Z"},
+                     {KeyUse::Box, hexKey(6), false, std::nullopt, std::nullopt},  // from before key history
+                     {KeyUse::Sign, hexKey(7), true, "2026-06-01T00:00:00Z", std::nullopt},
+                     {KeyUse::Box, hexKey(8), true, "2026-06-01T00:00:00Z", std::nullopt}};
         d.parties = {region, univ};
         d.caChainPem = readText(folder.trustFile());
         d.crls = {readText(folder.rootCrl()), issuingCrl};
@@ -182,8 +183,17 @@ TEST_F(DirectoryTest, EachFieldFromTheNetworkIsCheckedWhereItIsParsed) {
              partyOf(o, 1)->getArray("keys")->getObject(0)->set("valid_until", "2025-01-01T00:00:00Z");
          }, "is before valid_from"},
         {"two current keys", [this](auto& o) {
-             partyOf(o, 1)->getArray("keys")->getObject(0)->set("valid_until", Poco::Dynamic::Var());
+             auto key = partyOf(o, 1)->getArray("keys")->getObject(0);
+             key->set("status", "current");
+             key->set("valid_until", Poco::Dynamic::Var());
          }, "exactly one current sign key"},
+        {"no current key", [this](auto& o) { partyOf(o, 1)->getArray("keys")->getObject(2)->set("status", "retired"); },
+         "exactly one current sign key"},
+        {"a current key with an end", [this](auto& o) {
+             partyOf(o, 1)->getArray("keys")->getObject(2)->set("valid_until", "2027-01-01T00:00:00Z");
+         }, "parties[1].keys[2].valid_until is set on the current key"},
+        {"key status", [this](auto& o) { partyOf(o, 1)->getArray("keys")->getObject(0)->set("status", "old"); },
+         "parties[1].keys[0].status"},
         {"keys not objects", [this](auto& o) {
              Poco::JSON::Array a;
              a.add("x");
@@ -222,6 +232,30 @@ TEST_F(DirectoryTest, BytesThatAreNotTheCanonicalFormAreRefused) {
     std::string json = directoryJson(sample());
     json.insert(1, " ");
     EXPECT_NE(refusalOf(json).find("canonical form"), std::string::npos) << refusalOf(json);
+}
+
+TEST_F(DirectoryTest, AKeyHistoryCrossesTheDirectoryUnchanged) {
+    privacy::PublicKeys keys = privacy::PartyKeys::load(dir.path() / "region-keys").publicKeys();
+    keys.party = "univ-montpellier";
+    const auto t = [](const char* text) { return *parseUtc(text); };
+    keys.validFrom = t("2026-06-01T00:00:00Z");
+    privacy::KeyPeriod oldSign{{}, t("2026-01-01T00:00:00Z"), t("2026-06-01T00:00:00Z")};
+    oldSign.key.fill(5);
+    privacy::KeyPeriod unknownBox{{}, std::nullopt, std::nullopt};  // from before key history
+    unknownBox.key.fill(6);
+    keys.retiredSign = {oldSign};
+    keys.retiredBox = {unknownBox};
+
+    Directory d = sample();
+    d.parties[1].keys = directoryKeys(keys);
+    const Directory read = parseDirectory(directoryJson(d));
+    const privacy::PublicKeys back = publicKeysOf(*read.party("univ-montpellier"));
+    EXPECT_EQ(back.party, keys.party);
+    EXPECT_EQ(back.sign, keys.sign);
+    EXPECT_EQ(back.box, keys.box);
+    EXPECT_EQ(back.validFrom, keys.validFrom);
+    EXPECT_EQ(back.retiredSign, keys.retiredSign);
+    EXPECT_EQ(back.retiredBox, keys.retiredBox);
 }
 
 // --- publication (the Region) and adoption (an institution)
