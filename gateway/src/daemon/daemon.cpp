@@ -5,6 +5,7 @@
 #include "console/console_server.h"
 #include "daemon/exchange_routes.h"
 #include "daemon/gateway_status.h"
+#include "federation/directory_refresh.h"
 #include "party/background_loop.h"
 #include "party/exchange_metrics.h"
 #include "party/outbox_recovery.h"
@@ -64,6 +65,47 @@ private:
 
     Gateway& gateway_;
     std::chrono::system_clock::time_point lastPurge_{};
+    exchange::BackgroundLoop loop_;
+};
+
+// An institution's copy of the federation's directory, when [directory] is set:
+// fetched at start and every refresh_minutes. A failure leaves the version held in
+// force and is retried at the next round.
+class DirectoryKeeper {
+public:
+    explicit DirectoryKeeper(Gateway& gateway)
+        : gateway_(gateway), loop_([this]() -> std::chrono::steady_clock::duration {
+              run();
+              return std::chrono::minutes(gateway_.config().directory->refreshMinutes);
+          }) {}
+
+    static std::unique_ptr<DirectoryKeeper> startFor(Gateway& gateway) {
+        if (!gateway.config().directory) return nullptr;
+        auto keeper = std::make_unique<DirectoryKeeper>(gateway);
+        keeper->loop_.start();
+        return keeper;
+    }
+
+private:
+    void run() {
+        const auto& settings = *gateway_.config().directory;
+        try {
+            const auto refresh = federation::refreshDirectory(gateway_.config(), gateway_.peers(), gateway_.ledger());
+            if (refresh.adoption.changed) {
+                log().information("directory version %s of %s adopted (sha256 %s)",
+                                  std::to_string(refresh.adoption.version.version), settings.from,
+                                  refresh.adoption.version.sha256);
+            }
+            for (const auto& file : refresh.installedCrls) {
+                log().information("revocation list %s replaced by the directory's newer one", file.string());
+            }
+        } catch (const Error& e) {
+            log().error("directory from %s not adopted (the version held stays in force; retried in %s min): %s",
+                        settings.from, std::to_string(settings.refreshMinutes), std::string(e.what()));
+        }
+    }
+
+    Gateway& gateway_;
     exchange::BackgroundLoop loop_;
 };
 
@@ -164,6 +206,7 @@ void serveInstitution(Gateway& gateway, const DaemonHooks& hooks, std::chrono::s
     delivery.start();
     const auto listener = startExtractionListener(gateway, extractions, hooks);
     scheduler.start();
+    const auto directory = DirectoryKeeper::startFor(gateway);
     SideListeners side(gateway, hooks);
     hooks.say("institution gateway '" + gateway.config().party + "' running: " +
               std::to_string(gateway.config().delivery.workers) + " delivery worker(s), outbox checked every " +
