@@ -13,6 +13,7 @@
 #include "federation/directory.h"
 #include "federation/directory_builder.h"
 #include "federation/directory_file.h"
+#include "federation/directory_refresh.h"
 #include "federation_test_support.h"
 #include "privacy/key_folder.h"
 #include "privacy/party_keys.h"
@@ -336,6 +337,37 @@ TEST_F(DirectoryFiles, ADamagedHeldFileIsNamed) {
     } catch (const DirectoryError& e) {
         EXPECT_NE(std::string(e.what()).find(adopted.path().string()), std::string::npos) << e.what();
     }
+}
+
+TEST_F(DirectoryFiles, ANewerListReplacesTheTlsFileOfItsIssuerAndNothingElse) {
+    // The institution's [tls] crl: the root's list, an older list of the issuing CA, another CA's.
+    const auto tlsDir = dir.path() / "institution-tls";
+    std::filesystem::create_directories(tlsDir);
+    const auto rootFile = tlsDir / "root.crl", issuingFile = tlsDir / "crl.pem", otherFile = tlsDir / "other.crl";
+    const std::string rootList = readText(folder.rootCrl());
+    const std::string olderList = issuingCrl;
+    writeText(rootFile, rootList);
+    writeText(issuingFile, olderList);
+    TempDir otherDir;
+    const CaFolder other{otherDir.path() / "ca"};
+    CertificateAuthority::initialise(other, KeyType::P256, CaOperator{"region-occitanie", ""}, clock);
+    writeText(otherFile, readText(other.rootCrl()));
+    const std::string otherList = readText(otherFile);
+
+    Directory d = sample();
+    const std::string newer = ca().makeCrl().pem;  // CRL number 2
+    d.crls = {rootList, newer};
+    const auto installed = installDirectoryCrls(d, {rootFile, issuingFile, otherFile});
+    ASSERT_EQ(installed.size(), 1u);
+    EXPECT_EQ(installed[0], issuingFile);
+    EXPECT_EQ(readText(issuingFile), newer);
+    EXPECT_EQ(readText(rootFile), rootList) << "the same list is not rewritten";
+    EXPECT_EQ(readText(otherFile), otherList);
+
+    // An older list never replaces a newer one (a replayed directory cannot undo a revocation).
+    d.crls = {olderList};
+    EXPECT_TRUE(installDirectoryCrls(d, {rootFile, issuingFile, otherFile}).empty());
+    EXPECT_EQ(readText(issuingFile), newer);
 }
 
 }  // namespace
