@@ -23,21 +23,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using testing::TempDir;
+using testing::keyErrorOf;
 
 KeyTime at(const std::string& text) {
     const auto t = parseUtc(text);
     if (!t) throw std::invalid_argument("bad test time " + text);
     return *t;
-}
-
-std::string keyErrorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const KeyError& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected KeyError";
-    return {};
 }
 
 void writeText(const fs::path& p, const std::string& text) {

@@ -11,22 +11,13 @@ namespace passerelle::privacy {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::keyErrorOf;
 using testing::readFile;
 
 unsigned modeOf(const fs::path& p) {
     struct stat st {};
     EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
     return st.st_mode & 07777u;
-}
-
-std::string keyErrorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const KeyError& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected KeyError";
-    return {};
 }
 
 class KeyRotation : public testing::BatchFixture {

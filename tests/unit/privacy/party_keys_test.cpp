@@ -12,22 +12,13 @@
 namespace passerelle::privacy {
 namespace {
 
+using testing::keyErrorOf;
 using testing::TempDir;
 
 unsigned modeOf(const std::filesystem::path& p) {
     struct stat st {};
     EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
     return st.st_mode & 07777u;
-}
-
-std::string errorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const KeyError& e) {
-        return e.what();
-    }
-    ADD_FAILURE() << "expected KeyError";
-    return {};
 }
 
 TEST(PartyKeys, GenerateWritesSecretsWithMode0600AndFolder0700) {
@@ -53,7 +44,7 @@ TEST(PartyKeys, GenerateRefusesToOverwriteAndNamesTheFile) {
     const auto dir = tmp / "keys";
     KeyFolder::generate(dir, "region");
     const auto before = testing::readFile(dir / "sign.key");
-    const std::string msg = errorOf([&] { KeyFolder::generate(dir, "region"); });
+    const std::string msg = keyErrorOf([&] { KeyFolder::generate(dir, "region"); });
     EXPECT_NE(msg.find("sign.key"), std::string::npos) << msg;
     EXPECT_EQ(testing::readFile(dir / "sign.key"), before);
 
@@ -61,7 +52,7 @@ TEST(PartyKeys, GenerateRefusesToOverwriteAndNamesTheFile) {
     const auto dir2 = tmp / "keys2";
     std::filesystem::create_directories(dir2);
     testing::writeFile(dir2 / "pseudonym.key", std::vector<std::uint8_t>(32, 1));
-    const std::string msg2 = errorOf([&] { KeyFolder::generate(dir2, "region"); });
+    const std::string msg2 = keyErrorOf([&] { KeyFolder::generate(dir2, "region"); });
     EXPECT_NE(msg2.find("pseudonym.key"), std::string::npos) << msg2;
     EXPECT_FALSE(std::filesystem::exists(dir2 / "sign.key"));
 }
@@ -71,14 +62,14 @@ TEST(PartyKeys, LoadRefusesAKeyReadableByOthersNamingFileAndMode) {
     const auto dir = tmp / "keys";
     KeyFolder::generate(dir, "region");
     ASSERT_EQ(::chmod((dir / "sign.key").c_str(), 0644), 0);
-    const std::string msg = errorOf([&] { (void)PartyKeys::load(dir); });
+    const std::string msg = keyErrorOf([&] { (void)PartyKeys::load(dir); });
     EXPECT_NE(msg.find((dir / "sign.key").string()), std::string::npos) << msg;
     EXPECT_NE(msg.find("0644"), std::string::npos) << msg;
     EXPECT_NE(msg.find("chmod 600"), std::string::npos) << msg;
 
     ASSERT_EQ(::chmod((dir / "sign.key").c_str(), 0600), 0);
     ASSERT_EQ(::chmod((dir / "box.key").c_str(), 0640), 0);
-    const std::string msg2 = errorOf([&] { (void)PartyKeys::load(dir); });
+    const std::string msg2 = keyErrorOf([&] { (void)PartyKeys::load(dir); });
     EXPECT_NE(msg2.find("box.key"), std::string::npos) << msg2;
 }
 
@@ -87,12 +78,12 @@ TEST(PartyKeys, LoadRefusesMissingOrWrongSizeKeys) {
     const auto dir = tmp / "keys";
     KeyFolder::generate(dir, "region");
     std::filesystem::remove(dir / "pseudonym.key");
-    EXPECT_NE(errorOf([&] { (void)PartyKeys::load(dir); }).find("pseudonym.key"), std::string::npos);
+    EXPECT_NE(keyErrorOf([&] { (void)PartyKeys::load(dir); }).find("pseudonym.key"), std::string::npos);
 
     const auto dir2 = tmp / "keys2";
     KeyFolder::generate(dir2, "region");
     std::filesystem::resize_file(dir2 / "box.key", 31);
-    const std::string msg = errorOf([&] { (void)PartyKeys::load(dir2); });
+    const std::string msg = keyErrorOf([&] { (void)PartyKeys::load(dir2); });
     EXPECT_NE(msg.find("box.key"), std::string::npos) << msg;
     EXPECT_NE(msg.find("31"), std::string::npos) << msg;
 }
@@ -103,7 +94,7 @@ TEST(PartyKeys, LoadRefusesPublicFileThatDoesNotMatchSecrets) {
     KeyFolder::generate(tmp / "b", "b");
     std::filesystem::copy_file(tmp / "b" / "public.keys", tmp / "a" / "public.keys",
                                std::filesystem::copy_options::overwrite_existing);
-    const std::string msg = errorOf([&] { (void)PartyKeys::load(tmp / "a"); });
+    const std::string msg = keyErrorOf([&] { (void)PartyKeys::load(tmp / "a"); });
     EXPECT_NE(msg.find("does not match"), std::string::npos) << msg;
 }
 
@@ -125,7 +116,7 @@ TEST(PartyKeys, PublicKeysFileErrorsNameFileAndKey) {
         std::ofstream out(path);
         out << "# comment\nparty = region  # trailing comment\nsign_public_key = abcd\n";
     }
-    std::string msg = errorOf([&] { (void)readPublicKeysFile(path); });
+    std::string msg = keyErrorOf([&] { (void)readPublicKeysFile(path); });
     EXPECT_NE(msg.find(path.string()), std::string::npos) << msg;
     EXPECT_NE(msg.find("sign_public_key"), std::string::npos) << msg;
 
@@ -133,14 +124,14 @@ TEST(PartyKeys, PublicKeysFileErrorsNameFileAndKey) {
         std::ofstream out(path);
         out << "party = region\nsign_public_key = " << std::string(64, 'a') << "\n";
     }
-    msg = errorOf([&] { (void)readPublicKeysFile(path); });
+    msg = keyErrorOf([&] { (void)readPublicKeysFile(path); });
     EXPECT_NE(msg.find("missing box_public_key"), std::string::npos) << msg;
 
     {
         std::ofstream out(path);
         out << "party = region\ncolour = blue\n";
     }
-    msg = errorOf([&] { (void)readPublicKeysFile(path); });
+    msg = keyErrorOf([&] { (void)readPublicKeysFile(path); });
     EXPECT_NE(msg.find(":2"), std::string::npos) << msg;
     EXPECT_NE(msg.find("colour"), std::string::npos) << msg;
 }

@@ -5,11 +5,13 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
+#include "common/errors.h"
 #include "privacy/party_keys.h"
 
 namespace passerelle::privacy::testing {
@@ -35,6 +37,17 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+// The message of the KeyError `f` throws; a test failure (and "") when it throws none.
+inline std::string keyErrorOf(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const KeyError& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "expected KeyError";
+    return {};
+}
 
 inline PartyKeys makeParty(const TempDir& tmp, const std::string& party) {
     const auto dir = tmp / ("keys-" + party);
