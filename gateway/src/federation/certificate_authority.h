@@ -38,6 +38,7 @@ struct InitialisedCa {
 
 struct IssueRequest {
     std::filesystem::path csrFile;
+    std::string csrPem;  // when not empty, the request itself (csrFile then only names it)
     bool server = false;                  // serverAuth as well as clientAuth
     std::vector<std::string> extraNames;  // more subjectAltNames: host names or IP addresses
 };
@@ -84,6 +85,10 @@ public:
     // Checks the request (certificate_request.h), issues the party's certificate,
     // keeps it (issued/<serial>.crt, issued.jsonl) and appends `certificate-issued`.
     IssuedChain issue(const IssueRequest& request);
+    // CaError, naming the file and the date, when the issuing certificate has expired.
+    void requireIssuingValid() const;
+    // The issuing certificate, PEM.
+    std::string issuingPem() const;
     // Records the revocation of the target's certificates and appends one
     // `certificate-revoked` each. CaError for an unknown or already revoked serial,
     // or a party without an unrevoked certificate.
