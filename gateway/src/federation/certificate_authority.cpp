@@ -266,8 +266,11 @@ std::vector<IssuedCertificate> CertificateAuthority::issued() const {
 }
 
 IssuedChain CertificateAuthority::issue(const IssueRequest& request) {
-    const CheckedRequest checked = checkRequest(
-        request.csrPem.empty() ? readWholeFile(request.csrFile, 64 << 10) : request.csrPem, request.csrFile);
+    return issue(request, readWholeFile(request.csrFile, 64 << 10));
+}
+
+IssuedChain CertificateAuthority::issue(const IssueRequest& request, std::string_view csrPem) {
+    const CheckedRequest checked = checkRequest(csrPem, request.csrFile);
     std::string names = "DNS:" + checked.party.str();
     for (const auto& extra : request.extraNames) names += "," + subjectAltNameEntry(extra);
 

@@ -38,7 +38,6 @@ struct InitialisedCa {
 
 struct IssueRequest {
     std::filesystem::path csrFile;
-    std::string csrPem;  // when not empty, the request itself (csrFile then only names it)
     bool server = false;                  // serverAuth as well as clientAuth
     std::vector<std::string> extraNames;  // more subjectAltNames: host names or IP addresses
 };
@@ -85,6 +84,8 @@ public:
     // Checks the request (certificate_request.h), issues the party's certificate,
     // keeps it (issued/<serial>.crt, issued.jsonl) and appends `certificate-issued`.
     IssuedChain issue(const IssueRequest& request);
+    // The same for a request already read: `csrPem` is its text, request.csrFile only names it.
+    IssuedChain issue(const IssueRequest& request, std::string_view csrPem);
     // CaError, naming the file and the date, when the issuing certificate has expired.
     void requireIssuingValid() const;
     // The issuing certificate, PEM.

@@ -14,6 +14,7 @@
 #include "federation/openssl_handles.h"
 #include "privacy/key_folder.h"
 #include "privacy/party_keys.h"
+#include "record/field_syntax.h"
 
 namespace passerelle::federation {
 
@@ -120,6 +121,12 @@ WrittenRequest writeEnrolmentRequest(const config::GatewayConfig& config, const 
         throw EnrolmentError(config.file.string() +
                              ": enrol is run by an institution (gateway.role = institution); the Region "
                              "issues its own certificate with passerelle ca issue");
+    }
+    // The Region checks it too; a typing error is better caught before the phone call.
+    if (!record::isUaiShape(config.uai) || !record::uaiCheckLetterMatches(config.uai)) {
+        throw EnrolmentError(config.file.string() + ": key 'gateway.uai' is not a UAI (7 digits and their check "
+                                                    "letter): check it in the national directory (RAMSESE); "
+                                                    "nothing was written");
     }
     if (fs::exists(out)) throw EnrolmentError(out.string() + " already exists; nothing was written (choose another --out)");
     WrittenRequest written{out, {}, false, false};

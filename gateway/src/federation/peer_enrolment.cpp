@@ -46,6 +46,10 @@ AddedPeer addEnrolledPeer(const config::GatewayConfig& config, const PeerAdditio
         throw ConfigError(config.file.string() + ": neither [ca] public_url nor --region-url gives the URL "
                                                  "institutions send their batches to");
     }
+    for (const auto& name : addition.extraNames) subjectAltNameEntry(name);  // CaError for a bad --san
+    if (addition.url && !addition.url->starts_with("https://")) {
+        throw EnrolmentError("--url must be an https:// URL; nothing was changed");
+    }
     if (fs::exists(addition.answerFile)) {
         throw EnrolmentError(addition.answerFile.string() +
                              " already exists; nothing was changed (choose another --out)");
@@ -120,15 +124,10 @@ AddedPeer addEnrolledPeer(const config::GatewayConfig& config, const PeerAdditio
 
     IssueRequest issue;
     issue.csrFile = file;
-    issue.csrPem = request.csrPem;
     issue.server = addition.server;
     issue.extraNames = addition.extraNames;
-    for (const auto& name : issue.extraNames) subjectAltNameEntry(name);  // refused before anything is issued
-    if (addition.url && !addition.url->starts_with("https://")) {
-        throw EnrolmentError("--url must be an https:// URL; nothing was changed");
-    }
 
-    const IssuedChain chain = authority.issue(issue);
+    const IssuedChain chain = authority.issue(issue, request.csrPem);
     if (!keysThere) {
         fs::create_directories(ca.peerKeysFolder);
         writeNewFile(keysFile, request.publicKeys, 0644);

@@ -4,10 +4,28 @@
 // check-config, and a batch goes over mutual TLS with the certificates issued. Each
 // refusal says what is wrong and changes nothing.
 
+#include <Poco/SHA2Engine.h>
+
 #include "../support/exchange_fixture.h"
 
 namespace passerelle::integration {
 namespace {
+
+// The fingerprint a party reads for these bytes: SHA-256, first 80 bits, base32, 4 groups.
+std::string fingerprintOf(const std::string& bytes) {
+    Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+    sha.update(bytes);
+    const auto digest = sha.digest();
+    static const char* const kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    std::string text;
+    for (int digit = 0; digit < 16; ++digit) {
+        unsigned value = 0;
+        for (int bit = digit * 5; bit < digit * 5 + 5; ++bit) value = (value << 1) | ((digest[bit / 8] >> (7 - bit % 8)) & 1u);
+        if (digit > 0 && digit % 4 == 0) text += '-';
+        text += kAlphabet[value];
+    }
+    return text;
+}
 
 class EnrolmentTest : public ExchangeTest {
 protected:
@@ -122,7 +140,6 @@ protected:
     }
 
     std::string rootSha256_;
-    std::string uai_ = "0342321N";
     fs::path exportFile_;
     Institution inst_;
 };
@@ -169,21 +186,29 @@ TEST_F(EnrolmentTest, EachRefusalOfPeersAddSaysWhyAndChangesNothing) {
     ASSERT_FALSE(fingerprint.empty());
     expectPeersAddRefused("AAAA-BBBB-CCCC-DDDD", "fingerprint is not the one given", "wrong-fingerprint");
 
-    // The institution's gateway.uai mistyped or not its own: it enrols again (its keys are
-    // kept) and reads the new request's fingerprint; the Region refuses on the UAI.
+    // A request whose UAI is not the institution's own, or mistyped, made by hand (enrol
+    // itself refuses a wrong check letter): the fingerprint read is the file's.
+    const std::string original = readFile(requestFile());
+    EXPECT_EQ(fingerprintOf(original), fingerprint);
     const auto refusedWith = [&](const std::string& uai, const std::string& expected, const std::string& log) {
-        std::string ini = readFile(inst_.config);
-        replace(ini, "uai = " + uai_, "uai = " + uai);
-        writeFile(inst_.config, ini);
-        uai_ = uai;
-        fs::remove(requestFile());
-        const std::string typed = enrol();
-        ASSERT_FALSE(typed.empty());
-        expectPeersAddRefused(typed, expected, log);
+        std::string text = original;
+        replace(text, "\"uai\":\"0342321N\"", "\"uai\":\"" + uai + "\"");
+        writeFile(requestFile(), text);
+        expectPeersAddRefused(fingerprintOf(text), expected, log);
     };
     refusedWith("0342321P", "check letter", "bad-check-letter");
     refusedWith("0311382J", "unknown UAI 0311382J", "unknown-uai");
     refusedWith("0341089Z", "belongs to 'univ-paul-valery'", "uai-of-another-party");
+
+    std::string ini = readFile(inst_.config);
+    replace(ini, "uai = 0342321N", "uai = 0342321P");
+    writeFile(inst_.config, ini);
+    fs::remove(requestFile());
+    const auto r = passerelle({"enrol", "--config", inst_.config.string(), "--out", requestFile().string()},
+                              "enrol-bad-uai");
+    EXPECT_EQ(r.exitCode, 1) << r;
+    EXPECT_NE(r.err.find("key 'gateway.uai' is not a UAI"), std::string::npos) << r;
+    EXPECT_FALSE(fs::exists(requestFile()));
 }
 
 TEST_F(EnrolmentTest, AnAnswerWhoseRootIsNotThePinnedOneIsRefusedAndNothingWritten) {
