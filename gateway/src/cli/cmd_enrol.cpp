@@ -38,6 +38,8 @@ int importAnswer(const ParsedOptions& options, const config::GatewayConfig& conf
     const auto imported = federation::importEnrolmentAnswer(config, import);
     std::cout << "enrolment answer of " << imported.region << " checked: root pinned, chain, key and signature\n";
     for (const auto& file : imported.written) std::cout << "  " << file.string() << "\n";
+    std::cout << "the Region's keys: signing " << imported.regionSignId << ", sealing " << imported.regionBoxId
+              << " (the Region's passerelle keys show prints the same ids)\n";
     if (imported.addedRegionPeer) {
         std::cout << "[peer." << imported.region << "] added to " << config.file.string() << "\n";
     }

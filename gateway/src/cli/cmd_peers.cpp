@@ -52,8 +52,8 @@ Command peersAddCommand() {
         "issuing certificate expired; the party is a peer already. Then it issues the certificate (a\n"
         "certificate-issued entry in the ledger), writes the party's public.keys to [ca]\n"
         "peer_keys_folder/<party>.keys, appends [peer.<party>] (public_keys, accept_purposes,\n"
-        "certificate_sha256) to the configuration file and writes the answer, signed with this\n"
-        "gateway's key. Restart passerelle run for the new peer to be accepted.";
+        "certificate_sha256) to the configuration file, writes a peer-enrolled ledger entry and the\n"
+        "answer, signed with this gateway's key. Restart passerelle run for the new peer to be accepted.";
     return {spec, [](const ParsedOptions& options) {
                 const auto config = config::GatewayConfig::load(options.value("config"));
                 federation::PeerAddition addition;

@@ -242,7 +242,7 @@ ImportedAnswer importEnrolmentAnswer(const config::GatewayConfig& config, const 
         addPeer ? config.file.parent_path() / (answer.region + ".public.keys") : peer->second.publicKeysFile;
     plan.push_back({regionKeysFile, answer.regionPublicKeys, 0644});
 
-    ImportedAnswer imported{answer.region, {}, false};
+    ImportedAnswer imported{answer.region, {}, false, regionKeys.sign.id(), regionKeys.box.id()};
     std::vector<PlannedFile> toWrite;
     for (const auto& planned : plan) {
         if (fs::exists(planned.path)) {

@@ -43,6 +43,9 @@ struct ImportedAnswer {
     std::string region;
     std::vector<std::filesystem::path> written;    // files written or already identical
     bool addedRegionPeer = false;                  // [peer.<region>] was appended
+    // The Region's key ids, for the operator to compare with the Region's `keys show`: the
+    // answer's signature proves only that it was not altered after the Region's key signed it.
+    std::string regionSignId, regionBoxId;
 };
 
 // Checks the answer (format, root pin, chain to the root, leaf CN and key, the

@@ -140,6 +140,11 @@ AddedPeer addEnrolledPeer(const config::GatewayConfig& config, const PeerAdditio
             "\ncertificate_sha256 = " + chain.certificate.sha256 + "\n";
     appendSection(config.file, "peer." + request.party, body,
                   [](const fs::path& candidate) { config::GatewayConfig::load(candidate); });
+    auto entry = ledger::LedgerEntry::of(ledger::Operation::PeerEnrolled, ledger::Outcome::Recorded, "operator",
+                                         "UAI " + request.uai + "; certificate " + chain.certificate.serial +
+                                             "; accept_purposes " + joined(purposes));
+    entry.counterpart = request.party;
+    gateway->ledger().append(std::move(entry));
 
     // The answer: the chain, the CA's files, the Region's keys, signed.
     const CaFolder folder{ca.folder};

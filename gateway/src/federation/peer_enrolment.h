@@ -37,7 +37,8 @@ struct AddedPeer {
 // and its one CN is the party; the public keys are the party's; the issuing CA has
 // not expired; the party is not a peer yet; the answer and the peer's key file can
 // be written. Then issues (certificate-issued in the ledger), writes the peer's
-// public.keys, appends [peer.<party>] to the configuration file and writes the answer.
+// public.keys, appends [peer.<party>] to the configuration file, appends
+// `peer-enrolled` to the ledger and writes the answer.
 AddedPeer addEnrolledPeer(const config::GatewayConfig& config, const PeerAddition& addition);
 
 }  // namespace passerelle::federation

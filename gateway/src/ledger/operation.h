@@ -45,6 +45,7 @@ enum class Operation {
     // the federation CA (docs/federation.md)
     CertificateIssued,
     CertificateRevoked,
+    PeerEnrolled,
     // Written by earlier versions only (refused TLS handshakes, now a metric):
     // old ledgers still hold such entries.
     ConnectionRefused,
@@ -114,6 +115,7 @@ inline constexpr std::array kOperations{
     OperationText{Operation::LedgerMigrated, "ledger-migrated"},
     OperationText{Operation::CertificateIssued, "certificate-issued"},
     OperationText{Operation::CertificateRevoked, "certificate-revoked"},
+    OperationText{Operation::PeerEnrolled, "peer-enrolled"},
     OperationText{Operation::ConnectionRefused, "connection-refused"},
 };
 

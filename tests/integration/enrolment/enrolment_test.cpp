@@ -155,6 +155,13 @@ TEST_F(EnrolmentTest, TheCeremonyLeavesBothGatewaysReadyAndABatchGoesOverMutualT
     EXPECT_NE(r.out.find("peer univ-montpellier enrolled"), std::string::npos) << r;
     EXPECT_NE(readFile(regionConfig()).find("\n[peer.univ-montpellier]\n"), std::string::npos);
     EXPECT_EQ(issuedCount(), 2u);
+    for (const auto& [operation, count] : {std::pair{"certificate-issued", 2u}, std::pair{"peer-enrolled", 1u}}) {
+        r = passerelle({"audit", "list", "--config", regionConfig().string(), "--operation", operation, "--json"},
+                       std::string("audit-") + operation);
+        ASSERT_EQ(r.exitCode, 0) << r;
+        EXPECT_EQ(Poco::JSON::Parser().parse(r.out).extract<Poco::JSON::Array::Ptr>()->size(), count)
+            << operation << ": " << r.out;
+    }
 
     r = importAnswer(rootSha256_, "enrol-import");
     ASSERT_EQ(r.exitCode, 0) << r;

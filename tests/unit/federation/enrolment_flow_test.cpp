@@ -228,6 +228,15 @@ TEST_F(EnrolmentFlow, AnAlreadyEnrolledPartyIsRefused) {
     EXPECT_EQ(listCertificates(region()).size(), 1u);
 }
 
+TEST_F(EnrolmentFlow, WithoutAMembersListNoOneIsEnrolled) {
+    initialiseCa();
+    const auto written = enrol();
+    std::string ini = readText(regionIni());
+    ini.replace(ini.find("members = members.txt\n"), std::string("members = members.txt\n").size(), "");
+    writeText(regionIni(), ini);
+    expectRefusal(addition(written.fingerprint), "key 'ca.members' is missing");
+}
+
 class AnswerImport : public EnrolmentFlow {
 protected:
     void SetUp() override {
