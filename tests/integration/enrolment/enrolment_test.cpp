@@ -207,6 +207,26 @@ TEST_F(EnrolmentTest, EachRefusalOfPeersAddSaysWhyAndChangesNothing) {
     refusedWith("0311382J", "unknown UAI 0311382J", "unknown-uai");
     refusedWith("0341089Z", "belongs to 'univ-paul-valery'", "uai-of-another-party");
 
+    // A CSR for another party's name slipped into the request.
+    const fs::path otherKey = root() / "other.key", otherCsr = root() / "other.csr";
+    for (const auto& argv : std::vector<std::vector<std::string>>{
+             {"/usr/bin/openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+              otherKey.string()},
+             {"/usr/bin/openssl", "req", "-new", "-key", otherKey.string(), "-subj", "/CN=univ-paul-valery", "-out",
+              otherCsr.string()}}) {
+        const auto made = runCommand(argv, logs() / "other-request");
+        ASSERT_EQ(made.exitCode, 0) << made;
+    }
+    std::string escaped;
+    for (char c : readFile(otherCsr)) escaped += c == '\n' ? std::string("\\n") : std::string(1, c);
+    std::string text = original;
+    const auto from = text.find("\"csr\":\"") + 7, to = text.find("\",\"public_keys\"");
+    ASSERT_LT(from, to);
+    text.replace(from, to - from, escaped);
+    writeFile(requestFile(), text);
+    expectPeersAddRefused(fingerprintOf(text), "CSR's CN 'univ-paul-valery' differs from the request's party",
+                          "csr-of-another-party");
+
     std::string ini = readFile(inst_.config);
     replace(ini, "uai = 0342321N", "uai = 0342321P");
     writeFile(inst_.config, ini);
