@@ -25,4 +25,14 @@ std::string withSection(std::string_view text, std::string_view section, std::st
 void appendSection(const std::filesystem::path& file, std::string_view section, std::string_view body,
                    const std::function<void(const std::filesystem::path&)>& check);
 
+// The text with the section `[section]` (its header and every line up to the next
+// header, blank lines before that header kept) replaced by `[section]` and `body`;
+// every other byte kept. The text must have the section (hasSection).
+std::string withSectionReplaced(std::string_view text, std::string_view section, std::string_view body);
+
+// Replaces the section in `file` atomically, as appendSection adds one; EnrolmentError,
+// the file untouched, when it has no such section or `check` throws.
+void replaceSection(const std::filesystem::path& file, std::string_view section, std::string_view body,
+                    const std::function<void(const std::filesystem::path&)>& check);
+
 }  // namespace passerelle::federation

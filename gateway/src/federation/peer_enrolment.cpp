@@ -104,16 +104,24 @@ AddedPeer addEnrolledPeer(const config::GatewayConfig& config, const PeerAdditio
         }
     }
     // 8. Not a peer yet; its key file free (or holding these very keys).
-    if (config.peers.contains(request.party)) {
+    const bool enrolled = config.peers.contains(request.party);
+    if (enrolled && !addition.replace) {
         throw EnrolmentError(config.file.string() + " already has a [peer." + request.party +
-                             "] section: the party is enrolled; revoke its certificate (ca revoke) and remove the "
-                             "section to enrol it again. Nothing was changed");
+                             "] section: the party is enrolled (--replace enrols it again, replacing the "
+                             "section). Nothing was changed");
     }
     const fs::path keysFile = ca.peerKeysFolder / (request.party + ".keys");
     const bool keysThere = fs::exists(keysFile);
-    if (keysThere && readWholeFile(keysFile, 64 << 10) != request.publicKeys) {
-        throw EnrolmentError(keysFile.string() + " exists with other keys; nothing was changed (move it away "
-                                                 "to enrol the party again)");
+    const bool keysSame = keysThere && readWholeFile(keysFile, 64 << 10) == request.publicKeys;
+    if (keysThere && !keysSame && !addition.replace) {
+        throw EnrolmentError(keysFile.string() + " exists with other keys; nothing was changed (--replace "
+                                                 "overwrites it)");
+    }
+    std::string previousSerial;
+    if (enrolled) {
+        for (const auto& issued : listCertificates(config)) {
+            if (issued.sha256 == config.peers.at(request.party).certificateSha256) previousSerial = issued.serial;
+        }
     }
 
     auto gateway = exchange::Gateway::open(config.file);
@@ -128,21 +136,32 @@ AddedPeer addEnrolledPeer(const config::GatewayConfig& config, const PeerAdditio
     issue.extraNames = addition.extraNames;
 
     const IssuedChain chain = authority.issue(issue, request.csrPem);
-    if (!keysThere) {
+    if (!keysSame) {
         fs::create_directories(ca.peerKeysFolder);
-        writeNewFile(keysFile, request.publicKeys, 0644);
+        replaceFile(keysFile, request.publicKeys, 0644);
     }
     std::string body = "; " + (member->name.empty() ? request.party : member->name) + " (UAI " + request.uai +
                        "), enrolled " + formatUtc(clock.now()) + ", certificate " + chain.certificate.serial +
                        "\n";
-    if (addition.url) body += "url = " + *addition.url + "\n";
+    // Re-enrolled without --url, the party keeps the URL it had.
+    const std::string url =
+        addition.url ? *addition.url : (enrolled ? config.peers.at(request.party).url : std::string());
+    if (!url.empty()) body += "url = " + url + "\n";
     body += "public_keys = " + keysFile.string() + "\naccept_purposes = " + joined(purposes) +
             "\ncertificate_sha256 = " + chain.certificate.sha256 + "\n";
-    appendSection(config.file, "peer." + request.party, body,
-                  [](const fs::path& candidate) { config::GatewayConfig::load(candidate); });
+    const auto loads = [](const fs::path& candidate) { config::GatewayConfig::load(candidate); };
+    if (enrolled) {
+        replaceSection(config.file, "peer." + request.party, body, loads);
+    } else {
+        appendSection(config.file, "peer." + request.party, body, loads);
+    }
     auto entry = ledger::LedgerEntry::of(ledger::Operation::PeerEnrolled, ledger::Outcome::Recorded, "operator",
                                          "UAI " + request.uai + "; certificate " + chain.certificate.serial +
-                                             "; accept_purposes " + joined(purposes));
+                                             "; accept_purposes " + joined(purposes) +
+                                             (enrolled ? "; replaces [peer." + request.party + "]" +
+                                                             (previousSerial.empty() ? std::string()
+                                                                                     : " of certificate " + previousSerial)
+                                                       : std::string()));
     entry.counterpart = request.party;
     gateway->ledger().append(std::move(entry));
 
@@ -163,7 +182,7 @@ AddedPeer addEnrolledPeer(const config::GatewayConfig& config, const PeerAdditio
     writeNewFile(addition.answerFile, signedAnswerText(answer, gateway->keys()), 0644);
 
     return AddedPeer{request.party, chain.certificate.serial, chain.certificate.sha256, chain.certificate.notAfter,
-                     keysFile, purposes};
+                     keysFile, purposes, enrolled, previousSerial};
 }
 
 }  // namespace passerelle::federation

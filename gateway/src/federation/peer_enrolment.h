@@ -22,6 +22,8 @@ struct PeerAddition {
     std::vector<std::string> acceptPurposes;  // empty: every purpose of the configuration
     std::optional<std::string> regionUrl;     // overrides [ca] public_url
     std::filesystem::path answerFile;
+    // Re-enrolment: replace the party's [peer.*] section and its public.keys file.
+    bool replace = false;
 };
 
 struct AddedPeer {
@@ -29,6 +31,8 @@ struct AddedPeer {
     std::string serial, sha256, notAfter;
     std::filesystem::path publicKeysFile;
     std::vector<std::string> acceptPurposes;
+    bool replaced = false;       // the party was a peer already (--replace)
+    std::string previousSerial;  // the certificate its old pin named, when the CA issued it
 };
 
 // Checks, in this order, and refuses with EnrolmentError (or CaError) changing

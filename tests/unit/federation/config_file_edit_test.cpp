@@ -68,6 +68,27 @@ TEST(ConfigFileEdit, ATextThatDoesNotPassTheCheckIsNeverRenamedOverTheFile) {
     EXPECT_FALSE(std::filesystem::exists(file.string() + ".enrol.tmp"));
 }
 
+TEST(ConfigFileEdit, ReplacingASectionKeepsEveryOtherByteAndWhatIntroducesTheNextSection) {
+    const std::string before = "; head\r\n[gateway]\nrole = region\n\n[peer.unimes]\n; Nîmes\npublic_keys = old\n"
+                               "accept_purposes = a\n\n; the sink, next\n[sink]\nplugin = sink.csv\n";
+    EXPECT_EQ(withSectionReplaced(before, "peer.unimes", "public_keys = new\n"),
+              "; head\r\n[gateway]\nrole = region\n\n[peer.unimes]\npublic_keys = new\n"
+              "\n; the sink, next\n[sink]\nplugin = sink.csv\n");
+    EXPECT_EQ(withSectionReplaced("[a]\nx = 1\n[peer.unimes]\nold = 1\n\n", "peer.unimes", "new = 2\n"),
+              "[a]\nx = 1\n[peer.unimes]\nnew = 2\n");
+}
+
+TEST(ConfigFileEdit, ReplacingASectionThatIsNotThereChangesNothing) {
+    TempDir dir;
+    const auto file = dir.path() / "region.ini";
+    writeText(file, kOriginal);
+    EXPECT_THROW(replaceSection(file, "peer.univ-montpellier", "public_keys = x\n", accept), EnrolmentError);
+    EXPECT_EQ(readText(file), kOriginal);
+    replaceSection(file, "peer.unimes", "public_keys = other.keys\n", accept);
+    EXPECT_EQ(readText(file), "; a comment, kept\r\n[gateway]\nrole = region   \n\n[peer.unimes]\n"
+                              "public_keys = other.keys\n");
+}
+
 TEST(ConfigFileEdit, FindsASectionHeaderOnlyOnItsOwnLine) {
     EXPECT_TRUE(hasSection("a = 1\n  [peer.unimes]  \r\n", "peer.unimes"));
     EXPECT_FALSE(hasSection("; [peer.unimes]\nname = [peer.unimes]\n", "peer.unimes"));

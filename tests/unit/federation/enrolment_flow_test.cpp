@@ -237,6 +237,29 @@ TEST_F(EnrolmentFlow, WithoutAMembersListNoOneIsEnrolled) {
     expectRefusal(addition(written.fingerprint), "key 'ca.members' is missing");
 }
 
+TEST_F(EnrolmentFlow, WithReplaceAPartyEnrolsAgainWithANewKeyAndItsSectionIsReplaced) {
+    initialiseCa();
+    const auto first = addEnrolledPeer(region(), addition(enrol().fingerprint));
+    fs::remove(answerFile());
+    fs::remove(requestFile());
+    fs::remove(root() / "inst" / "tls" / "key.pem");  // the TLS key lost: a new one, a new request
+    const std::string before = readText(regionIni());
+    const auto written = enrol();
+    EXPECT_TRUE(written.madeTlsKey);
+    auto again = addition(written.fingerprint);
+    again.replace = true;
+    const auto second = addEnrolledPeer(region(), again);
+    EXPECT_TRUE(second.replaced);
+    EXPECT_EQ(second.previousSerial, first.serial);
+    const std::string after = readText(regionIni());
+    const auto header = after.find("[peer.univ-montpellier]");
+    EXPECT_EQ(after.substr(0, header), before.substr(0, before.find("[peer.univ-montpellier]")));
+    EXPECT_EQ(after.find("[peer.univ-montpellier]", header + 1), std::string::npos) << after;
+    EXPECT_EQ(region().peers.at("univ-montpellier").certificateSha256, second.sha256);
+    EXPECT_EQ(listCertificates(region()).size(), 2u);
+    importEnrolmentAnswer(institution(), ImportOptions{answerFile(), rootSha256(), false});
+}
+
 class AnswerImport : public EnrolmentFlow {
 protected:
     void SetUp() override {
