@@ -46,6 +46,9 @@ AddedPeer addEnrolledPeer(const config::GatewayConfig& config, const PeerAdditio
         throw ConfigError(config.file.string() + ": neither [ca] public_url nor --region-url gives the URL "
                                                  "institutions send their batches to");
     }
+    if (!regionUrl.starts_with("https://")) {
+        throw EnrolmentError("--region-url must be an https:// URL; nothing was changed");
+    }
     for (const auto& name : addition.extraNames) subjectAltNameEntry(name);  // CaError for a bad --san
     if (addition.url && !addition.url->starts_with("https://")) {
         throw EnrolmentError("--url must be an https:// URL; nothing was changed");
