@@ -329,8 +329,6 @@ void CertificateAuthority::requireIssuingValid() const {
     }
 }
 
-std::string CertificateAuthority::issuingPem() const { return toPem(keys_->certificate.get()); }
-
 std::vector<IssuedCertificate> CertificateAuthority::revoke(const RevocationTarget& target,
                                                             RevocationReason reason) {
     const auto lock = FileLock::tryAcquire(folder_.lock());

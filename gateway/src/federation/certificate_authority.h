@@ -88,8 +88,6 @@ public:
     IssuedChain issue(const IssueRequest& request, std::string_view csrPem);
     // CaError, naming the file and the date, when the issuing certificate has expired.
     void requireIssuingValid() const;
-    // The issuing certificate, PEM.
-    std::string issuingPem() const;
     // Records the revocation of the target's certificates and appends one
     // `certificate-revoked` each. CaError for an unknown or already revoked serial,
     // or a party without an unrevoked certificate.
