@@ -585,8 +585,8 @@ bool verify(const Options& o, const SigningKey& institution, const SigningKey& r
     ledger.setCheckpointSigner(kInstitution, institution.id(),
                                [&](std::span<const std::uint8_t> bytes) { return institution.sign(bytes); });
     ledger.checkpoint();
-    const auto keys = [&](const std::string& party,
-                          const std::string& keyId) -> std::optional<ledger::SignKey> {
+    const auto keys = [&](const std::string& party, const std::string& keyId,
+                          const std::string& /*signedAt*/) -> std::optional<ledger::SignKey> {
         if (party == kInstitution && keyId == institution.id()) return institution.pk;
         if (party == kRegion && keyId == region.id()) return region.pk;
         return std::nullopt;

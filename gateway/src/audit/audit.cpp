@@ -20,16 +20,20 @@ std::string readFile(const std::filesystem::path& file) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// Checked with the key the receipt names, if the receiver is who it must be and we hold that key.
+// Checked with the key the receipt names, if the receiver is who it must be and that key of its
+// history was valid when the receipt was signed (received_at).
 void checkReceipt(const std::string& json, const std::string& signature, const std::string& receiver,
                   const ledger::KeyResolver& keys, const std::string& batchId, const std::string& digest) {
-    const Receipt claimed = Receipt::parse(json);
-    const auto key = claimed.receiver == receiver ? keys(receiver, claimed.receiverKeyId) : std::nullopt;
-    if (!key) {
-        throw BatchError("the receipt names receiver '" + claimed.receiver + "' and key " + claimed.receiverKeyId +
-                         ", not a key of '" + receiver + "' this gateway holds");
-    }
-    const Receipt r = verifyReceipt(SignedReceipt{json, signature}, privacy::SignPublicKey{*key});
+    const Receipt r = verifyReceipt(SignedReceipt{json, signature}, [&](const Receipt& claimed) {
+        if (claimed.receiver != receiver) {
+            throw BatchError("the receipt names receiver '" + claimed.receiver + "', not '" + receiver + "'");
+        }
+        const auto key = keys(receiver, claimed.receiverKeyId, claimed.receivedAt);
+        if (!key) {
+            throw BatchError("the receipt is signed with key " + claimed.receiverKeyId + ": " + key.refusal);
+        }
+        return privacy::SignPublicKey{*key};
+    });
     if (r.batchId != batchId || r.payloadDigest != digest) {
         throw BatchError("the receipt is signed but names another batch or digest");
     }
@@ -45,15 +49,16 @@ void checkStoredBatch(const std::filesystem::path& batchDir, const std::string& 
     }
     const std::string manifestJson = readFile(batchDir / "manifest.json");
     const std::string signature = readFile(batchDir / "manifest.sig");
-    // The manifest names the key that signed it; only a key we hold for the sender may verify it.
-    const std::string keyId = privacy::Manifest::parse(manifestJson).senderKeyId;
-    const auto key = keys(sender, keyId);
-    if (!key) {
-        throw BatchError("its manifest is signed with key " + keyId + ", which is not a key of '" + sender +
-                         "' this gateway holds (for a peer that rotated its keys, only the current one is known)");
-    }
-    const privacy::Manifest manifest = privacy::verifyManifest(
-        manifestJson, asBytes(signature), [&](const std::string&) { return privacy::SignPublicKey{*key}; });
+    // The manifest names the key that signed it and its date: only a key of the sender's
+    // history valid then may verify it.
+    const privacy::Manifest manifest =
+        privacy::verifyManifest(manifestJson, asBytes(signature), [&](const privacy::ManifestSigner& signer) {
+            const auto key = keys(sender, signer.keyId, signer.createdAt);
+            if (!key) {
+                throw BatchError("its manifest is signed with key " + signer.keyId + ": " + key.refusal);
+            }
+            return privacy::SignPublicKey{*key};
+        });
     if (manifest.sender != sender) throw BatchError("its manifest names sender '" + manifest.sender + "', not '" + sender + "'");
     if (manifest.batchId != batchDir.filename().string()) {
         throw BatchError("its manifest names another batch id than its folder's (a batch moved or copied here)");

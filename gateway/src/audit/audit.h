@@ -31,8 +31,8 @@ struct AuditReport {
 AuditReport auditGateway(Gateway& gateway);
 
 // Checks a sealed batch folder without opening it: the manifest's signature by
-// its sender, with the key its manifest names (current or retired, as `keys`
-// knows it), and the payload's digest. Throws BatchError naming the problem.
+// its sender, with the key its manifest names (current or retired, valid at its
+// created_at, as `keys` knows it), and the payload's digest. Throws BatchError naming the problem.
 void checkStoredBatch(const std::filesystem::path& batchDir, const std::string& sender,
                       const ledger::KeyResolver& keys);
 

@@ -164,7 +164,9 @@ Command auditVerifyCommand() {
         "Recomputes the ledger's Merkle tree from the stored entries (trusting no stored hash),\n"
         "checks each of this gateway's signed checkpoints against it and the signatures of the\n"
         "counterparts' checkpoints it holds, then each stored batch's signed manifest and payload\n"
-        "digest, and the counterpart's signature on each receipt. Reads only; needs no network.\n"
+        "digest, and the counterpart's signature on each receipt. Each signature is checked with the\n"
+        "signer's key that was valid at the document's date (the key history in public.keys: own\n"
+        "and peers', current and retired). Reads only; needs no network.\n"
         "Exit 0 when everything is intact, 1 naming the first entry or checkpoint that is not.";
     return {spec, [](const ParsedOptions& options) {
                 auto gateway = exchange::Gateway::open(options.value("config"));

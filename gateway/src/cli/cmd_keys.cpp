@@ -3,8 +3,11 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <utility>
 
 #include "cli/commands.h"
+#include "common/clock.h"
 #include "config/gateway_config.h"
 #include "party/key_rotation.h"
 #include "privacy/key_folder.h"
@@ -44,12 +47,14 @@ Command keysExportPublicCommand() {
                     {"output", true, "write to this file instead of standard output", "FILE"}};
     return {spec, [](const ParsedOptions& options) {
                 const auto config = config::GatewayConfig::load(options.value("config"));
-                const auto keys = privacy::PartyKeys::load(config.keysDir);
+                (void)privacy::PartyKeys::load(config.keysDir);  // refuses a folder whose secrets do not match
+                // With the retired keys, so peers still verify what they signed while current.
+                const privacy::PublicKeys keys = privacy::KeyFolder::publicKeysWithHistory(config.keysDir);
                 if (auto output = options.optional("output")) {
-                    privacy::writePublicKeysFile(*output, keys.publicKeys());
+                    privacy::writePublicKeysFile(*output, keys);
                     std::cout << "public keys of " << config.party << " written to " << *output << "\n";
                 } else {
-                    std::cout << privacy::publicKeysText(keys.publicKeys());
+                    std::cout << privacy::publicKeysText(keys);
                 }
                 return kExitOk;
             }};
@@ -67,6 +72,9 @@ Command keysRotateCommand() {
         "Without --pseudonym: moves sign.key, box.key and public.keys into previous/<box key id>/\n"
         "(folder 0700, files 0600) and writes new ones. Batches sealed to the old box key still open.\n"
         "Give the new public.keys to your peers before sending: they verify your manifests with it.\n"
+        "It lists the retired keys with the interval they were current in, so peers still verify the\n"
+        "manifests, receipts and checkpoints signed before; for 7 days they also accept new ones\n"
+        "signed with the retired key (docs/privacy.md \"Key history\").\n"
         "\n"
         "With --pseudonym: keeps pseudonym.key as previous-pseudonym/<epoch>.key, writes a new one and\n"
         "raises pseudonym.epoch. Every pseudonym of every domain changes (\"<epoch>:<hex>\"), so\n"
@@ -116,6 +124,19 @@ Command keysShowCommand() {
                       << "\n";
             for (const auto& old : info.previous) {
                 std::cout << "  signing " << old.signId << "  sealing " << old.boxId << "\n";
+            }
+            // The key history peers are given (keys export-public): which key was current when.
+            const privacy::PublicKeys history = privacy::KeyFolder::publicKeysWithHistory(config.keysDir);
+            const auto when = [](const std::optional<privacy::KeyTime>& t) {
+                return t ? formatUtc(*t) : std::string("unrecorded");
+            };
+            std::cout << "current since    " << when(history.validFrom) << "\n";
+            for (const auto& [what, keys] : {std::pair{"signing", &history.retiredSign},
+                                             std::pair{"sealing", &history.retiredBox}}) {
+                for (const privacy::KeyPeriod& k : *keys) {
+                    std::cout << "  " << what << " " << k.id() << " valid " << when(k.validFrom) << " .. "
+                              << when(k.validUntil) << "\n";
+                }
             }
             if (!info.previousPseudonymEpochs.empty()) {
                 std::cout << "retired pseudonym epochs";

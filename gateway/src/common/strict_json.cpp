@@ -105,6 +105,24 @@ std::vector<std::string> StrictJsonObject::texts(const std::string& member) {
     return out;
 }
 
+StrictJsonObject::StrictJsonObject(Poco::JSON::Object::Ptr object, JsonRefuse refuse)
+    : refuse_(std::move(refuse)), object_(std::move(object)) {}
+
+std::vector<StrictJsonObject> StrictJsonObject::objects(const std::string& member,
+                                                       const std::function<JsonRefuse(std::size_t index)>& refusalOf) {
+    present(member, Shape::ObjectArray);
+    const Poco::JSON::Array::Ptr array = object_->getArray(member);
+    if (!array) refuse({Problem::NotArray, Shape::ObjectArray, member, "", ""});
+    std::vector<StrictJsonObject> out;
+    out.reserve(array->size());
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        const Poco::JSON::Object::Ptr element = array->getObject(static_cast<unsigned>(i));
+        if (!element) refuse({Problem::NotArray, Shape::ObjectArray, member, "", ""});
+        out.push_back(StrictJsonObject(element, refusalOf(i)));
+    }
+    return out;
+}
+
 void StrictJsonObject::refuseOtherMembers() const {
     for (const auto& [name, value] : *object_) {
         if (!read_.contains(name))

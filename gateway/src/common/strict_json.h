@@ -24,12 +24,12 @@ struct JsonRefusal {
         NotString,       // present, not a string
         NotInteger,      // present, not an integer (a boolean is not one)
         OutOfRange,      // an integer the member's type cannot hold
-        NotArray,        // present, not an array
+        NotArray,        // present, not an array (or, for objects(), an element is not an object)
         NotStringArray,  // an array with an element that is not a string
         Unknown,         // a member no one read (refuseOtherMembers)
     };
     // What the reader asked for: some documents word a missing member by it.
-    enum class Shape { Object, String, Integer, StringArray };
+    enum class Shape { Object, String, Integer, StringArray, ObjectArray };
 
     Problem problem;
     Shape expected;
@@ -60,11 +60,17 @@ public:
     // An integer from 0 to 2^64 - 1; a negative one is OutOfRange.
     std::uint64_t count(const std::string& member);
     std::vector<std::string> texts(const std::string& member);
+    // An array of objects, each read as strictly and refused through the refusal
+    // `refusalOf(index)` gives it (so a message can say which element); an element
+    // that is not an object is NotArray with Shape::ObjectArray, refused here.
+    std::vector<StrictJsonObject> objects(const std::string& member,
+                                          const std::function<JsonRefuse(std::size_t index)>& refusalOf);
 
     // Refuses the first member (in the parser's order) that no reader above asked for.
     void refuseOtherMembers() const;
 
 private:
+    StrictJsonObject(Poco::JSON::Object::Ptr object, JsonRefuse refuse);
     [[noreturn]] void refuse(JsonRefusal refusal) const;
     const Poco::Dynamic::Var& present(const std::string& member, JsonRefusal::Shape expected);
 

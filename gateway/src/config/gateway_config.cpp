@@ -396,6 +396,26 @@ void readCa(const ConfigReader& r, GatewayConfig& c) {
     c.ca = std::move(ca);
 }
 
+void readDirectory(const ConfigReader& r, GatewayConfig& c) {
+    if (r.children("directory").empty()) return;
+    r.refuseUnknown("directory", {"file", "from", "refresh_minutes"});
+    DirectorySettings d;
+    d.file = r.has("directory.file") ? r.path("directory.file") : c.stateDir / "directory.json";
+    if (c.role == Role::Region) {
+        if (r.has("directory.from")) r.fail("directory.from", "is for institutions: the Region publishes the directory");
+        if (r.has("directory.refresh_minutes"))
+            r.fail("directory.refresh_minutes", "is for institutions: the Region publishes the directory");
+    } else {
+        d.from = r.required("directory.from");
+        const auto peer = c.peers.find(d.from);
+        if (peer == c.peers.end()) r.fail("directory.from", "no [peer." + d.from + "] section defines it");
+        if (peer->second.url.empty()) r.fail("directory.from", "[peer." + d.from + "] has no url to fetch it from");
+        d.refreshMinutes =
+            static_cast<std::uint32_t>(r.number("directory.refresh_minutes", d.refreshMinutes, 1, 7 * 24 * 60));
+    }
+    c.directory = std::move(d);
+}
+
 void readDelivery(const ConfigReader& r, GatewayConfig& c) {
     r.refuseUnknown("delivery", {"workers", "initial_backoff_seconds", "max_backoff_seconds",
                                  "dead_letter_after_hours", "lease_seconds"});
@@ -470,11 +490,11 @@ GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
     ConfigReader r(std::filesystem::absolute(file).lexically_normal());
     static const std::set<std::string> sections = {"gateway", "tls",      "peer", "purpose", "job",    "sink",
                                                    "ledger",  "console",  "delivery", "http", "admin", "storage",
-                                                   "ca"};
+                                                   "ca", "directory"};
     for (const std::string& top : r.children("")) {
         if (!sections.contains(top)) {
             r.fail(top, "unknown section (expected gateway, tls, peer.*, purpose.*, job.*, sink, ledger, console, delivery, http, "
-                      "admin, storage, ca)");
+                      "admin, storage, ca, directory)");
         }
     }
     GatewayConfig c;
@@ -492,6 +512,7 @@ GatewayConfig GatewayConfig::load(const std::filesystem::path& file) {
     readAdmin(r, c);
     readStorage(r, c);
     readCa(r, c);
+    readDirectory(r, c);
     // The ledger accounts for the data: it must not forget a batch before the batch is gone.
     for (const auto& [id, purpose] : c.purposes) {
         if (c.ledger.retentionDays != 0 && c.ledger.retentionDays < purpose.retentionDays) {

@@ -188,6 +188,15 @@ struct CaSettings {
     std::filesystem::path peerKeysFolder;
 };
 
+// The federation's signed directory (docs/federation.md). The Region serves the file it
+// publishes at GET /v1/directory; an institution fetches it from the peer `from` at start
+// and every refreshMinutes, and keeps the version it adopted in `file`.
+struct DirectorySettings {
+    std::filesystem::path file;        // default: <state_dir>/directory.json
+    std::string from;                  // institution side: the [peer.*] that publishes it
+    std::uint32_t refreshMinutes = 60;  // institution side
+};
+
 struct GatewayConfig {
     std::filesystem::path file;
     Role role = Role::Institution;
@@ -213,6 +222,7 @@ struct GatewayConfig {
     std::optional<AdminSettings> admin;
     StorageSettings storage;
     std::optional<CaSettings> ca;
+    std::optional<DirectorySettings> directory;
 
     // Reads and checks the file; throws ConfigError naming file and key.
     static GatewayConfig load(const std::filesystem::path& file);

@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "federation/directory_file.h"
 #include "transport/http_error.h"
 
 namespace passerelle::exchange {
@@ -18,6 +19,23 @@ transport::RouteSpec health(Gateway& gateway) {
                 std::ostringstream out;
                 body.stringify(out);
                 transport::sendJson(response, Poco::Net::HTTPResponse::HTTP_OK, out.str());
+            },
+            0, nullptr};
+}
+
+// The file is read for each request: a publication (another process, `directory
+// publish`) replaces it whole, so a request sees one version or the next.
+transport::RouteSpec directory(Gateway& gateway) {
+    return {[&gateway](auto&, auto& response, const auto&) {
+                const auto& settings = gateway.config().directory;
+                const auto body = settings ? federation::DirectoryFile(settings->file).read() : std::nullopt;
+                if (!body) {
+                    transport::sendError(response, transport::WireError::NoDirectory,
+                                         settings ? "no directory has been published yet (passerelle directory publish)"
+                                                  : "this gateway publishes no directory (no [directory] section)");
+                    return;
+                }
+                transport::sendJson(response, Poco::Net::HTTPResponse::HTTP_OK, body->body("directory"));
             },
             0, nullptr};
 }
@@ -37,6 +55,7 @@ transport::RouteTable regionRoutes(Gateway& gateway, BatchReceiver& receiver) {
                                                                   ledger::Outcome::Refused, peer.subject,
                                                                   peer.commonName, refusal.what()));
         }};
+    routes[{"GET", "/v1/directory"}] = directory(gateway);
     routes[{"GET", "/v1/health"}] = health(gateway);
     return routes;
 }

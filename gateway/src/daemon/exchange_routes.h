@@ -11,8 +11,8 @@
 
 namespace passerelle::exchange {
 
-// The Region: POST /v1/batches (a sealed batch, up to gateway.max_batch_bytes)
-// and GET /v1/health. The handlers keep references to their arguments.
+// The Region: POST /v1/batches (a sealed batch, up to gateway.max_batch_bytes),
+// GET /v1/directory (the signed directory last published) and GET /v1/health. The handlers keep references to their arguments.
 transport::RouteTable regionRoutes(Gateway& gateway, BatchReceiver& receiver);
 
 // An institution with gateway.listen: POST /v1/extractions (a signed request,

@@ -116,4 +116,8 @@ Receipt verifyReceipt(const SignedReceipt& signedReceipt, const privacy::SignPub
     return Receipt::parse(signedReceipt.json);
 }
 
+Receipt verifyReceipt(const SignedReceipt& signedReceipt, const ReceiverKeyLookup& receiverKey) {
+    return verifyReceipt(signedReceipt, receiverKey(Receipt::parse(signedReceipt.json)));
+}
+
 }  // namespace passerelle::exchange

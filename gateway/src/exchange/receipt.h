@@ -7,6 +7,7 @@
 #include "privacy/party_keys.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -42,5 +43,10 @@ struct SignedReceipt : SignedJson {
 SignedReceipt signReceipt(const Receipt& receipt, const privacy::PartyKeys& keys);
 // Checks the signature with the receiver's key; throws BatchError if it fails.
 Receipt verifyReceipt(const SignedReceipt& signedReceipt, const privacy::SignPublicKey& receiverKey);
+// The same with the key `receiverKey` picks for what the receipt claims before its signature
+// is checked (its receiver, receiver_key_id and received_at): a key of the receiver's history
+// valid then (party/peer_keys.h). The lookup throws when there is none.
+using ReceiverKeyLookup = std::function<privacy::SignPublicKey(const Receipt& claimed)>;
+Receipt verifyReceipt(const SignedReceipt& signedReceipt, const ReceiverKeyLookup& receiverKey);
 
 }  // namespace passerelle::exchange

@@ -40,7 +40,7 @@ std::uint64_t LedgerAppender::append(LedgerEntry entry) {
     try {
         db.transaction([&](db::Connection& c) { appendRow(c, entry); });
     } catch (const db::DatabaseError& ex) {
-        throw LedgerError("cannot append to ledger " + name + ": " + db::describe(ex));
+        throw LedgerError("cannot append to ledger " + name + ": " + ex.what());
     } catch (const LedgerError& ex) {
         throw LedgerError("cannot append to ledger " + name + ": " + ex.what());
     }
@@ -95,7 +95,7 @@ Checkpoint LedgerAppender::checkpoint() {
                       {db::Value::bytes(bytes), db::Value::bytes(made.signature)});
         });
     } catch (const db::DatabaseError& ex) {
-        throw LedgerError("cannot write a checkpoint to ledger " + name + ": " + db::describe(ex));
+        throw LedgerError("cannot write a checkpoint to ledger " + name + ": " + ex.what());
     } catch (const LedgerError& ex) {
         throw LedgerError("cannot write a checkpoint to ledger " + name + ": " + ex.what());
     }
@@ -112,7 +112,7 @@ bool LedgerAppender::storePeerCheckpoint(const Checkpoint& checkpoint) {
         });
     } catch (const db::DatabaseError& ex) {
         throw LedgerError("cannot store a counterpart checkpoint in ledger " + storage_->name() + ": " +
-                          db::describe(ex));
+                          ex.what());
     }
 }
 
@@ -152,7 +152,7 @@ LedgerAppender::Blanked LedgerAppender::blankEntriesBefore(const std::string& cu
             }
         });
     } catch (const db::DatabaseError& ex) {
-        throw LedgerError("cannot purge ledger " + storage_->name() + ": " + db::describe(ex));
+        throw LedgerError("cannot purge ledger " + storage_->name() + ": " + ex.what());
     }
     return blanked;
 }

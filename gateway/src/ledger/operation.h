@@ -45,6 +45,10 @@ enum class Operation {
     // the federation CA (docs/federation.md)
     CertificateIssued,
     CertificateRevoked,
+    // the federation's directory (docs/federation.md)
+    DirectoryPublished,
+    DirectoryAdopted,
+    // enrolment (docs/federation.md)
     PeerEnrolled,
     // Written by earlier versions only (refused TLS handshakes, now a metric):
     // old ledgers still hold such entries.
@@ -76,6 +80,8 @@ enum class Outcome {
     Migrated,
     Issued,
     Revoked,
+    Published,
+    Adopted,
 };
 
 struct OperationText {
@@ -115,6 +121,8 @@ inline constexpr std::array kOperations{
     OperationText{Operation::LedgerMigrated, "ledger-migrated"},
     OperationText{Operation::CertificateIssued, "certificate-issued"},
     OperationText{Operation::CertificateRevoked, "certificate-revoked"},
+    OperationText{Operation::DirectoryPublished, "directory-published"},
+    OperationText{Operation::DirectoryAdopted, "directory-adopted"},
     OperationText{Operation::PeerEnrolled, "peer-enrolled"},
     OperationText{Operation::ConnectionRefused, "connection-refused"},
 };
@@ -132,6 +140,7 @@ inline constexpr std::array kOutcomes{
     OutcomeText{Outcome::Rotated, "rotated"},        OutcomeText{Outcome::Deleted, "deleted"},
     OutcomeText{Outcome::Blanked, "blanked"},        OutcomeText{Outcome::Migrated, "migrated"},
     OutcomeText{Outcome::Issued, "issued"},          OutcomeText{Outcome::Revoked, "revoked"},
+    OutcomeText{Outcome::Published, "published"},    OutcomeText{Outcome::Adopted, "adopted"},
 };
 
 // What reading shows as the operation of an entry whose bytes retention

@@ -38,7 +38,7 @@ LedgerStorage::LedgerStorage(std::shared_ptr<db::Database> database, const Clock
         throw LedgerError("cannot open ledger " + name() + ": " +
                           withoutPrefix(ex.what(), "database " + name() + ": "));
     } catch (const db::DatabaseError& ex) {
-        throw LedgerError("cannot open ledger " + name() + ": " + db::describe(ex));
+        throw LedgerError("cannot open ledger " + name() + ": " + ex.what());
     } catch (const LedgerError& ex) {
         throw LedgerError("cannot open ledger " + name() + ": " + ex.what());
     }

@@ -85,10 +85,12 @@ void ChainCheck::ownCheckpoints(std::vector<Checkpoint> own) {
         const Checkpoint& c = own_[i];
         const std::string name =
             "checkpoint " + std::to_string(i + 1) + " (tree_size " + std::to_string(c.treeSize) + ")";
-        const auto key = keys_(c.origin, c.keyId);
+        const auto key = keys_(c.origin, c.keyId, c.time);
         if (!key) {
-            fail(std::nullopt,
-                 name + ": signed with key " + c.keyId + ", which is not one of this party's keys");
+            fail(std::nullopt, name + ": " +
+                                   (key.refusal.empty() ? "signed with key " + c.keyId +
+                                                              ", which is not one of this party's keys"
+                                                        : key.refusal));
         } else if (!c.signatureVerifies(*key)) {
             fail(std::nullopt, name + ": its signature does not verify (forged or altered)");
         } else if (c.treeSize < previousSize) {
@@ -209,10 +211,12 @@ void ChainCheck::peerCheckpoints(const std::vector<Checkpoint>& peers) {
         const Checkpoint& c = peers[i];
         const std::string name = "counterpart checkpoint " + std::to_string(i + 1) + " (" + c.origin +
                                  ", tree_size " + std::to_string(c.treeSize) + ")";
-        const auto key = keys_(c.origin, c.keyId);
+        const auto key = keys_(c.origin, c.keyId, c.time);
         if (!key) {
-            fail(std::nullopt, name + ": signed with key " + c.keyId + ", not a key of " + c.origin +
-                                   " this gateway knows");
+            fail(std::nullopt, name + ": " +
+                                   (key.refusal.empty()
+                                        ? "signed with key " + c.keyId + ", not a key of " + c.origin + " this gateway knows"
+                                        : key.refusal));
         } else if (!c.signatureVerifies(*key)) {
             fail(std::nullopt, name + ": its signature does not verify (forged or altered)");
         } else {

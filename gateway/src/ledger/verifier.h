@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "ledger/checkpoint.h"
 
@@ -17,9 +18,20 @@ namespace passerelle::ledger {
 
 class LedgerStorage;
 
-// Resolves the Ed25519 key with this id for this party (own or a peer's,
-// current or retired); nullopt when it is not known.
-using KeyResolver = std::function<std::optional<SignKey>(const std::string& party, const std::string& keyId)>;
+// The answer of a KeyResolver: the key, or why there is none (naming the party and key id).
+struct ResolvedKey {
+    ResolvedKey(std::optional<SignKey> key = std::nullopt, std::string refusal = {})  // NOLINT: implicit on purpose
+        : key(key), refusal(std::move(refusal)) {}
+    std::optional<SignKey> key;
+    std::string refusal;
+    explicit operator bool() const { return key.has_value(); }
+    const SignKey& operator*() const { return *key; }
+};
+// Resolves the Ed25519 key with this id for this party (own or a peer's, current or
+// retired) that was valid when a document dated `signedAt` (RFC 3339 UTC) was signed
+// (party/peer_keys.h: checkpointKeyResolver, with the parties' key histories).
+using KeyResolver =
+    std::function<ResolvedKey(const std::string& party, const std::string& keyId, const std::string& signedAt)>;
 
 class LedgerVerifier {
 public:

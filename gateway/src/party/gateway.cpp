@@ -89,7 +89,8 @@ Gateway::Gateway(config::GatewayConfig config)
     ledger_->setCheckpointSigner(
         config_.party, keys.publicKeys().sign.id(),
         [&keys](std::span<const std::uint8_t> bytes) { return keys.sign(bytes); }, config_.ledger.checkpointEvery);
-    ownSignKeys_ = readOwnSignKeys(config_.keysDir);
+    ownKeys_ = readOwnSignKeys(config_.keysDir);
+    ownSignKeys_ = signKeysById(ownKeys_);
     store_ = shared ? std::make_unique<store::StateStore>(shared)
                     : std::make_unique<store::StateStore>(config_.stateDir / "state.db");
 }
@@ -103,7 +104,7 @@ Gateway::~Gateway() {
 }
 
 ledger::KeyResolver Gateway::checkpointKeys() const {
-    return checkpointKeyResolver(config_.party, ownSignKeys_, peers_);
+    return checkpointKeyResolver(config_.party, ownKeys_, peers_);
 }
 
 }  // namespace passerelle::exchange

@@ -72,6 +72,7 @@ private:
     std::unique_ptr<ledger::Ledger> ledger_;
     std::unique_ptr<store::StateStore> store_;
     PeerKeys peers_;
+    privacy::PublicKeys ownKeys_;                         // with their history
     std::map<std::string, ledger::SignKey> ownSignKeys_;  // by key id: current and retired
 };
 

@@ -41,43 +41,55 @@ std::optional<ledger::SignKey> PeerKeys::currentSignKey(const std::string& party
     return std::nullopt;
 }
 
-void PeerKeys::keepCheckpoint(ledger::LedgerAppender& ledger, const ledger::Checkpoint& checkpoint) const {
-    const auto key =
-        checkpoint.origin == ownParty_ ? std::nullopt : currentSignKey(checkpoint.origin, checkpoint.keyId);
-    if (!key) {
+privacy::SignPublicKey PeerKeys::signKeyAt(const std::string& party, const std::string& keyId,
+                                           const std::string& signedAt) const {
+    const privacy::SignKeyLookup found = privacy::signKeyValidAt(of(party), keyId, signedAt);
+    if (!found.key) throw BatchError(found.refusal);
+    return *found.key;
+}
+
+privacy::SignPublicKey PeerKeys::liveSignKey(const std::string& party, const std::string& keyId,
+                                             const std::string& signedAt, privacy::KeyTime now) const {
+    const privacy::SignKeyLookup found = privacy::liveSignKey(of(party), keyId, signedAt, now);
+    if (!found.key) throw BatchError(found.refusal);
+    return *found.key;
+}
+
+void PeerKeys::keepCheckpoint(ledger::LedgerAppender& ledger, const ledger::Checkpoint& checkpoint,
+                              privacy::KeyTime now) const {
+    if (checkpoint.origin == ownParty_ || !keys_.contains(checkpoint.origin)) {
         throw BatchError("checkpoint of '" + checkpoint.origin + "' signed with key " + checkpoint.keyId +
-                         ": not a configured peer's current key");
+                         ": not a configured peer's checkpoint");
     }
-    if (!checkpoint.signatureVerifies(*key)) {
+    const privacy::SignPublicKey key = liveSignKey(checkpoint.origin, checkpoint.keyId, checkpoint.time, now);
+    if (!checkpoint.signatureVerifies(key.bytes)) {
         throw BatchError("checkpoint of '" + checkpoint.origin + "' does not verify with its key " +
                          checkpoint.keyId);
     }
     ledger.storePeerCheckpoint(checkpoint);
 }
 
-std::map<std::string, ledger::SignKey> readOwnSignKeys(const std::filesystem::path& keysDir) {
-    std::map<std::string, ledger::SignKey> own;
-    const privacy::PublicKeys current = privacy::readPublicKeysFile(keysDir / privacy::KeyFolder::kPublicFile);
-    own.emplace(current.sign.id(), current.sign.bytes);
-    std::error_code ec;
-    for (const auto& dir : std::filesystem::directory_iterator(keysDir / privacy::KeyFolder::kPreviousDir, ec)) {
-        const auto file = dir.path() / privacy::KeyFolder::kPublicFile;
-        if (std::filesystem::exists(file)) {
-            const privacy::PublicKeys retired = privacy::readPublicKeysFile(file);
-            own.emplace(retired.sign.id(), retired.sign.bytes);
-        }
-    }
-    return own;
+privacy::PublicKeys readOwnSignKeys(const std::filesystem::path& keysDir) {
+    return privacy::KeyFolder::publicKeysWithHistory(keysDir);
 }
 
-ledger::KeyResolver checkpointKeyResolver(std::string party, std::map<std::string, ledger::SignKey> own,
-                                          PeerKeys peers) {
+std::map<std::string, ledger::SignKey> signKeysById(const privacy::PublicKeys& keys) {
+    std::map<std::string, ledger::SignKey> byId;
+    for (const privacy::KeyPeriod& k : keys.signHistory()) byId.emplace(k.id(), k.key);
+    return byId;
+}
+
+ledger::KeyResolver checkpointKeyResolver(std::string party, privacy::PublicKeys own, PeerKeys peers) {
     return [party = std::move(party), own = std::move(own), peers = std::move(peers)](
-               const std::string& who, const std::string& keyId) -> std::optional<ledger::SignKey> {
-        if (who != party) return peers.currentSignKey(who, keyId);
-        const auto it = own.find(keyId);
-        if (it == own.end()) return std::nullopt;
-        return it->second;
+               const std::string& who, const std::string& keyId,
+               const std::string& signedAt) -> ledger::ResolvedKey {
+        if (who != party && !peers.knows(who)) {
+            return {std::nullopt, "'" + who + "' is neither this party nor a configured peer"};
+        }
+        const privacy::SignKeyLookup found =
+            privacy::signKeyValidAt(who == party ? own : peers.of(who), keyId, signedAt);
+        if (!found.key) return {std::nullopt, found.refusal};
+        return {found.key->bytes};
     };
 }
 

@@ -31,8 +31,9 @@ std::vector<std::uint8_t> readBatchFile(const fs::path& path, std::size_t maxByt
 Manifest verifyManifest(std::string_view json, std::span<const std::uint8_t> signature,
                         const SenderKeyLookup& senderKey) {
     ensureSodium();
-    const std::string sender = Manifest::senderOf(json);
-    const SignPublicKey key = senderKey(sender);
+    const ManifestSigner signer = Manifest::signerOf(json);
+    const std::string& sender = signer.sender;
+    const SignPublicKey key = senderKey(signer);
     if (!verifySignature(key, asBytes(json), signature)) {
         fail(BatchProblem::BadSignature, "manifest signature does not verify with key " + key.id() +
                                              " of sender \"" + sender +

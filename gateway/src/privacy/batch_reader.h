@@ -18,8 +18,8 @@
 
 namespace passerelle::privacy {
 
-// Resolves a sender's party name to its configured Ed25519 key (throws if unknown).
-using SenderKeyLookup = std::function<SignPublicKey(const std::string& sender)>;
+// Resolves a manifest's signer to the Ed25519 key to check it with (throws if none).
+using SenderKeyLookup = std::function<SignPublicKey(const ManifestSigner& signer)>;
 
 // Reads and verifies manifest.json + manifest.sig bytes: signature (BadSignature),
 // then version and shape (UnsupportedVersion / Malformed). Shared with the envelope.

@@ -11,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/encoding.h"
 #include "common/errors.h"
 #include "privacy/posix_file.h"
@@ -319,10 +320,37 @@ void keepRetiredSealingKeys(const fs::path& dir, const KeySecrets& current, cons
     detail::syncDirectory(root);
 }
 
+// `keys` with the retired keys of previous/<id>/ its history does not list (folders rotated
+// before key history was recorded), first, with unknown intervals.
+PublicKeys withRetiredFolders(const fs::path& dir, PublicKeys keys) {
+    std::vector<KeyPeriod> sign, box;
+    const auto listed = [](const std::vector<KeyPeriod>& history, const std::array<std::uint8_t, 32>& key) {
+        return std::any_of(history.begin(), history.end(), [&](const KeyPeriod& k) { return k.key == key; });
+    };
+    for (const fs::path& folder : retiredKeyFolders(dir)) {
+        const PublicKeys old = readPublicKeysFile(folder / KeyFolder::kPublicFile);
+        if (old.sign != keys.sign && !listed(keys.retiredSign, old.sign.bytes)) {
+            sign.push_back({old.sign.bytes, std::nullopt, std::nullopt});
+        }
+        if (old.box != keys.box && !listed(keys.retiredBox, old.box.bytes)) {
+            box.push_back({old.box.bytes, std::nullopt, std::nullopt});
+        }
+    }
+    keys.retiredSign.insert(keys.retiredSign.begin(), sign.begin(), sign.end());
+    keys.retiredBox.insert(keys.retiredBox.begin(), box.begin(), box.end());
+    return keys;
+}
+
 // New sign.key, box.key and public.keys written beside the old ones, then renamed over them.
-PublicKeys installNewSealingKeys(const fs::path& dir, const std::string& party) {
+// The new public.keys lists the retired keys with the interval they were current in.
+PublicKeys installNewSealingKeys(const fs::path& dir, const PublicKeys& old, KeyTime now) {
     KeySecrets fresh;
-    fresh.publicKeys.party = party;
+    fresh.publicKeys.party = old.party;
+    fresh.publicKeys.validFrom = now;
+    fresh.publicKeys.retiredSign = old.retiredSign;
+    fresh.publicKeys.retiredSign.push_back({old.sign.bytes, old.validFrom, now});
+    fresh.publicKeys.retiredBox = old.retiredBox;
+    fresh.publicKeys.retiredBox.push_back({old.box.bytes, old.validFrom, now});
     fresh.current = LockedBytes(KeySecrets::kCurrentBytes);  // wiped and freed whatever happens next
     sodium_memzero(fresh.pseudonym().data(), KeySecrets::kPseudonymBytes);  // not rotated here
     crypto_sign_keypair(fresh.publicKeys.sign.bytes.data(), fresh.sign().data());
@@ -351,7 +379,7 @@ fs::path KeyFolder::retiredPseudonymFile(const fs::path& dir, std::uint32_t epoc
     return dir / kPreviousPseudonymDir / (std::to_string(epoch) + ".key");
 }
 
-void KeyFolder::generate(const fs::path& dir, std::string_view party) {
+void KeyFolder::generate(const fs::path& dir, std::string_view party, KeyTime now) {
     ensureSodium();
     const fs::path files[] = {dir / kSignFile, dir / kBoxFile, dir / kPseudonymFile, dir / kPublicFile,
                               dir / kPseudonymEpochFile};
@@ -363,6 +391,7 @@ void KeyFolder::generate(const fs::path& dir, std::string_view party) {
 
     KeySecrets fresh;  // wipes and frees the secrets whatever happens next
     fresh.publicKeys.party = std::string(party);
+    fresh.publicKeys.validFrom = now;
     fresh.current = LockedBytes(KeySecrets::kCurrentBytes);
     crypto_sign_keypair(fresh.publicKeys.sign.bytes.data(), fresh.sign().data());
     crypto_box_keypair(fresh.publicKeys.box.bytes.data(), fresh.box().data());
@@ -388,13 +417,19 @@ KeySecrets KeyFolder::read(const fs::path& dir) {
     return keys;
 }
 
-KeyFolder::SealingRotation KeyFolder::rotateSealingKeys(const fs::path& dir) {
+KeyFolder::SealingRotation KeyFolder::rotateSealingKeys(const fs::path& dir, KeyTime now) {
     const KeySecrets current = read(dir);  // refuses a damaged or too readable folder first
     SealingRotation r;
     r.retiredSignId = current.publicKeys.sign.id();
     r.retiredBoxId = current.publicKeys.box.id();
+    if (current.publicKeys.validFrom && now < *current.publicKeys.validFrom) {
+        throw KeyError((dir / kPublicFile).string() + ": the current keys are valid from " +
+                       formatUtc(*current.publicKeys.validFrom) + ", after now (" + formatUtc(now) +
+                       "); check the system clock before rotating");
+    }
+    const PublicKeys history = withRetiredFolders(dir, current.publicKeys);  // read before the copy below
     keepRetiredSealingKeys(dir, current, r.retiredBoxId);
-    const PublicKeys installed = installNewSealingKeys(dir, current.publicKeys.party);
+    const PublicKeys installed = installNewSealingKeys(dir, history, now);
     r.signId = installed.sign.id();
     r.boxId = installed.box.id();
     return r;
@@ -428,6 +463,10 @@ KeyFolder::PseudonymRotation KeyFolder::rotatePseudonymKey(const fs::path& dir) 
     writeEpochFile(dir / kPseudonymEpochFile, r.epoch);
     detail::syncDirectory(dir);
     return r;
+}
+
+PublicKeys KeyFolder::publicKeysWithHistory(const fs::path& dir) {
+    return withRetiredFolders(dir, readPublicKeysFile(dir / kPublicFile));
 }
 
 KeyFolderInfo KeyFolder::inspect(const fs::path& dir) {

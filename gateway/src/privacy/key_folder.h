@@ -90,17 +90,25 @@ public:
     // Creates `dir` (0700) with fresh sign.key, box.key, pseudonym.key (0600),
     // pseudonym.epoch (1) and public.keys (0644). Refuses (KeyError naming the file)
     // if any of them exists.
-    static void generate(const std::filesystem::path& dir, std::string_view party);
+    // public.keys records `now` as the keys' valid_from.
+    static void generate(const std::filesystem::path& dir, std::string_view party,
+                         KeyTime now = std::chrono::system_clock::now());
     // KeyError naming the file when missing, of the wrong size, readable by group or
     // others (retired keys included), or not matching public.keys.
     static KeySecrets read(const std::filesystem::path& dir);
 
     // Retires sign.key, box.key and public.keys into previous/<box key id>/ (0700
-    // folder, 0600 files) and writes new ones. Peers need the new public.keys.
+    // folder, 0600 files) and writes new ones, valid from `now`; the new public.keys lists the
+    // retired keys with their interval (valid_until `now`). Peers need the new public.keys.
     struct SealingRotation {
         std::string retiredSignId, retiredBoxId, signId, boxId;
     };
-    static SealingRotation rotateSealingKeys(const std::filesystem::path& dir);
+    static SealingRotation rotateSealingKeys(const std::filesystem::path& dir,
+                                             KeyTime now = std::chrono::system_clock::now());
+    // public.keys, plus the keys of previous/<id>/ folders its history does not list (rotated
+    // before key history was recorded: their interval is unknown, so open). What
+    // `keys export-public` prints and what our own checkpoints are checked with.
+    static PublicKeys publicKeysWithHistory(const std::filesystem::path& dir);
     // Retires pseudonym.key into previous-pseudonym/<epoch>.key, writes a new one and
     // epoch + 1. Every pseudonym changes: a deliberate, rare act.
     struct PseudonymRotation {

@@ -7,6 +7,8 @@
 #include "common/strict_json.h"
 #include "privacy/batch_errors.h"
 
+#include <utility>
+
 namespace passerelle::privacy {
 
 namespace {
@@ -109,6 +111,20 @@ std::string Manifest::canonicalJson() const {
 }
 
 std::string Manifest::senderOf(std::string_view json) { return parseObject(json).text("sender"); }
+
+ManifestSigner Manifest::signerOf(std::string_view json) {
+    StrictJsonObject obj = parseObject(json);
+    ManifestSigner signer;
+    signer.sender = obj.text("sender");
+    // Their shape is checked after the signature (Manifest::parse); only strings are used here.
+    for (auto [member, out] : {std::pair{"sender_key_id", &signer.keyId}, std::pair{"created_at", &signer.createdAt}}) {
+        try {
+            if (obj.has(member)) *out = obj.text(member);
+        } catch (const BatchFormatError&) {
+        }
+    }
+    return signer;
+}
 
 Manifest Manifest::parse(std::string_view json) {
     StrictJsonObject obj = parseObject(json);

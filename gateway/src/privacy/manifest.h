@@ -10,6 +10,16 @@
 
 namespace passerelle::privacy {
 
+// Who a manifest says signed it, read before its signature is checked: the lookup picks the
+// sender's key the manifest names, valid at its created_at (privacy/key_history.h). It reads
+// as the sender's name, so a lookup that needs only the name takes a `const std::string&`.
+struct ManifestSigner {
+    std::string sender;
+    std::string keyId;      // sender_key_id; empty when absent (the manifest is then malformed)
+    std::string createdAt;  // created_at; empty when absent
+    operator const std::string&() const { return sender; }  // NOLINT(google-explicit-constructor)
+};
+
 struct Manifest {
     static constexpr int kFormatVersion = 1;
     static constexpr std::size_t kMaxBytes = 64 * 1024;
@@ -27,6 +37,8 @@ struct Manifest {
     static Manifest parse(std::string_view json);
     // Only the "sender" member, so the signature can be checked before anything else is trusted.
     static std::string senderOf(std::string_view json);
+    // Its sender, sender_key_id and created_at, before the signature is checked.
+    static ManifestSigner signerOf(std::string_view json);
 
     bool operator==(const Manifest&) const = default;
 };

@@ -8,7 +8,10 @@
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "common/clock.h"
 #include "common/encoding.h"
 #include "common/errors.h"
 #include "privacy/posix_file.h"
@@ -42,7 +45,78 @@ Key parseKeyHex(const fs::path& path, std::string_view name, std::string_view he
     return key;
 }
 
+constexpr const char* kUnknownTime = "unknown";
+
+std::string timeText(const std::optional<KeyTime>& t) { return t ? formatUtc(*t) : kUnknownTime; }
+
+std::optional<KeyTime> parseTime(const std::string& where, std::string_view name, std::string_view text,
+                                 bool unknownAllowed) {
+    if (unknownAllowed && text == kUnknownTime) {
+        return std::nullopt;
+    }
+    const auto t = parseUtc(std::string(text));
+    if (!t) {
+        throw KeyError(where + ": " + std::string(name) + " must be an RFC 3339 UTC time like 2026-11-29T08:36:38Z" +
+                       (unknownAllowed ? " or `unknown`" : ""));
+    }
+    return t;
+}
+
+// `<key id> <hex> <valid_from|unknown> <valid_until|unknown>`: the id is written out so that a
+// line whose key is not the one it claims (edited, or pasted from another file) is refused.
+KeyPeriod parseRetiredKey(const fs::path& path, const std::string& where, std::string_view name,
+                          std::string_view value) {
+    std::vector<std::string_view> words;
+    while (!value.empty()) {
+        const auto end = value.find_first_of(" \t");
+        words.push_back(value.substr(0, end));
+        value = end == std::string_view::npos ? std::string_view() : trim(value.substr(end));
+    }
+    if (words.size() != 4) {
+        throw KeyError(where + ": " + std::string(name) +
+                       " must be `<key id> <hex key> <valid_from|unknown> <valid_until|unknown>`");
+    }
+    KeyPeriod period;
+    period.key = parseKeyHex<SignPublicKey>(path, name, words[1]).bytes;
+    if (period.id() != words[0]) {
+        throw KeyError(where + ": " + std::string(name) + " names key id " + std::string(words[0]) +
+                       " but its key has id " + period.id() + " (a forged or damaged history line)");
+    }
+    period.validFrom = parseTime(where, "its valid_from", words[2], true);
+    period.validUntil = parseTime(where, "its valid_until", words[3], true);
+    if (period.validFrom && period.validUntil && *period.validUntil < *period.validFrom) {
+        throw KeyError(where + ": " + std::string(name) + " " + period.id() + " ends before it begins");
+    }
+    return period;
+}
+
+void writeRetired(std::ostringstream& out, const char* name, const std::vector<KeyPeriod>& keys) {
+    for (const KeyPeriod& k : keys) {
+        out << name << " = " << k.id() << " " << toHex(k.key) << " " << timeText(k.validFrom) << " "
+            << timeText(k.validUntil) << "\n";
+    }
+}
+
+// A retired key must be neither the current one nor given twice.
+void checkRetired(const std::string& where, std::string_view name, const KeyPeriod& k,
+                  const std::vector<KeyPeriod>& earlier, const std::array<std::uint8_t, 32>& current) {
+    if (k.key == current) {
+        throw KeyError(where + ": " + std::string(name) + " " + k.id() + " is the current key");
+    }
+    for (const KeyPeriod& e : earlier) {
+        if (e.key == k.key) {
+            throw KeyError(where + ": " + std::string(name) + " " + k.id() + " is given twice");
+        }
+    }
+}
+
 }  // namespace
+
+std::vector<KeyPeriod> PublicKeys::signHistory() const {
+    std::vector<KeyPeriod> history = retiredSign;
+    history.push_back({sign.bytes, validFrom, std::nullopt});
+    return history;
+}
 
 std::string keyIdOf(std::span<const std::uint8_t, 32> publicKey) {
     ensureSodium();
@@ -64,6 +138,15 @@ std::string publicKeysText(const PublicKeys& keys) {
         << "party = " << keys.party << "\n"
         << "sign_public_key = " << toHex(keys.sign.bytes) << "\n"
         << "box_public_key = " << toHex(keys.box.bytes) << "\n";
+    if (keys.validFrom) {
+        out << "valid_from = " << formatUtc(*keys.validFrom) << "\n";
+    }
+    if (!keys.retiredSign.empty() || !keys.retiredBox.empty()) {
+        out << "# keys retired by rotations: <key id> <key> <valid_from> <valid_until> (unknown: not recorded);\n"
+            << "# documents signed while a key was current stay verifiable with it\n";
+    }
+    writeRetired(out, "retired_sign_public_key", keys.retiredSign);
+    writeRetired(out, "retired_box_public_key", keys.retiredBox);
     return out.str();
 }
 
@@ -89,6 +172,9 @@ PublicKeys readPublicKeysFile(const fs::path& path) {
     std::optional<std::string> party;
     std::optional<SignPublicKey> sign;
     std::optional<BoxPublicKey> box;
+    std::optional<KeyTime> validFrom;
+    bool validFromSeen = false;
+    std::vector<std::pair<std::string, KeyPeriod>> retiredSign, retiredBox;  // with where they were read
     std::string line;
     int lineNo = 0;
     while (std::getline(in, line)) {
@@ -125,9 +211,18 @@ PublicKeys readPublicKeysFile(const fs::path& path) {
         } else if (key == "box_public_key") {
             once(box.has_value());
             box = parseKeyHex<BoxPublicKey>(path, key, value);
+        } else if (key == "valid_from") {
+            once(validFromSeen);
+            validFromSeen = true;
+            validFrom = parseTime(where, key, value, false);
+        } else if (key == "retired_sign_public_key") {
+            retiredSign.emplace_back(where, parseRetiredKey(path, where, key, value));
+        } else if (key == "retired_box_public_key") {
+            retiredBox.emplace_back(where, parseRetiredKey(path, where, key, value));
         } else {
             throw KeyError(where + ": unknown key `" + std::string(key) +
-                           "` (expected party, sign_public_key, box_public_key)");
+                           "` (expected party, sign_public_key, box_public_key, valid_from, "
+                           "retired_sign_public_key, retired_box_public_key)");
         }
     }
     if (!party) {
@@ -139,7 +234,20 @@ PublicKeys readPublicKeysFile(const fs::path& path) {
     if (!box) {
         throw KeyError(path.string() + ": missing box_public_key");
     }
-    return PublicKeys{*party, *sign, *box};
+    PublicKeys keys;
+    keys.party = *party;
+    keys.sign = *sign;
+    keys.box = *box;
+    keys.validFrom = validFrom;
+    for (const auto& [where, k] : retiredSign) {
+        checkRetired(where, "retired_sign_public_key", k, keys.retiredSign, keys.sign.bytes);
+        keys.retiredSign.push_back(k);
+    }
+    for (const auto& [where, k] : retiredBox) {
+        checkRetired(where, "retired_box_public_key", k, keys.retiredBox, keys.box.bytes);
+        keys.retiredBox.push_back(k);
+    }
+    return keys;
 }
 
 bool verifySignature(const SignPublicKey& key, std::span<const std::uint8_t> message,

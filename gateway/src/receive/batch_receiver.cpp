@@ -133,13 +133,14 @@ privacy::Manifest BatchReceiver::receiveInto(const std::filesystem::path& stagin
         // The receiver's policy is checked on the verified manifest before anything is written.
         return privacy::receiveEnvelope(
             request.stream(), staging,
-            [&](const std::string& sender) -> privacy::SignPublicKey {
-                if (sender != peer.commonName) {
+            [&](const privacy::ManifestSigner& signer) -> privacy::SignPublicKey {
+                if (signer.sender != peer.commonName) {
                     senderMismatch = "the manifest names a sender that is not the certificate's party '" +
                                      peer.commonName + "'";
                     throw BatchError(senderMismatch);
                 }
-                return parts_.peers.of(sender).sign;
+                // Arriving now: the sender's current key, or the one it retired less than a week ago.
+                return parts_.peers.liveSignKey(signer.sender, signer.keyId, signer.createdAt);
             },
             parts_.config.maxBatchBytes,
             [&](const privacy::Manifest& m) { checkAddressedToUs(m, peer, peerSettings); });

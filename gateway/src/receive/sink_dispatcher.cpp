@@ -39,7 +39,10 @@ void SinkDispatcher::deliver(const store::InboxBatch& batch) {
     const config::SinkSettings& settings = *parts_.config.sink;
     auto plugin = plugin::SinkPlugin::load(parts_.config.pluginsDir, settings.plugin);
     privacy::BatchReader reader(childPath(parts_.folders.inbox, BatchId::parse(batch.batchId)), parts_.keys,
-                                [&](const std::string& sender) { return parts_.peers.of(sender).sign; });
+                                [&](const privacy::ManifestSigner& signer) {
+                                    // Accepted when it arrived: the key valid at its date, whenever delivered.
+                                    return parts_.peers.signKeyAt(signer.sender, signer.keyId, signer.createdAt);
+                                });
     const privacy::Manifest& manifest = reader.manifest();
     // Strict on this side too: the batch must be the one its row describes, and carry
     // exactly the fields of the purpose as this gateway defines it now (a batch stored by

@@ -139,7 +139,10 @@ DeliveryOutcome BatchDelivery::deliver(const store::OutboxBatch& batch, const st
             throw TransportError(peer.url + " refused batch " + batch.batchId + ": " + describeRefusal(result));
         }
         const SignedReceipt signedReceipt = SignedReceipt::fromBody(result.body);
-        outcome.receipt = verifyReceipt(signedReceipt, peers_.of(batch.recipient).sign);
+        // Signed now: the receiver's current key, or the one it retired less than a week ago.
+        outcome.receipt = verifyReceipt(signedReceipt, [&](const Receipt& claimed) {
+            return peers_.liveSignKey(batch.recipient, claimed.receiverKeyId, claimed.receivedAt);
+        });
         checkReceiptMatches(outcome.receipt, batch, config.party);
         if (!outcome.receipt.checkpoint) {
             throw BatchError(peer.url + " answered batch " + batch.batchId +

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/errors.h"
 #include "record/field_syntax.h"
 #include "send/batch_preparer.h"
 #include "transport/admission.h"
@@ -142,11 +143,18 @@ std::string ExtractionService::readBody(Poco::Net::HTTPServerRequest& request, t
 void ExtractionService::checkSigned(const ExtractionRequest& req, const SignedExtractionRequest& envelope,
                                     const RequestContext& ctx) const {
     const std::string& peer = ctx.peer.commonName;
-    const privacy::SignPublicKey& peerKey = parts_.peers.of(peer).sign;
-    if (req.requesterKeyId != peerKey.id()) {
+    // The peer's current key (issued_at is then judged by the freshness window checked next),
+    // or a key of its history valid at issued_at and retired less than a week ago.
+    privacy::SignPublicKey peerKey = parts_.peers.of(peer).sign;
+    try {
+        if (req.requesterKeyId != peerKey.id()) {
+            peerKey = parts_.peers.liveSignKey(peer, req.requesterKeyId, req.issuedAt);
+        }
+    } catch (const BatchError& e) {
         ctx.deny(transport::WireError::BadSignature,
-                 "the request names signing key " + req.requesterKeyId + " but peer." + peer +
-                     ".public_keys holds key " + peerKey.id() + " (after a key rotation, update that file)");
+                 "the request names signing key " + req.requesterKeyId + ", which peer." + peer +
+                     ".public_keys does not give for its date: " + e.what() +
+                     " (after a key rotation, update that file)");
     }
     if (!envelope.verifies(peerKey)) {
         ctx.deny(transport::WireError::BadSignature,

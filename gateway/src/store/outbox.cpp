@@ -76,7 +76,10 @@ void advanceCursor(db::Connection& c, const std::string& job, const std::string&
     std::vector<const CursorEntry*> ordered;
     ordered.reserve(cursor.size());
     for (const CursorEntry& e : cursor) ordered.push_back(&e);
-    std::sort(ordered.begin(), ordered.end(), [](const CursorEntry* a, const CursorEntry* b) { return *a < *b; });
+    // By key, stably: of the entries for one key the last given wins, as it would
+    // have row by row (an upsert does not take two rows for one key in one statement).
+    std::stable_sort(ordered.begin(), ordered.end(),
+                     [](const CursorEntry* a, const CursorEntry* b) { return a->key < b->key; });
     constexpr std::size_t kChunk = 1024;  // 4,096 parameters: within SQLite's and PostgreSQL's limits
     db::Values params;
     params.reserve(4 * std::min(kChunk, ordered.size()));

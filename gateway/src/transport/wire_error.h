@@ -53,6 +53,8 @@ enum class WireError {
     JobMisconfigured,
     ExtractionFailed,
     SourceUnavailable,
+    // GET /v1/directory
+    NoDirectory,
 };
 
 struct WireErrorSpec {
@@ -129,6 +131,8 @@ inline constexpr std::array kWireErrors{
                   "the job failed"},
     WireErrorSpec{WireError::SourceUnavailable, "source_unavailable", HttpStatus::HTTP_SERVICE_UNAVAILABLE,
                   "the job's source cannot be read now"},
+    WireErrorSpec{WireError::NoDirectory, "no_directory", HttpStatus::HTTP_SERVICE_UNAVAILABLE,
+                  "the Region has published no directory yet"},
 };
 
 // The table is in the enumeration's order, one row each, so a code is found by index.
@@ -136,7 +140,7 @@ constexpr bool rowsInEnumOrder() {
     for (std::size_t i = 0; i < kWireErrors.size(); ++i) {
         if (static_cast<std::size_t>(kWireErrors[i].error) != i) return false;
     }
-    return kWireErrors.size() == static_cast<std::size_t>(WireError::SourceUnavailable) + 1;
+    return kWireErrors.size() == static_cast<std::size_t>(WireError::NoDirectory) + 1;
 }
 static_assert(rowsInEnumOrder(), "kWireErrors must list every WireError once, in declaration order");
 

@@ -83,7 +83,8 @@ protected:
         ledger.setCheckpointSigner("univ-montpellier", own.id(), own.signer(), every);
     }
     KeyResolver keys() const {
-        return [this](const std::string& party, const std::string& keyId) -> std::optional<SignKey> {
+        return [this](const std::string& party, const std::string& keyId, const std::string& /*signedAt*/)
+                   -> std::optional<SignKey> {
             if (party == "univ-montpellier" && keyId == own.id()) return own.pk;
             if (party == "region-occitanie" && keyId == peer.id()) return peer.pk;
             return std::nullopt;

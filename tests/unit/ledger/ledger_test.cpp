@@ -95,7 +95,8 @@ protected:
         ledger.setCheckpointSigner("univ-montpellier", own.id(), own.signer(), every);
     }
     KeyResolver keys() const {
-        return [this](const std::string& party, const std::string& keyId) -> std::optional<SignKey> {
+        return [this](const std::string& party, const std::string& keyId, const std::string& /*signedAt*/)
+                   -> std::optional<SignKey> {
             if (party == "univ-montpellier" && keyId == own.id()) return own.pk;
             if (party == "region-occitanie" && keyId == peer.id()) return peer.pk;
             return std::nullopt;
@@ -379,6 +380,35 @@ TEST_F(LedgerTest, CounterpartCheckpointsAreKeptOnceAndTheirSignaturesVerified) 
     EXPECT_NE(v.problem.find("counterpart checkpoint 2 (region-occitanie, tree_size 0): its signature does not verify"),
               std::string::npos)
         << v.problem;
+}
+
+// Key history: the resolver is asked for the key valid at each checkpoint's own time, and
+// its refusal (a retired key signing after its retirement) is the finding.
+TEST_F(LedgerTest, EachCheckpointIsCheckedWithTheKeyValidAtItsTime) {
+    Ledger theirs(dir.path() / "region.db", clock);
+    theirs.setCheckpointSigner("region-occitanie", peer.id(), peer.signer());
+    theirs.append(transfer(1));
+    const Checkpoint received = theirs.checkpoint();
+    Ledger ledger(file, clock);
+    sign(ledger);
+    fill(ledger, 2);
+    const Checkpoint mine = ledger.checkpoint();
+    ledger.storePeerCheckpoint(received);
+
+    std::vector<std::string> askedAt;
+    const KeyResolver retiredBefore = [&](const std::string& party, const std::string& keyId,
+                                          const std::string& signedAt) -> ResolvedKey {
+        askedAt.push_back(party + " " + signedAt);
+        if (party == "region-occitanie") {
+            return {std::nullopt, "key " + keyId + " of 'region-occitanie' was retired before " + signedAt};
+        }
+        return keys()(party, keyId, signedAt);
+    };
+    const auto v = ledger.verify(retiredBefore);
+    EXPECT_EQ(askedAt, (std::vector<std::string>{"univ-montpellier " + mine.time, "region-occitanie " + received.time}));
+    EXPECT_FALSE(v.intact);
+    EXPECT_EQ(v.problem, "counterpart checkpoint 1 (region-occitanie, tree_size 1): key " + peer.id() +
+                             " of 'region-occitanie' was retired before " + received.time);
 }
 
 TEST_F(LedgerTest, QueryFiltersOnPurposeCounterpartOperationBatchAndTime) {

@@ -198,6 +198,19 @@ TEST_P(OutboxTest, ACursorIsWrittenWithItsBatchAndReadBackInUnsignedOrder) {
     EXPECT_EQ(read[0].digest, 42u);
 }
 
+// A key given twice in one batch: the digest given last is the one kept, whatever the
+// digests' order (enough duplicates that an unstable sort would shuffle some).
+TEST_P(OutboxTest, AKeyGivenTwiceKeepsTheDigestGivenLast) {
+    std::vector<CursorEntry> cursor;
+    for (std::uint64_t k = 0; k < 64; ++k) {
+        cursor.push_back({k % 8, 1000 - k});
+    }
+    store_->outbox().addToOutbox(batch("b1", "2026-11-29T10:00:00Z"), cursor);
+    const auto read = store_->jobs().cursor("survey");
+    ASSERT_EQ(read.size(), 8u);
+    for (std::uint64_t k = 0; k < 8; ++k) EXPECT_EQ(read[k].digest, 1000 - (56 + k)) << "key " << k;
+}
+
 // Half of all 64-bit keys and digests are negative as signed integers: each must come
 // back bit for bit (Poco's PostgreSQL connector alone rounds them through a double),
 // and none lost or repeated across the chunks the cursor is read in.

@@ -55,7 +55,7 @@ TEST(LedgerVocabulary, EveryOperationHasOneTextAndReadsBack) {
 }
 
 TEST(LedgerVocabulary, EveryOutcomeHasOneTextAndReadsBack) {
-    constexpr int kCount = static_cast<int>(ledger::Outcome::Revoked) + 1;
+    constexpr int kCount = static_cast<int>(ledger::Outcome::Adopted) + 1;
     EXPECT_EQ(ledger::kOutcomes.size(), static_cast<std::size_t>(kCount))
         << "an outcome without a row, or two";
     std::set<std::string_view> texts;
