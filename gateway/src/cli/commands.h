@@ -45,6 +45,8 @@ Command caIssueCommand();
 Command caRevokeCommand();
 Command caCrlCommand();
 Command caListCommand();
+Command enrolCommand();
+Command peersAddCommand();
 
 // Exit codes, documented in --help.
 inline constexpr int kExitOk = 0;

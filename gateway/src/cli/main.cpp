@@ -23,7 +23,7 @@ std::vector<Command> commands() {
             subjectCommand(),     purposesCommand(),        consoleCommand(),        purgeCommand(),
             extractCommand(),     statusCommand(),          outboxRequeueCommand(),  previewCommand(),
             migrateStoreCommand(),  caInitCommand(),          caIssueCommand(),        caRevokeCommand(),
-            caCrlCommand(),         caListCommand()};
+            caCrlCommand(),         caListCommand(),          enrolCommand(),          peersAddCommand()};
 }
 
 void printOverview(std::ostream& out) {

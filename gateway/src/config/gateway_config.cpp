@@ -374,11 +374,25 @@ void readConsole(const ConfigReader& r, GatewayConfig& c) {
 
 void readCa(const ConfigReader& r, GatewayConfig& c) {
     if (r.children("ca").empty()) return;
-    r.refuseUnknown("ca", {"folder", "certificate_days", "crl_days"});
+    r.refuseUnknown("ca", {"folder", "certificate_days", "crl_days", "members", "public_url", "peer_keys_folder"});
     CaSettings ca;
     ca.folder = r.path("ca.folder");
     ca.certificateDays = static_cast<std::uint32_t>(r.number("ca.certificate_days", ca.certificateDays, 1, 3'650));
     ca.crlDays = static_cast<std::uint32_t>(r.number("ca.crl_days", ca.crlDays, 1, 366));
+    if (r.has("ca.members")) {
+        ca.membersFile = r.path("ca.members");
+        try {
+            ca.members = readFederationMembers(ca.membersFile);
+        } catch (const ConfigError& e) {
+            r.fail("ca.members", e.what());
+        }
+    }
+    ca.publicUrl = r.optional("ca.public_url", "");
+    if (!ca.publicUrl.empty() && !ca.publicUrl.starts_with("https://")) {
+        r.fail("ca.public_url", "must be an https:// URL: the address institutions send their batches to");
+    }
+    while (ca.publicUrl.ends_with('/')) ca.publicUrl.pop_back();
+    ca.peerKeysFolder = r.path("ca.peer_keys_folder", (ca.folder / "peers").string());
     c.ca = std::move(ca);
 }
 

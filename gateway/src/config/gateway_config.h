@@ -2,6 +2,7 @@
 // The gateway's configuration, read once and checked whole: every mistake is
 // reported with the file and the key. See docs/configuration.md.
 
+#include "config/federation_members.h"
 #include "record/field_catalog.h"
 
 #include <cstdint>
@@ -176,6 +177,15 @@ struct CaSettings {
     std::filesystem::path folder;          // root and issuing certificates, issuing key, what was issued
     std::uint32_t certificateDays = 397;   // a party certificate's validity
     std::uint32_t crlDays = 7;             // a CRL's nextUpdate, from when it is made
+    // [ca] members: who may enrol (peers add); read and checked with the file. Empty
+    // path: no list, and peers add refuses every request.
+    std::filesystem::path membersFile;
+    std::vector<FederationMember> members;
+    // [ca] public_url: the Region's exchange URL, handed to each enrolled party.
+    std::string publicUrl;
+    // [ca] peer_keys_folder: where peers add keeps each enrolled peer's public.keys
+    // (<folder>/<party>.keys); default <ca folder>/peers.
+    std::filesystem::path peerKeysFolder;
 };
 
 // The federation's signed directory (docs/federation.md). The Region serves the file it

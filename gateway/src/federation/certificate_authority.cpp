@@ -266,18 +266,18 @@ std::vector<IssuedCertificate> CertificateAuthority::issued() const {
 }
 
 IssuedChain CertificateAuthority::issue(const IssueRequest& request) {
-    const CheckedRequest checked = checkRequest(readWholeFile(request.csrFile, 64 << 10), request.csrFile);
+    return issue(request, readWholeFile(request.csrFile, 64 << 10));
+}
+
+IssuedChain CertificateAuthority::issue(const IssueRequest& request, std::string_view csrPem) {
+    const CheckedRequest checked = checkRequest(csrPem, request.csrFile);
     std::string names = "DNS:" + checked.party.str();
     for (const auto& extra : request.extraNames) names += "," + subjectAltNameEntry(extra);
 
     X509* issuing = keys_->certificate.get();
     const std::time_t now = unixTime(clock_);
     const std::time_t issuingEnd = timeOf(X509_get0_notAfter(issuing));
-    if (issuingEnd <= now) {
-        throw CaError("the issuing certificate " + folder_.issuingCertificate().string() + " expired on " +
-                      utcText(X509_get0_notAfter(issuing)) +
-                      ": nothing was issued; a new issuing certificate must be made with the root key");
-    }
+    requireIssuingValid();
     // A certificate never outlives the certificate that signs it.
     const std::time_t until = std::min(now + std::time_t{settings_.certificateDays} * 86'400, issuingEnd);
 
@@ -318,6 +318,15 @@ IssuedChain CertificateAuthority::issue(const IssueRequest& request) {
     entry.counterpart = record.party;
     ledger_.append(std::move(entry));
     return {record, leafPem + toPem(issuing)};
+}
+
+void CertificateAuthority::requireIssuingValid() const {
+    X509* issuing = keys_->certificate.get();
+    if (timeOf(X509_get0_notAfter(issuing)) <= unixTime(clock_)) {
+        throw CaError("the issuing certificate " + folder_.issuingCertificate().string() + " expired on " +
+                      utcText(X509_get0_notAfter(issuing)) +
+                      ": nothing was issued; a new issuing certificate must be made with the root key");
+    }
 }
 
 std::vector<IssuedCertificate> CertificateAuthority::revoke(const RevocationTarget& target,

@@ -84,6 +84,10 @@ public:
     // Checks the request (certificate_request.h), issues the party's certificate,
     // keeps it (issued/<serial>.crt, issued.jsonl) and appends `certificate-issued`.
     IssuedChain issue(const IssueRequest& request);
+    // The same for a request already read: `csrPem` is its text, request.csrFile only names it.
+    IssuedChain issue(const IssueRequest& request, std::string_view csrPem);
+    // CaError, naming the file and the date, when the issuing certificate has expired.
+    void requireIssuingValid() const;
     // Records the revocation of the target's certificates and appends one
     // `certificate-revoked` each. CaError for an unknown or already revoked serial,
     // or a party without an unrevoked certificate.

@@ -48,6 +48,8 @@ enum class Operation {
     // the federation's directory (docs/federation.md)
     DirectoryPublished,
     DirectoryAdopted,
+    // enrolment (docs/federation.md)
+    PeerEnrolled,
     // Written by earlier versions only (refused TLS handshakes, now a metric):
     // old ledgers still hold such entries.
     ConnectionRefused,
@@ -121,6 +123,7 @@ inline constexpr std::array kOperations{
     OperationText{Operation::CertificateRevoked, "certificate-revoked"},
     OperationText{Operation::DirectoryPublished, "directory-published"},
     OperationText{Operation::DirectoryAdopted, "directory-adopted"},
+    OperationText{Operation::PeerEnrolled, "peer-enrolled"},
     OperationText{Operation::ConnectionRefused, "connection-refused"},
 };
 

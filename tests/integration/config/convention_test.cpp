@@ -30,6 +30,8 @@ TEST(ConventionFiles, SeventeenSignatoriesEachWithAValidUaiAndEachAPeerOfTheRegi
     const auto files = institutionFiles();
     ASSERT_EQ(files.size(), 17u) << "the convention has 17 signatory institutions";
     const std::string region = readFile(kConfigDir / "region-occitanie.ini");
+    // Who may enrol ([ca] members): the same 17, with the same UAIs.
+    const std::string members = readFile(kConfigDir / "federation-members.txt");
     std::set<std::string> uais;
     for (const auto& file : files) {
         const std::string text = readFile(file);
@@ -44,6 +46,8 @@ TEST(ConventionFiles, SeventeenSignatoriesEachWithAValidUaiAndEachAPeerOfTheRegi
         EXPECT_TRUE(uais.insert(uai).second) << file << ": UAI used twice";
         EXPECT_NE(region.find("\n[peer." + party + "]\n"), std::string::npos)
             << "config/region-occitanie.ini does not list " << party << " as a peer";
+        EXPECT_NE(members.find("\n" + uai + " " + party + " "), std::string::npos)
+            << "config/federation-members.txt does not list " << party << " with its UAI";
     }
 }
 
@@ -53,6 +57,7 @@ TEST_F(ConventionCheck, EveryConfigurationPassesCheckConfig) {
     const fs::path copy = root() / "convention";
     fs::create_directories(copy / "config" / "institutions");
     fs::copy_file(kConfigDir / "region-occitanie.ini", copy / "config" / "region-occitanie.ini");
+    fs::copy_file(kConfigDir / "federation-members.txt", copy / "config" / "federation-members.txt");
     for (const auto& file : institutionFiles()) {
         fs::copy_file(file, copy / "config" / "institutions" / file.filename());
     }

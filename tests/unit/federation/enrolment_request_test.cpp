@@ -1,0 +1,75 @@
+// The enrolment request's file and the fingerprint read over the phone.
+
+#include <gtest/gtest.h>
+
+#include "federation/enrolment_request.h"
+
+namespace passerelle::federation {
+namespace {
+
+EnrolmentRequest sample() {
+    EnrolmentRequest r;
+    r.party = "univ-montpellier";
+    r.uai = "0342321N";
+    r.name = "Université de Montpellier";
+    r.contact = "passerelle-admin@umontpellier.example";
+    r.csrPem = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
+    r.publicKeys = "party = univ-montpellier\n";
+    r.created = "2026-11-29T08:36:38Z";
+    return r;
+}
+
+std::string refusal(const std::string& text) {
+    try {
+        EnrolmentRequest::parse(text, "req.json");
+    } catch (const EnrolmentError& e) {
+        return e.what();
+    }
+    return "(accepted)";
+}
+
+TEST(EnrolmentRequestFile, ReadsBackWhatItWrote) {
+    const auto text = sample().toJson();
+    EXPECT_TRUE(text.starts_with("{\"format\":\"passerelle-enrolment-request/1\",\"party\":\"univ-montpellier\""))
+        << text;
+    const auto read = EnrolmentRequest::parse(text, "req.json");
+    EXPECT_EQ(read.party, "univ-montpellier");
+    EXPECT_EQ(read.uai, "0342321N");
+    EXPECT_EQ(read.name, "Université de Montpellier");
+    EXPECT_EQ(read.csrPem, sample().csrPem);
+    EXPECT_EQ(read.publicKeys, sample().publicKeys);
+    EXPECT_EQ(read.toJson(), text);
+}
+
+TEST(EnrolmentRequestFile, AMissingOrUnknownMemberOrAnotherFormatIsRefusedNamingTheFile) {
+    std::string text = sample().toJson();
+    std::string missing = text;
+    missing.replace(missing.find(",\"uai\":\"0342321N\""), std::string(",\"uai\":\"0342321N\"").size(), "");
+    EXPECT_NE(refusal(missing).find("req.json: the enrolment request has no 'uai'"), std::string::npos)
+        << refusal(missing);
+    std::string unknown = text;
+    unknown.insert(1, "\"extra\":\"x\",");
+    EXPECT_NE(refusal(unknown).find("unknown member 'extra'"), std::string::npos) << refusal(unknown);
+    std::string other = text;
+    other.replace(other.find("request/1"), 9, "request/9");
+    EXPECT_NE(refusal(other).find("not an enrolment request of format"), std::string::npos);
+    EXPECT_NE(refusal("not json").find("req.json: not an enrolment request"), std::string::npos);
+    EXPECT_NE(refusal("not json").find("nothing was changed"), std::string::npos);
+}
+
+TEST(EnrolmentFingerprint, IsTheFirst80BitsOfSha256InBase32InFourGroups) {
+    // SHA-256("abc") = ba7816bf8f01cfea4141…; base32 of its first 10 bytes (RFC 4648).
+    EXPECT_EQ(enrolmentFingerprint("abc"), "XJ4B-NP4P-AHH6-UQKB");
+    EXPECT_NE(enrolmentFingerprint("abd"), enrolmentFingerprint("abc"));
+}
+
+TEST(EnrolmentFingerprint, MatchesIgnoringCaseSpacesAndDashesOnly) {
+    EXPECT_TRUE(fingerprintMatches("xj4bnp4p ahh6 uqkb", "XJ4B-NP4P-AHH6-UQKB"));
+    EXPECT_TRUE(fingerprintMatches("XJ4B-NP4P-AHH6-UQKB", "XJ4B-NP4P-AHH6-UQKB"));
+    EXPECT_FALSE(fingerprintMatches("XJ4B-NP4P-AHH6-UQKC", "XJ4B-NP4P-AHH6-UQKB"));
+    EXPECT_FALSE(fingerprintMatches("XJ4B-NP4P-AHH6", "XJ4B-NP4P-AHH6-UQKB"));
+    EXPECT_FALSE(fingerprintMatches("", "XJ4B-NP4P-AHH6-UQKB"));
+}
+
+}  // namespace
+}  // namespace passerelle::federation
