@@ -47,6 +47,9 @@ Command caCrlCommand();
 Command caListCommand();
 Command enrolCommand();
 Command peersAddCommand();
+Command directoryPublishCommand();
+Command directoryFetchCommand();
+Command directoryShowCommand();
 
 // Exit codes, documented in --help.
 inline constexpr int kExitOk = 0;

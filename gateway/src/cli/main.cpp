@@ -23,7 +23,8 @@ std::vector<Command> commands() {
             subjectCommand(),     purposesCommand(),        consoleCommand(),        purgeCommand(),
             extractCommand(),     statusCommand(),          outboxRequeueCommand(),  previewCommand(),
             migrateStoreCommand(),  caInitCommand(),          caIssueCommand(),        caRevokeCommand(),
-            caCrlCommand(),         caListCommand(),          enrolCommand(),          peersAddCommand()};
+            caCrlCommand(),         caListCommand(),          enrolCommand(),          peersAddCommand(),
+            directoryPublishCommand(), directoryFetchCommand(), directoryShowCommand()};
 }
 
 void printOverview(std::ostream& out) {

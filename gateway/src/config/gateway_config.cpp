@@ -397,7 +397,8 @@ void readCa(const ConfigReader& r, GatewayConfig& c) {
 }
 
 void readDirectory(const ConfigReader& r, GatewayConfig& c) {
-    if (r.children("directory").empty()) return;
+    // The Region always has one (it may publish); an institution only with the section.
+    if (r.children("directory").empty() && c.role != Role::Region) return;
     r.refuseUnknown("directory", {"file", "from", "refresh_minutes"});
     DirectorySettings d;
     d.file = r.has("directory.file") ? r.path("directory.file") : c.stateDir / "directory.json";

@@ -188,9 +188,10 @@ struct CaSettings {
     std::filesystem::path peerKeysFolder;
 };
 
-// The federation's signed directory (docs/federation.md). The Region serves the file it
-// publishes at GET /v1/directory; an institution fetches it from the peer `from` at start
-// and every refreshMinutes, and keeps the version it adopted in `file`.
+// The federation's signed directory (docs/federation.md). The Region (always set there)
+// serves the file it publishes at GET /v1/directory; an institution with a [directory]
+// section fetches it from the peer `from` at start and every refreshMinutes, and keeps
+// the version it adopted in `file`.
 struct DirectorySettings {
     std::filesystem::path file;        // default: <state_dir>/directory.json
     std::string from;                  // institution side: the [peer.*] that publishes it

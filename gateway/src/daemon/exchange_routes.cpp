@@ -31,8 +31,7 @@ transport::RouteSpec directory(Gateway& gateway) {
                 const auto body = settings ? federation::DirectoryFile(settings->file).read() : std::nullopt;
                 if (!body) {
                     transport::sendError(response, transport::WireError::NoDirectory,
-                                         settings ? "no directory has been published yet (passerelle directory publish)"
-                                                  : "this gateway publishes no directory (no [directory] section)");
+                                         "no directory has been published yet (passerelle directory publish)");
                     return;
                 }
                 transport::sendJson(response, Poco::Net::HTTPResponse::HTTP_OK, body->body("directory"));

@@ -2,7 +2,8 @@
 // the institution runs enrol; the Region runs peers add with the fingerprint read
 // over the phone; the institution imports the answer. Both configurations then pass
 // check-config, and a batch goes over mutual TLS with the certificates issued. Each
-// refusal says what is wrong and changes nothing.
+// refusal says what is wrong and changes nothing. Then the directory the Region
+// publishes, adopted by the institution with the revocations it carries.
 
 #include <Poco/SHA2Engine.h>
 
@@ -261,6 +262,73 @@ TEST_F(EnrolmentTest, AnAnswerWhoseRootIsNotThePinnedOneIsRefusedAndNothingWritt
     EXPECT_EQ(r.exitCode, 1) << r;
     EXPECT_EQ(readFile(inst_.config), before);
     EXPECT_FALSE(fs::exists(institutionTls() / "cert.pem"));
+}
+
+// The directory (docs/federation.md, "The directory"): the Region publishes it, the
+// institution adopts each version once and ledgers it, and a revocation it carries is
+// in force in the institution's next handshake, with no restart of either gateway.
+TEST_F(EnrolmentTest, TheDirectoryIsAdoptedOnceAndARevocationItCarriesIsInForceWithoutRestart) {
+    ASSERT_EQ(peersAdd(enrol(), "peers-add").exitCode, 0);
+    ASSERT_EQ(importAnswer(rootSha256_, "enrol-import").exitCode, 0);
+    std::string ini = readFile(regionConfig());
+    replace(ini, "ca = " + (pki() / "ca.crt").string(),
+            "ca = " + (pki() / "ca.crt").string() + "\ncrl = " + (caDir() / "root.crl").string() + ", " +
+                (caDir() / "crl.pem").string());
+    writeFile(regionConfig(), ini);  // the Region's [directory] is its defaults
+    writeFile(inst_.config, readFile(inst_.config) + "\n[directory]\nfrom = region-occitanie\n");
+    auto r = passerelle({"ca", "crl", "--config", regionConfig().string()}, "ca-crl");
+    ASSERT_EQ(r.exitCode, 0) << r;
+
+    r = passerelle({"directory", "fetch", "--config", inst_.config.string()}, "fetch-before-region");
+    EXPECT_EQ(r.exitCode, 1) << "no Region yet: " << r;
+    r = passerelle({"directory", "publish", "--config", regionConfig().string()}, "publish-1");
+    ASSERT_EQ(r.exitCode, 0) << r;
+    EXPECT_NE(r.out.find("(2 parties, 2 revocation lists)"), std::string::npos) << r;
+
+    auto region = startRegion();
+    ASSERT_TRUE(region);
+    ini = readFile(inst_.config);
+    replace(ini, "url = https://localhost:0", "url = https://localhost:" + std::to_string(region->port()));
+    writeFile(inst_.config, ini);
+    r = passerelle({"directory", "fetch", "--config", inst_.config.string()}, "fetch-1");
+    ASSERT_EQ(r.exitCode, 0) << r << "\n--- region ---\n" << region->log();
+    EXPECT_NE(r.out.find(" adopted (2 parties)"), std::string::npos) << r;
+    r = passerelle({"directory", "fetch", "--config", inst_.config.string()}, "fetch-again");
+    EXPECT_NE(r.out.find(" already held"), std::string::npos) << r;
+    r = passerelle({"directory", "show", "--config", inst_.config.string()}, "show");
+    EXPECT_NE(r.out.find("univ-montpellier  institution  0342321N  Université de Montpellier"), std::string::npos)
+        << r;
+    r = passerelle({"audit", "list", "--config", inst_.config.string(), "--operation", "directory-adopted", "--json"},
+                   "audit-adopted");
+    EXPECT_EQ(Poco::JSON::Parser().parse(r.out).extract<Poco::JSON::Array::Ptr>()->size(), 1u) << r;
+    r = passerelle({"transfer", "--config", inst_.config.string(), "--job", "survey-contact", "--json"}, "transfer-1");
+    EXPECT_EQ(r.exitCode, 0) << r << "\n--- region ---\n" << region->log();
+
+    // The Region's server key is stolen: its certificate is revoked and the next directory
+    // carries the CRL. The institution's client refuses the Region from then on.
+    r = passerelle({"ca", "revoke", "--config", regionConfig().string(), "--party", "region-occitanie", "--reason",
+                    "keyCompromise"},
+                   "revoke-region");
+    ASSERT_EQ(r.exitCode, 0) << r;
+    ASSERT_EQ(passerelle({"ca", "crl", "--config", regionConfig().string()}, "ca-crl-2").exitCode, 0);
+    ASSERT_EQ(passerelle({"directory", "publish", "--config", regionConfig().string()}, "publish-2").exitCode, 0);
+    // The institution's daemon adopts it at start, as it does every refresh_minutes.
+    {
+        ChildProcess daemon({kPasserelle.string(), "run", "--config", inst_.config.string()}, logs() / "institution");
+        const std::string replaced = "revocation list " + (institutionTls() / "crl.pem").string() + " replaced";
+        EXPECT_TRUE(waitUntil([&] { return daemon.err().find(replaced) != std::string::npos; }, 15s))
+            << daemon.out() << "\n--- stderr ---\n" << daemon.err();
+        EXPECT_NE(daemon.err().find("of region-occitanie adopted"), std::string::npos) << daemon.err();
+        stopGateway(daemon);
+    }
+    EXPECT_EQ(readFile(institutionTls() / "crl.pem"), readFile(caDir() / "crl.pem"));
+    r = passerelle({"directory", "fetch", "--config", inst_.config.string()}, "fetch-refused");
+    EXPECT_EQ(r.exitCode, 1) << r;
+    EXPECT_NE((r.out + r.err).find("revoked"), std::string::npos) << r;
+    r = passerelle({"audit", "list", "--config", inst_.config.string(), "--operation", "directory-adopted", "--json"},
+                   "audit-adopted-2");
+    EXPECT_EQ(Poco::JSON::Parser().parse(r.out).extract<Poco::JSON::Array::Ptr>()->size(), 2u) << r;
+    stopGateway(region->process());
 }
 
 }  // namespace
