@@ -279,17 +279,20 @@ TEST_F(EnrolmentTest, TheDirectoryIsAdoptedOnceAndARevocationItCarriesIsInForceW
     auto r = passerelle({"ca", "crl", "--config", regionConfig().string()}, "ca-crl");
     ASSERT_EQ(r.exitCode, 0) << r;
 
-    r = passerelle({"directory", "fetch", "--config", inst_.config.string()}, "fetch-before-region");
-    EXPECT_EQ(r.exitCode, 1) << "no Region yet: " << r;
-    r = passerelle({"directory", "publish", "--config", regionConfig().string()}, "publish-1");
-    ASSERT_EQ(r.exitCode, 0) << r;
-    EXPECT_NE(r.out.find("(2 parties, 2 revocation lists)"), std::string::npos) << r;
-
     auto region = startRegion();
     ASSERT_TRUE(region);
     ini = readFile(inst_.config);
     replace(ini, "url = https://localhost:0", "url = https://localhost:" + std::to_string(region->port()));
     writeFile(inst_.config, ini);
+    r = passerelle({"directory", "fetch", "--config", inst_.config.string()}, "fetch-before-publish");
+    EXPECT_EQ(r.exitCode, 1) << r;
+    EXPECT_NE(r.err.find("answered GET /v1/directory with HTTP 503 (no_directory)"), std::string::npos) << r;
+    EXPECT_FALSE(fs::exists(inst_.stateDir() / "directory.json"));
+
+    // Published while the Region runs: it serves the new file at the next request.
+    r = passerelle({"directory", "publish", "--config", regionConfig().string()}, "publish-1");
+    ASSERT_EQ(r.exitCode, 0) << r;
+    EXPECT_NE(r.out.find("(2 parties, 2 revocation lists)"), std::string::npos) << r;
     r = passerelle({"directory", "fetch", "--config", inst_.config.string()}, "fetch-1");
     ASSERT_EQ(r.exitCode, 0) << r << "\n--- region ---\n" << region->log();
     EXPECT_NE(r.out.find(" adopted (2 parties)"), std::string::npos) << r;
