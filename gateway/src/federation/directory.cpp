@@ -153,16 +153,10 @@ DirectoryParty parseParty(StrictJsonObject& o, std::size_t index) {
 
 // Every certificate of the chain, in order; DirectoryError when one does not parse.
 std::vector<Certificate> chainCertificates(const std::string& pem) {
-    std::vector<Certificate> chain;
-    std::unique_ptr<BIO, OpenSslFree<BIO_free>> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    if (!bio) throw std::bad_alloc();
-    while (X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) chain.emplace_back(certificate);
-    takeOpenSslErrors();  // the end of the text reads as an error
-    std::size_t begins = 0;
-    for (std::size_t at = pem.find("-----BEGIN"); at != std::string::npos; at = pem.find("-----BEGIN", at + 1)) ++begins;
-    if (chain.empty() || begins != chain.size())
+    auto read = certificatesFromPem(pem);
+    if (read.certificates.empty() || !read.complete)
         malformed("ca_chain", "must be one or more PEM certificates, each readable");
-    return chain;
+    return std::move(read.certificates);
 }
 
 void checkCrls(const std::vector<std::string>& crls, const std::vector<Certificate>& chain) {

@@ -30,22 +30,7 @@ std::string requestPem(EVP_PKEY* key, const std::string& party) {
     if (X509_REQ_set_pubkey(request.get(), key) != 1 || X509_REQ_sign(request.get(), key, EVP_sha256()) <= 0) {
         throw EnrolmentError("the certificate signing request could not be made: " + takeOpenSslErrors());
     }
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509_REQ(bio, request.get());
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-    return pem;
-}
-
-std::vector<Certificate> certificatesIn(const std::string& pem) {
-    std::vector<Certificate> out;
-    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    while (X509* c = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) out.emplace_back(c);
-    ERR_clear_error();
-    BIO_free(bio);
-    return out;
+    return toPem(request.get());
 }
 
 std::string commonName(X509* certificate) {
@@ -195,7 +180,7 @@ ImportedAnswer importEnrolmentAnswer(const config::GatewayConfig& config, const 
         throw EnrolmentError("--root-sha256 takes the root certificate's SHA-256 from the convention's annex: "
                              "64 hex digits; nothing was written");
     }
-    const auto trust = certificatesIn(answer.federationCa);
+    const auto trust = certificatesFromPem(answer.federationCa).certificates;
     if (trust.empty()) throw refuse("its federation_ca holds no certificate");
     X509* root = trust.front().get();
     if (sha256Fingerprint(root) != pin) {
@@ -203,7 +188,7 @@ ImportedAnswer importEnrolmentAnswer(const config::GatewayConfig& config, const 
                      ", not the one given with --root-sha256 (the convention's annex): do not use this answer, "
                      "call the Region");
     }
-    const auto chain = certificatesIn(answer.certificateChain);
+    const auto chain = certificatesFromPem(answer.certificateChain).certificates;
     if (chain.empty()) throw refuse("its certificate_chain holds no certificate");
     std::vector<Certificate> intermediates;
     for (std::size_t i = 1; i < chain.size(); ++i) intermediates.emplace_back(X509_dup(chain[i].get()));

@@ -71,6 +71,23 @@ std::string toPem(X509_CRL* crl) {
     return pemOf([crl](BIO* bio) { return PEM_write_bio_X509_CRL(bio, crl); });
 }
 
+std::string toPem(X509_REQ* request) {
+    return pemOf([request](BIO* bio) { return PEM_write_bio_X509_REQ(bio, request); });
+}
+
+PemCertificates certificatesFromPem(std::string_view pem) {
+    PemCertificates read;
+    std::unique_ptr<BIO, OpenSslFree<BIO_free>> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    if (!bio) throw std::bad_alloc();
+    while (X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr))
+        read.certificates.emplace_back(certificate);
+    ERR_clear_error();  // the end of the text reads as an error
+    std::size_t blocks = 0;
+    for (auto at = pem.find("-----BEGIN"); at != std::string_view::npos; at = pem.find("-----BEGIN", at + 1)) ++blocks;
+    read.complete = blocks == read.certificates.size();
+    return read;
+}
+
 std::string sha256Fingerprint(X509* certificate) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int size = 0;

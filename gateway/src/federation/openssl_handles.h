@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace passerelle::federation {
 
@@ -46,6 +47,15 @@ RevocationList revocationListFromPem(std::string_view pem);
 std::string toPem(EVP_PKEY* key);  // PKCS#8, unencrypted: the file's mode protects it
 std::string toPem(X509* certificate);
 std::string toPem(X509_CRL* crl);
+std::string toPem(X509_REQ* request);
+
+// Every certificate of a PEM text, in order; `complete` is false when a PEM block
+// of the text is not a certificate that reads (the queue is cleared).
+struct PemCertificates {
+    std::vector<Certificate> certificates;
+    bool complete = true;
+};
+PemCertificates certificatesFromPem(std::string_view pem);
 
 // Lower-case hex SHA-256 of the certificate's DER bytes.
 std::string sha256Fingerprint(X509* certificate);

@@ -154,7 +154,11 @@ protected:
             std::string ini = withSetting(base, "listen", "127.0.0.1:" + std::to_string(i.port));
             ini = withSetting(ini, "state_dir", i.stateDir.string());
             ini = withSetting(ini, "settings.directory", i.sink.string());
-            writeFile(i.config, ini + storageSection(region));
+            // The load sends one univ-montpellier's batches, all its instances together, at
+            // well above the default per-CN rate (600 a minute), to one Region instance
+            // while the other is down: rate limiting is tested elsewhere (http/), and a 429
+            // here would count as a delivery failing with its Region instance up.
+            writeFile(i.config, ini + storageSection(region) + "\n[http]\nrate_per_minute = 100000\nburst = 10000\n");
             i.gateway = std::make_unique<GatewayProcess>(
                 i.label, std::vector<std::string>{kPasserelle.string(), "run", "--config", i.config.string()},
                 logs(), R"(listening on https://127\.0\.0\.1:\d+)");

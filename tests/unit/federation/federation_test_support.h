@@ -61,24 +61,11 @@ inline std::string makeRequestPem(EVP_PKEY* key, const std::vector<std::string>&
     }
     X509_REQ_set_pubkey(request.get(), key);
     X509_REQ_sign(request.get(), key, EVP_PKEY_is_a(key, "ED25519") ? nullptr : EVP_sha256());
-    BIO* bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509_REQ(bio, request.get());
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<std::size_t>(size));
-    BIO_free(bio);
-    return pem;
+    return toPem(request.get());
 }
 
 // Every certificate of a PEM file, in order.
-inline std::vector<Certificate> certificatesIn(const std::string& pem) {
-    std::vector<Certificate> out;
-    BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-    while (X509* c = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) out.emplace_back(c);
-    ERR_clear_error();
-    BIO_free(bio);
-    return out;
-}
+inline std::vector<Certificate> certificatesIn(const std::string& pem) { return certificatesFromPem(pem).certificates; }
 
 struct Verification {
     bool ok = false;
