@@ -2,6 +2,7 @@
 
 #include <Poco/JSON/Object.h>
 
+#include "common/identifiers.h"
 #include "common/json_text.h"
 #include "common/strict_json.h"
 
@@ -57,6 +58,13 @@ EnrolmentAnswer EnrolmentAnswer::parse(std::string_view json, const std::filesys
     a.rootSha256 = o.text("root_sha256");
     a.created = o.text("created");
     o.refuseOtherMembers();
+    // Both name files and configuration sections on import: checked here, never quoted.
+    for (const auto& [member, value] : {std::pair{"party", &a.party}, std::pair{"region", &a.region}}) {
+        if (!PartyId::isValid(*value)) {
+            throw refuse("the enrolment answer's '" + std::string(member) + "' is not a party id (" +
+                         identifier_rules::Name::kRule + ")");
+        }
+    }
     return a;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 
+#include "common/identifiers.h"
 #include "common/json_text.h"
 #include "common/strict_json.h"
 
@@ -76,6 +77,11 @@ EnrolmentRequest EnrolmentRequest::parse(std::string_view text, const std::files
     request.publicKeys = o.text("public_keys");
     request.created = o.text("created");
     o.refuseOtherMembers();
+    // It names a key file and a configuration section on the Region: checked here, never quoted.
+    if (!PartyId::isValid(request.party)) {
+        throw refusal(file, std::string("the enrolment request's 'party' is not a party id (") +
+                                identifier_rules::Name::kRule + ")");
+    }
     return request;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "federation/enrolment_answer.h"
 #include "federation/enrolment_request.h"
 
 namespace passerelle::federation {
@@ -55,6 +56,40 @@ TEST(EnrolmentRequestFile, AMissingOrUnknownMemberOrAnotherFormatIsRefusedNaming
     EXPECT_NE(refusal(other).find("not an enrolment request of format"), std::string::npos);
     EXPECT_NE(refusal("not json").find("req.json: not an enrolment request"), std::string::npos);
     EXPECT_NE(refusal("not json").find("nothing was changed"), std::string::npos);
+}
+
+// The party ids name key files and configuration sections at the other end: a value that
+// could climb out of a folder or break out of a section header is refused where it is read.
+TEST(EnrolmentRequestFile, APartyThatIsNotAPartyIdIsRefusedWithoutBeingQuoted) {
+    for (const std::string party : {"../../etc/cron.d/x", "univ]\n[tls", "Univ-Montpellier", ""}) {
+        EnrolmentRequest r = sample();
+        r.party = party;
+        const std::string why = refusal(r.toJson());
+        EXPECT_NE(why.find("req.json: the enrolment request's 'party' is not a party id"), std::string::npos) << why;
+        if (!party.empty()) EXPECT_EQ(why.find(party), std::string::npos) << why;
+    }
+}
+
+TEST(EnrolmentAnswerFile, APartyOrRegionThatIsNotAPartyIdIsRefusedWithoutBeingQuoted) {
+    EnrolmentAnswer a;
+    a.party = "univ-montpellier";
+    a.region = "region-occitanie";
+    a.regionUrl = "https://region.example:8443";
+    a.created = "2026-11-29T08:36:38Z";
+    EXPECT_EQ(EnrolmentAnswer::parse(a.toJson(), "answer.json").region, "region-occitanie");
+    for (const bool region : {false, true}) {
+        EnrolmentAnswer bad = a;
+        (region ? bad.region : bad.party) = "../../home/x/.ssh/authorized_keys";
+        try {
+            EnrolmentAnswer::parse(bad.toJson(), "answer.json");
+            ADD_FAILURE() << "accepted";
+        } catch (const EnrolmentError& e) {
+            const std::string why = e.what();
+            EXPECT_NE(why.find(region ? "'region' is not a party id" : "'party' is not a party id"), std::string::npos)
+                << why;
+            EXPECT_EQ(why.find("authorized_keys"), std::string::npos) << why;
+        }
+    }
 }
 
 TEST(EnrolmentFingerprint, IsTheFirst80BitsOfSha256InBase32InFourGroups) {
