@@ -290,15 +290,21 @@ exchange::SignedJson signedDirectoryFromBody(const std::string& body) {
 
 Directory acceptDirectory(const exchange::SignedJson& signedDirectory,
                           std::span<const privacy::SignPublicKey> trusted, const std::optional<HeldDirectory>& held) {
-    const bool signedByRegion = std::any_of(trusted.begin(), trusted.end(), [&](const privacy::SignPublicKey& key) {
+    const auto signer = std::find_if(trusted.begin(), trusted.end(), [&](const privacy::SignPublicKey& key) {
         return signedDirectory.verifies(key);
     });
-    if (!signedByRegion) {
+    if (signer == trusted.end()) {
         throw DirectoryError("the directory is refused: its signature is not the Region's (pinned key" +
                              std::string(trusted.size() == 1 ? " " + trusted.front().id() : "s") +
                              "); it may be forged or damaged, and nothing of it is used");
     }
     Directory directory = parseDirectory(signedDirectory.json);
+    // The Region's own entry must name the key that signed it: else the directory would
+    // publish, under the Region's signature, keys the Region does not sign with.
+    if (directory.party(directory.region)->currentKey(KeyUse::Sign).publicKeyHex != toHex(signer->bytes)) {
+        throw DirectoryError("the directory is refused: the Region's current signing key it lists is not key " +
+                             signer->id() + " that signed it");
+    }
     if (held) {
         if (directory.version < held->version) {
             throw DirectoryError("the directory is refused: its version " + std::to_string(directory.version) +

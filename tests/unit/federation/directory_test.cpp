@@ -48,7 +48,7 @@ protected:
         region.name = "Région Occitanie";
         region.endpoint = "https://passerelle.region.example:8443";
         region.certificateSha256 = hexKey(1);
-        region.keys = {{KeyUse::Sign, hexKey(2), true, "2026-01-01T00:00:00Z", std::nullopt},
+        region.keys = {{KeyUse::Sign, toHex(regionKey().bytes), true, "2026-01-01T00:00:00Z", std::nullopt},
                        {KeyUse::Box, hexKey(3), true, std::nullopt, std::nullopt}};
         DirectoryParty univ;
         univ.id = "univ-montpellier";
@@ -125,6 +125,19 @@ TEST_F(DirectoryTest, AForgedDirectoryIsRefusedBeforeItIsRead) {
     EXPECT_THROW(acceptDirectory(signedDirectory, pinned, std::nullopt), DirectoryError);
     EXPECT_THROW(signedDirectoryFromBody("{\"directory\":\"!!\",\"signature\":\"\"}"), DirectoryError);
     EXPECT_THROW(signedDirectoryFromBody("{\"directory\":\"\",\"signature\":\"\",\"more\":\"\"}"), DirectoryError);
+}
+
+TEST_F(DirectoryTest, TheRegionsEntryMustNameTheKeyThatSignedIt) {
+    Directory d = sample();
+    d.parties[0].keys[0].publicKeyHex = hexKey(9);
+    const std::vector<privacy::SignPublicKey> pinned{regionKey()};
+    try {
+        acceptDirectory(signDirectory(d, regionKeys()), pinned, std::nullopt);
+        FAIL() << "a directory listing another current key for the Region was accepted";
+    } catch (const DirectoryError& e) {
+        EXPECT_NE(std::string(e.what()).find("is not key " + regionKey().id() + " that signed it"), std::string::npos)
+            << e.what();
+    }
 }
 
 TEST_F(DirectoryTest, AnOlderVersionOrTheSameVersionRewrittenIsRefused) {
