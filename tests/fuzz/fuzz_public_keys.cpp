@@ -1,7 +1,7 @@
 // libFuzzer target for a peer's public keys file, the `public.keys` it shares and the
 // gateway reads at start (readPublicKeysFile in gateway/src/privacy/public_keys.cpp,
-// docs/fuzzing.md). The input is the file. Accepted: the keys, written back with
-// publicKeysText (when the writer takes that party name), read back the same; the key
+// docs/fuzzing.md). The input is the file. Accepted: the keys and their history, written
+// back with publicKeysText (when the writer takes that party name), read back the same; the key
 // ids are computed without fault.
 // A refusal is a KeyError; any other exception is a finding.
 
@@ -35,7 +35,9 @@ void check(std::string_view text) {
     }
     fuzz::writeText(file, written);
     const PublicKeys again = readPublicKeysFile(file);
-    if (again.party != keys.party || again.sign != keys.sign || again.box != keys.box) {
+    if (again.party != keys.party || again.sign != keys.sign || again.box != keys.box ||
+        again.validFrom != keys.validFrom || again.retiredSign != keys.retiredSign ||
+        again.retiredBox != keys.retiredBox) {
         fuzz::finding(kTarget, "public keys written back read differently");
     }
 }
