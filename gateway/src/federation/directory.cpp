@@ -164,13 +164,7 @@ void checkCrls(const std::vector<std::string>& crls, const std::vector<Certifica
         const std::string where = "crls[" + std::to_string(i) + "]";
         const RevocationList crl = revocationListFromPem(crls[i]);
         if (!crl) malformed(where, "is not a PEM certificate revocation list");
-        const bool signedByChain = std::any_of(chain.begin(), chain.end(), [&crl](const Certificate& ca) {
-            EVP_PKEY* key = X509_get0_pubkey(ca.get());
-            return key != nullptr &&
-                   X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(ca.get())) == 0 &&
-                   X509_CRL_verify(crl.get(), key) == 1;
-        });
-        takeOpenSslErrors();
+        const bool signedByChain = crlSignedByOneOf(crl.get(), chain);
         if (!signedByChain) malformed(where, "is not signed by a CA of ca_chain");
     }
 }

@@ -33,11 +33,13 @@ std::string errorCodeOf(const std::string& body) {
 }  // namespace
 
 std::vector<std::filesystem::path> installDirectoryCrls(const Directory& directory,
-                                                        const std::vector<std::filesystem::path>& crlFiles) {
+                                                        const std::vector<std::filesystem::path>& crlFiles,
+                                                        const std::filesystem::path& caFile) {
+    const auto ours = certificatesFromPem(readWholeFile(caFile)).certificates;
     std::vector<std::filesystem::path> installed;
     for (const std::string& pem : directory.crls) {
         const RevocationList candidate = revocationListFromPem(pem);
-        if (!candidate) continue;  // parseDirectory read every list already
+        if (!candidate || !crlSignedByOneOf(candidate.get(), ours)) continue;
         for (const auto& file : crlFiles) {
             if (!std::filesystem::exists(file)) continue;
             const RevocationList held = revocationListFromPem(readWholeFile(file));
@@ -74,7 +76,7 @@ Refresh refreshDirectory(const config::GatewayConfig& config, const exchange::Pe
     if (refresh.adoption.directory.region != settings.from) {
         throw DirectoryError("the directory " + settings.from + " served is published by another party");
     }
-    refresh.installedCrls = installDirectoryCrls(refresh.adoption.directory, config.tls.crls);
+    refresh.installedCrls = installDirectoryCrls(refresh.adoption.directory, config.tls.crls, config.tls.ca);
     return refresh;
 }
 

@@ -16,10 +16,13 @@
 namespace passerelle::federation {
 
 // Each CRL of `directory` replaces the file of `crlFiles` holding a list of the same
-// issuer when it is newer (a larger CRL number; a later thisUpdate without one). A
-// list of an issuer no file holds is not installed. Returns the files replaced.
+// issuer when it is newer (a larger CRL number; a later thisUpdate without one) and is
+// signed by a CA of `caFile` (this gateway's [tls] ca, not the directory's chain: the
+// TLS stack would refuse any other). A list of an issuer no file holds is not
+// installed. Returns the files replaced.
 std::vector<std::filesystem::path> installDirectoryCrls(const Directory& directory,
-                                                        const std::vector<std::filesystem::path>& crlFiles);
+                                                        const std::vector<std::filesystem::path>& crlFiles,
+                                                        const std::filesystem::path& caFile);
 
 struct Refresh {
     Adoption adoption;

@@ -88,6 +88,18 @@ PemCertificates certificatesFromPem(std::string_view pem) {
     return read;
 }
 
+bool crlSignedByOneOf(X509_CRL* crl, const std::vector<Certificate>& cas) {
+    for (const auto& ca : cas) {
+        EVP_PKEY* key = X509_get0_pubkey(ca.get());
+        if (key != nullptr && X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca.get())) == 0 &&
+            X509_CRL_verify(crl, key) == 1) {
+            return true;
+        }
+    }
+    ERR_clear_error();
+    return false;
+}
+
 std::string sha256Fingerprint(X509* certificate) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int size = 0;

@@ -57,6 +57,9 @@ struct PemCertificates {
 };
 PemCertificates certificatesFromPem(std::string_view pem);
 
+// True when one of `cas` is the CRL's issuer (by name) and its key verifies the CRL's signature.
+bool crlSignedByOneOf(X509_CRL* crl, const std::vector<Certificate>& cas);
+
 // Lower-case hex SHA-256 of the certificate's DER bytes.
 std::string sha256Fingerprint(X509* certificate);
 // Upper-case hex of a positive serial, without leading zeros (as `openssl x509 -serial`).

@@ -341,6 +341,27 @@ TEST_F(DirectoryFiles, AStaleOrForgedDirectoryChangesNothingAndIsNotLedgered) {
     EXPECT_EQ(institutionLedger.size(), entriesBefore);
 }
 
+// A directory's own chain cannot vouch for a list: one whose issuer has our CA's name but
+// another key (a second CA made with the same names) is not installed.
+TEST_F(DirectoryFiles, AListNotSignedByOurOwnCaIsNotInstalled) {
+    const auto tlsDir = dir.path() / "institution-tls";
+    std::filesystem::create_directories(tlsDir);
+    const auto issuingFile = tlsDir / "crl.pem";
+    writeText(issuingFile, issuingCrl);
+    TempDir twinDir;
+    const CaFolder twin{twinDir.path() / "ca"};
+    CertificateAuthority::initialise(twin, KeyType::P256, CaOperator{"region-occitanie", "Région Occitanie"}, clock);
+    config::CaSettings twinSettings;
+    twinSettings.folder = twin.dir;
+    CertificateAuthority twinCa(twinSettings, ledger, clock);
+    twinCa.makeCrl();
+    Directory d = sample();
+    d.caChainPem = readText(twin.trustFile());
+    d.crls = {twinCa.makeCrl().pem};  // CRL number 2, the same issuer name as ours
+    EXPECT_TRUE(installDirectoryCrls(d, {issuingFile}, folder.trustFile()).empty());
+    EXPECT_EQ(readText(issuingFile), issuingCrl);
+}
+
 TEST_F(DirectoryFiles, ADamagedHeldFileIsNamed) {
     std::filesystem::create_directories(adopted.path().parent_path());
     writeText(adopted.path(), "{\"directory\": 3}");
@@ -370,7 +391,7 @@ TEST_F(DirectoryFiles, ANewerListReplacesTheTlsFileOfItsIssuerAndNothingElse) {
     Directory d = sample();
     const std::string newer = ca().makeCrl().pem;  // CRL number 2
     d.crls = {rootList, newer};
-    const auto installed = installDirectoryCrls(d, {rootFile, issuingFile, otherFile});
+    const auto installed = installDirectoryCrls(d, {rootFile, issuingFile, otherFile}, folder.trustFile());
     ASSERT_EQ(installed.size(), 1u);
     EXPECT_EQ(installed[0], issuingFile);
     EXPECT_EQ(readText(issuingFile), newer);
@@ -379,7 +400,7 @@ TEST_F(DirectoryFiles, ANewerListReplacesTheTlsFileOfItsIssuerAndNothingElse) {
 
     // An older list never replaces a newer one (a replayed directory cannot undo a revocation).
     d.crls = {olderList};
-    EXPECT_TRUE(installDirectoryCrls(d, {rootFile, issuingFile, otherFile}).empty());
+    EXPECT_TRUE(installDirectoryCrls(d, {rootFile, issuingFile, otherFile}, folder.trustFile()).empty());
     EXPECT_EQ(readText(issuingFile), newer);
 }
 
