@@ -411,6 +411,10 @@ void readDirectory(const ConfigReader& r, GatewayConfig& c) {
         const auto peer = c.peers.find(d.from);
         if (peer == c.peers.end()) r.fail("directory.from", "no [peer." + d.from + "] section defines it");
         if (peer->second.url.empty()) r.fail("directory.from", "[peer." + d.from + "] has no url to fetch it from");
+        if (c.tls.crls.empty()) {
+            r.fail("directory.from", "needs tls.crl: the directory's revocation lists are put in force by "
+                                     "writing them over those files (the root's list, then the issuing CA's)");
+        }
         d.refreshMinutes =
             static_cast<std::uint32_t>(r.number("directory.refresh_minutes", d.refreshMinutes, 1, 7 * 24 * 60));
     }

@@ -31,10 +31,12 @@ protected:
                                    "[sink]\nplugin = sink.csv\n" +
                                        directory);
     }
-    std::filesystem::path institution(const std::string& directory, const std::string& url = "https://region:8443") {
+    std::filesystem::path institution(const std::string& directory, const std::string& url = "https://region:8443",
+                                      const std::string& crl = "crl = root.crl, crl.pem\n") {
         return write("institution.ini", "[gateway]\nrole = institution\nparty = univ-montpellier\nuai = 0342321N\n"
-                                        "state_dir = state\n[tls]\ncertificate = c\nprivate_key = k\nca = a\n"
-                                        "[peer.region-occitanie]\nurl = " +
+                                        "state_dir = state\n[tls]\ncertificate = c\nprivate_key = k\nca = a\n" +
+                                            crl +
+                                            "[peer.region-occitanie]\nurl = " +
                                             url + "\npublic_keys = region.keys\n" + directory);
     }
     static std::string refusal(const std::filesystem::path& file) {
@@ -79,6 +81,10 @@ TEST_F(DirectorySettingsTest, AnInstitutionHasOneOnlyWithTheSectionAndItsPeer) {
               std::string::npos);
     EXPECT_NE(refusal(institution("[directory]\nfrom = region-occitanie\nsigned_by = x\n")).find("directory.signed_by"),
               std::string::npos);
+    EXPECT_NE(refusal(institution("[directory]\nfrom = region-occitanie\n", "https://region:8443", ""))
+                  .find("key 'directory.from': needs tls.crl"),
+              std::string::npos)
+        << "without [tls] crl, no revocation the directory carries would be in force";
 }
 
 }  // namespace
