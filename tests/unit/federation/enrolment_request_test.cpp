@@ -66,7 +66,9 @@ TEST(EnrolmentRequestFile, APartyThatIsNotAPartyIdIsRefusedWithoutBeingQuoted) {
         r.party = party;
         const std::string why = refusal(r.toJson());
         EXPECT_NE(why.find("req.json: the enrolment request's 'party' is not a party id"), std::string::npos) << why;
-        if (!party.empty()) EXPECT_EQ(why.find(party), std::string::npos) << why;
+        if (!party.empty()) {
+            EXPECT_EQ(why.find(party), std::string::npos) << why;
+        }
     }
 }
 
