@@ -14,6 +14,7 @@
 #include "ledger/ledger.h"
 #include "party/gateway.h"
 #include "privacy/key_folder.h"
+#include "privacy/public_keys.h"
 #include "record/field_syntax.h"
 
 namespace passerelle::federation {
@@ -178,7 +179,9 @@ AddedPeer addEnrolledPeer(const config::GatewayConfig& config, const PeerAdditio
     answer.rootCrl = readWholeFile(folder.rootCrl());
     answer.crl = readWholeFile(folder.defaultCrl());
     answer.region = config.party;
-    answer.regionPublicKeys = readWholeFile(config.keysDir / privacy::KeyFolder::kPublicFile);
+    // With every retired key, as `keys export-public` gives them (a folder rotated before key
+    // history was recorded lists its older keys in previous/ only).
+    answer.regionPublicKeys = privacy::publicKeysText(privacy::KeyFolder::publicKeysWithHistory(config.keysDir));
     answer.regionUrl = regionUrl;
     answer.rootSha256 = sha256Fingerprint(certificateFromPem(readWholeFile(folder.rootCertificate())).get());
     answer.created = formatUtc(clock.now());

@@ -148,6 +148,23 @@ TEST_F(EnrolmentFlow, RequestAnswerAndImportPutEveryFileWhereTheConfigurationsNa
     EXPECT_EQ(readText(institutionIni()), instText);
 }
 
+// The answer hands the Region's whole key history, even of keys rotated before history was
+// recorded (only in previous/): the institution can then check what the Region signed with them.
+TEST_F(EnrolmentFlow, TheAnswerCarriesTheRegionsRetiredKeys) {
+    initialiseCa();
+    const auto regionKeys = region().keysDir;
+    const auto rotated = privacy::KeyFolder::rotateSealingKeys(regionKeys);
+    // As an earlier version left it: public.keys with the current keys only.
+    const auto current = privacy::readPublicKeysFile(regionKeys / privacy::KeyFolder::kPublicFile);
+    privacy::writePublicKeysFile(regionKeys / privacy::KeyFolder::kPublicFile,
+                                 privacy::PublicKeys(current.party, current.sign, current.box));
+    addEnrolledPeer(region(), addition(enrol().fingerprint));
+    importEnrolmentAnswer(institution(), ImportOptions{answerFile(), rootSha256(), false});
+    const auto imported = privacy::readPublicKeysFile(institution().peers.at("region-occitanie").publicKeysFile);
+    ASSERT_EQ(imported.retiredSign.size(), 1u);
+    EXPECT_EQ(imported.retiredSign[0].id(), rotated.retiredSignId);
+}
+
 TEST_F(EnrolmentFlow, EnrolKeepsExistingKeysAndNeverOverwritesTheRequest) {
     initialiseCa();
     enrol();
